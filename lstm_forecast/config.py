@@ -1,0 +1,75 @@
+"""One flat, typed configuration for a run. It goes to JSON with `asdict` and back with `Config(**d)`."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .errors import UserError
+
+CELLS = ("lstm", "gru", "rnn")
+TARGETS = ("residual", "level")
+LOSSES = ("huber", "mse", "mae")
+
+
+@dataclass
+class Config:
+    # --- data -----------------------------------------------------------------------------
+    value_col: str | None = None  # target column; None = the loader's default (first numeric)
+    period: int | None = None  # season length in steps; None = from the frequency, checked by ACF
+    horizon: int | None = None  # steps forecast at once; None = one season (at most 96)
+    lookback: int | None = None  # input window; None = two seasons (at most 336), >= 2*horizon
+    val_size: int | None = None  # validation steps before the holdout; None = max(horizon, 10%)
+    log: str = "auto"  # "auto" = log when every value > 0: multiplicative seasons become additive
+    difference: bool = False  # first-difference before windowing (off: the residual target de-trends)
+    target: str = "residual"  # "residual" over seasonal naive (DESIGN 11) or "level" (window-relative)
+    covariates: list[str] = field(default_factory=list)  # other numeric columns, fed as past inputs
+    calendar: bool = True  # sin/cos of the phase in the season as two input features
+    # --- model ----------------------------------------------------------------------------
+    cell: str = "lstm"  # "lstm" | "gru" | "rnn"
+    hidden: int = 64  # units per layer and direction
+    layers: int = 1  # stacked recurrent layers
+    dropout: float = 0.0  # between stacked layers and before the head
+    bidirectional: bool = False  # valid here: the whole lookback window lies in the past
+    # --- training -------------------------------------------------------------------------
+    epochs: int = 60  # upper bound; early stopping usually ends sooner
+    batch_size: int = 64
+    lr: float = 3e-3  # Adam; halved when the validation loss stalls
+    weight_decay: float = 1e-4
+    clip: float = 1.0  # max gradient norm
+    patience: int = 12  # epochs without validation improvement before stopping
+    loss: str = "huber"  # robust to the odd spike; "mse" | "mae" also available
+    seed: int = 0
+    device: str = "auto"  # "auto" = cuda, then mps, then cpu
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        _one_of("cell", self.cell, CELLS)
+        _one_of("target", self.target, TARGETS)
+        _one_of("loss", self.loss, LOSSES)
+        _one_of("log", self.log, ("auto", "on", "off"))
+        for name in ("period", "horizon", "lookback", "val_size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise UserError(f"`{name}` ({value!r}) must be a whole number >= 1, or left empty to choose it from the data")
+        for name in ("hidden", "layers", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise UserError(f"`{name}` ({getattr(self, name)!r}) must be >= 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise UserError(f"`dropout` ({self.dropout}) must be in [0, 1)")
+        if self.lr <= 0:
+            raise UserError(f"`lr` ({self.lr}) must be > 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Config":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UserError(f"`{name}` ({value!r}) must be one of {', '.join(allowed)}")

@@ -1,0 +1,43 @@
+"""The cleaned, typed series every source (CSV, Yahoo, sample) hands to the rest of the package."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class LoadedSeries:
+    """A regular, gap-free series plus what was done to get it.
+
+    frame: every numeric column, indexed by a DatetimeIndex (regular frequency `freq`) or, when
+        the file had no dates, by a RangeIndex of integer steps (`freq` is None).
+    value_col: the target column in `frame`; the other columns are candidate covariates.
+    report: one short human sentence per repair (rows dropped, gaps filled, duplicates merged...).
+    """
+
+    frame: pd.DataFrame
+    value_col: str
+    date_col: str | None = None
+    freq: str | None = None
+    source: str = ""
+    report: list[str] = field(default_factory=list)
+
+    @property
+    def series(self) -> pd.Series:
+        return self.frame[self.value_col]
+
+    @property
+    def covariate_cols(self) -> list[str]:
+        return [c for c in self.frame.columns if c != self.value_col]
+
+    def with_value(self, value_col: str) -> "LoadedSeries":
+        """The same data with another column as the target."""
+        from ..errors import UserError
+
+        if value_col not in self.frame.columns:
+            raise UserError(
+                f"column {value_col!r} is not a numeric column of this data; "
+                f"choose one of {list(self.frame.columns)}"
+            )
+        return LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report))

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from lstm_forecast.config import Config
+from lstm_forecast.errors import UserError
+from lstm_forecast.prepare import base_forecast, prepare, resolve, split_origins, to_values, windows
+from tests.factories import airline, sine_series
+
+
+def _prepared(loaded, **kw):
+    config, _ = resolve(Config(**kw), loaded)
+    return config, prepare(loaded, config)
+
+
+def test_defaults_come_from_the_season():
+    config, _ = resolve(Config(), airline())
+    assert (config.period, config.horizon) == (12, 12)
+    assert config.lookback >= 2 * config.period
+
+
+def test_split_is_by_time_and_windows_stay_on_their_side():
+    config, prep = _prepared(airline(), horizon=12)
+    train, val = split_origins(prep, config)
+    assert prep.val_end == prep.n - 12
+    assert train.max() + config.horizon < prep.train_end  # every training target is in the training part
+    assert val.max() + config.horizon < prep.val_end  # validation never reaches the holdout
+    assert val.min() + config.horizon >= prep.train_end
+
+
+def test_no_leakage_scaler_and_training_windows_ignore_later_data():
+    loaded = airline()
+    config, prep = _prepared(loaded, horizon=12)
+    changed = loaded.frame.copy()
+    changed.iloc[prep.train_end:, 0] *= 3.0  # rewrite validation and holdout
+    other = type(loaded)(changed, loaded.value_col, loaded.date_col, loaded.freq)
+    prep2 = prepare(other, config)
+    assert prep2.transform == prep.transform
+    train, _ = split_origins(prep, config)
+    w1, w2 = windows(prep, train, config), windows(prep2, train, config)
+    assert np.array_equal(w1.X.numpy(), w2.X.numpy())
+    assert np.array_equal(w1.Y.numpy(), w2.Y.numpy())
+
+
+@pytest.mark.parametrize("target", ["residual", "level"])
+@pytest.mark.parametrize("difference", [False, True])
+def test_targets_invert_back_to_the_true_future(target, difference):
+    loaded = airline()
+    config, prep = _prepared(loaded, horizon=12, target=target, difference=difference)
+    train, _ = split_origins(prep, config)
+    w = windows(prep, train[:5], config)
+    values = to_values(prep, w.origins, w.base, w.Y.numpy().astype(float))
+    y = loaded.series.to_numpy()
+    skip = 1 if difference else 0
+    truth = np.stack([y[skip + o + 1: skip + o + 13] for o in w.origins])
+    np.testing.assert_allclose(values, truth, rtol=1e-4)
+
+
+def test_residual_base_is_seasonal_naive():
+    u = np.arange(30, dtype=float)
+    base = base_forecast(u, np.array([23]), horizon=14, period=12, level_window=12, target="residual")
+    expected = [u[23 + h - 12 * int(np.ceil(h / 12))] for h in range(1, 15)]
+    assert base[0].tolist() == expected
+
+
+def test_calendar_features_follow_the_phase():
+    config, prep = _prepared(sine_series(n=300, period=24), horizon=24)
+    assert prep.feature_names[:4] == ["level_gap", "change", "phase_sin", "phase_cos"]
+    angle = np.arctan2(prep.features[:, 2], prep.features[:, 3]) % (2 * np.pi)
+    assert np.allclose(np.diff(angle[:23]), 2 * np.pi / 24, atol=1e-5)
+
+
+def test_too_short_series_is_a_user_error():
+    loaded = sine_series(n=60, period=24)
+    with pytest.raises(UserError, match="usable points"):
+        _prepared(loaded, horizon=24, lookback=48)
+
+
+def test_log_on_with_non_positive_values_is_a_user_error():
+    loaded = sine_series(n=300)
+    loaded.frame.iloc[5, 0] = -1.0
+    with pytest.raises(UserError, match="log"):
+        _prepared(loaded, log="on")
