@@ -1,0 +1,70 @@
+"""The command line end to end, in a subprocess, as a user runs it."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRLINE = ROOT / "data" / "airline_passengers.csv"
+
+
+def cli(*args, cwd=ROOT):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "lstm_forecast", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def airline_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "airline"
+    result = cli("train", "--csv", AIRLINE, "--horizon", 12, "--epochs", 15, "--hidden", 16, "--quiet", "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_train_writes_the_run_folder(airline_run):
+    out, result = airline_run
+    for name in ("config.json", "metrics.json", "forecast.csv", "history.csv", "model.pt"):
+        assert (out / name).exists(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["model"]) == {"mae", "rmse", "smape", "mase"}
+    assert set(metrics["baselines"]) == {"naive", "seasonal_naive", "drift", "ets"}
+    assert metrics["period"] == 12 and metrics["horizon"] == 12
+    forecast = pd.read_csv(out / "forecast.csv")
+    assert list(forecast.columns) == ["timestamp", "actual", "forecast"]
+    assert forecast["actual"].iloc[:12].notna().all() and forecast["actual"].iloc[12:].isna().all()
+    assert forecast["timestamp"].iloc[0].startswith("1960-01-01")
+    assert "seasonal_naive" in result.stdout
+
+
+def test_forecast_applies_a_saved_run(airline_run, tmp_path):
+    out, _ = airline_run
+    target = tmp_path / "f.csv"
+    result = cli("forecast", "--run", out, "--csv", AIRLINE, "--out", target)
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(target)
+    assert list(frame.columns) == ["timestamp", "actual", "forecast"] and len(frame) == 24
+    assert frame["timestamp"].iloc[-1].startswith("1961-12-01")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--csv", "nope.csv", "--out", "x"], "not found"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--model", "transformer"], "invalid choice"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--value-col", "Nope"], "Nope"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--period", "banana"], "neither a season length"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--horizon", "100"], "usable points"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--period", "2y"], "no --ticker"),
+    (["forecast", "--run", "missing-dir", "--csv", AIRLINE, "--out", "x.csv"], "not a complete run folder"),
+    (["train", "--out", "x"], "one of the arguments"),
+])
+def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
+    result = cli(*args, cwd=tmp_path) if "nope.csv" in args else cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
