@@ -1,0 +1,128 @@
+"""infer_freq on gappy indexes, and regularise: order, duplicates, grid, gaps, NaNs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.data.frequency import infer_freq, regularise
+from lstm_forecast.errors import UserError
+
+
+def gappy(start: str, periods: int, freq: str, drop: tuple[int, ...] = (3, 4, 9)) -> pd.DatetimeIndex:
+    """A regular index with a few points removed, so pd.infer_freq alone fails."""
+    return pd.date_range(start, periods=periods, freq=freq).delete(list(drop))
+
+
+def frame_on(index: pd.Index, values=None) -> pd.DataFrame:
+    values = np.arange(len(index), dtype=float) if values is None else np.asarray(values, dtype=float)
+    return pd.DataFrame({"value": values}, index=index)
+
+
+def has_line(report: list[str], *words: str) -> bool:
+    return any(all(word in line for word in words) for line in report)
+
+
+@pytest.mark.parametrize(
+    "index, expected",
+    [
+        (gappy("2020-01-01", 60, "h"), "h"),
+        (gappy("2020-01-01", 60, "30min"), "30min"),
+        (gappy("2020-01-01", 60, "15min"), "15min"),
+        (gappy("2020-01-01", 60, "D"), "D"),
+        (gappy("2020-01-01", 60, "B", drop=(3, 17)), "B"),
+        (gappy("2020-01-01", 60, "W-WED"), "W-WED"),
+        (gappy("2020-01-05", 60, "W-SUN"), "W-SUN"),
+        (gappy("2000-01-01", 60, "MS"), "MS"),
+        (gappy("2000-01-31", 60, "ME"), "ME"),
+        (gappy("2000-01-15", 60, "MS") + pd.Timedelta(days=14), "MS"),
+        (gappy("2000-01-01", 30, "QS-JAN"), "QS-JAN"),
+        (gappy("2000-02-01", 30, "QS-FEB"), "QS-FEB"),
+        (gappy("2000-03-31", 30, "QE-DEC"), "QE-DEC"),
+        (gappy("1900-01-01", 30, "YS-JAN"), "YS-JAN"),
+        (gappy("1900-12-31", 30, "YE-DEC"), "YE-DEC"),
+        (pd.date_range("2020-01-01", periods=20, freq="D"), "D"),
+        (pd.date_range("2020-01-01", periods=2, freq="D"), None),
+    ],
+    ids=["h", "30min", "15min", "D", "B", "W-WED", "W-SUN", "MS", "ME", "mid-month", "QS", "QS-FEB", "QE", "YS",
+         "YE", "regular", "too-short"],
+)
+def test_infer_freq(index, expected):
+    assert infer_freq(index) == expected
+
+
+def test_short_daily_index_without_weekend_evidence_stays_daily():
+    # Jan 4-5 2020 are a weekend, and both are missing: one Friday->Monday step is not enough for 'B'
+    index = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-06", "2020-01-08"])
+    assert infer_freq(index) == "D"
+
+
+def test_regularise_sorts_merges_and_fills():
+    index = pd.DatetimeIndex(["2020-01-05", "2020-01-01", "2020-01-02", "2020-01-02", "2020-01-04"])
+    frame, freq, report = regularise(frame_on(index, [5.0, 1.0, 2.0, 4.0, 4.0]))
+    assert freq == "D"
+    assert list(frame.index) == list(pd.date_range("2020-01-01", "2020-01-05"))
+    np.testing.assert_allclose(frame["value"], [1.0, 3.0, 3.5, 4.0, 5.0])  # 01-02 = mean(2, 4); 01-03 interpolated
+    assert has_line(report, "sorted 5 rows into ascending time order")
+    assert has_line(report, "merged 2 rows sharing 1 duplicate timestamps")
+    assert has_line(report, "filled 1 missing steps by interpolation (largest gap: 1 step)")
+
+
+def test_interpolation_is_in_time_for_month_starts():
+    index = pd.DatetimeIndex(["2021-01-01", "2021-02-01", "2021-04-01", "2021-05-01"])
+    frame, freq, _ = regularise(frame_on(index, [0.0, 31.0, 90.0, 120.0]), freq="MS")
+    assert freq == "MS"
+    assert frame.loc["2021-03-01", "value"] == pytest.approx(59.0)  # 28 of the 59 days in Feb..Apr
+
+
+def test_regularise_snaps_mid_month_dates_to_month_starts():
+    index = pd.date_range("2020-01-01", periods=12, freq="MS") + pd.Timedelta(days=14)
+    frame, freq, report = regularise(frame_on(index))
+    assert freq == "MS"
+    assert frame.index[0] == pd.Timestamp("2020-01-01") and len(frame) == 12
+    assert has_line(report, "moved 12 timestamps", "'MS'")
+
+
+def test_regularise_fills_inside_and_edge_nans_and_reports_them_apart():
+    index = pd.date_range("2020-01-01", periods=6, freq="h")
+    frame, _, report = regularise(frame_on(index, [np.nan, 1.0, np.nan, 3.0, 4.0, np.nan]))
+    np.testing.assert_allclose(frame["value"], [1.0, 1.0, 2.0, 3.0, 4.0, 4.0])
+    assert has_line(report, "filled 1 missing values inside the data")
+    assert has_line(report, "filled 2 missing values at the start or end")
+
+
+def test_regularise_drops_all_nan_columns():
+    frame = frame_on(pd.date_range("2020-01-01", periods=5, freq="D")).assign(empty=np.nan)
+    out, _, report = regularise(frame)
+    assert list(out.columns) == ["value"]
+    assert has_line(report, "dropped 1 column(s) with no values", "'empty'")
+
+
+def test_regularise_interpolates_a_range_index():
+    out, freq, _ = regularise(frame_on(pd.RangeIndex(5), [1.0, np.nan, 3.0, np.nan, 5.0]))
+    assert freq is None
+    assert isinstance(out.index, pd.RangeIndex)
+    np.testing.assert_allclose(out["value"], [1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+def test_regularise_keeps_an_explicit_freq():
+    out, freq, report = regularise(frame_on(pd.date_range("2020-01-01", periods=3, freq="D")), freq="12h")
+    assert freq == "12h" and len(out) == 5
+    assert has_line(report, "filled 2 missing steps")
+
+
+@pytest.mark.parametrize(
+    "frame, freq, match",
+    [
+        (frame_on(pd.date_range("2020-01-01", periods=5, freq="D"), [1.0, np.nan, np.nan, np.nan, 2.0]), None,
+         "only 2 rows with numbers"),
+        (frame_on(pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-03", "2920-01-04"])), "D",
+         "fix mistyped dates"),
+        (frame_on(pd.date_range("2020-01-01", periods=5, freq="D")), "fortnightly", "unknown frequency"),
+        (pd.DataFrame({"value": [np.nan] * 4}, index=pd.RangeIndex(4)), None, "no column has any numbers"),
+    ],
+    ids=["too-few-points", "mistyped-date", "bad-freq", "all-nan"],
+)
+def test_regularise_raises_user_errors(frame, freq, match):
+    with pytest.raises(UserError, match=match):
+        regularise(frame, freq)
