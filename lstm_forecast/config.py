@@ -33,6 +33,7 @@ class Config:
     # --- training -------------------------------------------------------------------------
     epochs: int = 60  # upper bound; early stopping usually ends sooner
     batch_size: int = 64
+    epoch_windows: int | None = 2048  # windows drawn per epoch (None = all); neighbours overlap, so a sample suffices
     lr: float = 3e-3  # Adam; halved when the validation loss stalls
     weight_decay: float = 1e-4
     clip: float = 1.0  # max gradient norm
@@ -53,6 +54,8 @@ class Config:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise UserError(f"`{name}` ({value!r}) must be a whole number >= 1, or left empty to choose it from the data")
+        if self.epoch_windows is not None and self.epoch_windows < 1:
+            raise UserError(f"`epoch_windows` ({self.epoch_windows}) must be >= 1, or empty for all windows")
         for name in ("hidden", "layers", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise UserError(f"`{name}` ({getattr(self, name)!r}) must be >= 1")

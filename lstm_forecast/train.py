@@ -63,13 +63,14 @@ def fit(model: nn.Module, train: Windows, val: Windows, config: Config, device: 
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(2, config.patience // 3))
     generator = torch.Generator().manual_seed(config.seed)
     n, bs = len(X), config.batch_size
+    per_epoch = min(n, config.epoch_windows or n)
     best_val, best_epoch, best_state = math.inf, 0, copy.deepcopy(model.state_dict())
     rows, stopped, start = [], "completed", time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
-        order = torch.randperm(n, generator=generator).to(device)
+        order = torch.randperm(n, generator=generator)[:per_epoch].to(device)
         total = torch.zeros((), device=device)
-        for i in range(0, n, bs):
+        for i in range(0, per_epoch, bs):
             idx = order[i:i + bs]
             loss = loss_fn(model(X[idx]), Y[idx])
             optimizer.zero_grad(set_to_none=True)
@@ -77,7 +78,7 @@ def fit(model: nn.Module, train: Windows, val: Windows, config: Config, device: 
             nn.utils.clip_grad_norm_(model.parameters(), config.clip)
             optimizer.step()
             total += loss.detach() * len(idx)
-        train_loss = float(total) / n  # one sync per epoch
+        train_loss = float(total) / per_epoch  # one sync per epoch
         val_loss = evaluate_loss(model, Xv, Yv, loss_fn)
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
             model.load_state_dict(best_state)
