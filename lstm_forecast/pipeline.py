@@ -67,6 +67,7 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
         "label": f"{config.cell.upper()} h{config.hidden}x{config.layers} seed {config.seed}",
         "created": created.isoformat(timespec="seconds"),
         "source": loaded.source,
+        "data_key": data_key(loaded),
         "freq": loaded.freq,
         "value_col": config.value_col,
         "period_note": period_note,
@@ -159,6 +160,17 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 3, step: in
         for method, scores in [(resolved.cell, run.metrics["model"]), *run.metrics["baselines"].items()]:
             rows.append({"origin": origins - 1 - k, "cutoff": cutoff, "method": method, **scores})
     return pd.DataFrame(rows)
+
+
+def data_key(loaded: LoadedSeries) -> str:
+    """A short fingerprint of the target series (values and time stamps): runs on the same data share it."""
+    import hashlib
+
+    h = hashlib.sha1()
+    h.update(str(loaded.value_col).encode())
+    h.update(np.ascontiguousarray(loaded.series.to_numpy(dtype=float)).tobytes())
+    h.update(np.asarray(loaded.frame.index.astype(str)).astype(str).tobytes() if len(loaded.frame) < 200_000 else b"")
+    return h.hexdigest()[:12]
 
 
 def _slug(text: str) -> str:

@@ -1,0 +1,25 @@
+"""lstm-forecast: bring a series, train LSTM / GRU / RNN forecasters, compare them honestly, look inside.
+
+Run with `streamlit run app.py`. The page reads top to bottom as the user's path.
+"""
+import streamlit as st
+
+from lstm_forecast.ui.compare_step import runs_for, show_comparison
+from lstm_forecast.ui.data_step import input_data, show_data
+from lstm_forecast.ui.inside_step import show_inside
+from lstm_forecast.ui.train_step import input_config, train_now
+
+st.set_page_config(page_title="lstm-forecast", page_icon="📈", layout="wide")
+st.title("lstm-forecast")
+st.caption("Forecast a series with an LSTM, GRU or RNN, judge it against honest baselines, and watch what its "
+           "gates do over the seasons.")
+
+loaded = input_data()  # 1. Data (sidebar), cached by content
+if loaded is None:
+    st.stop()
+config, cells = input_config(loaded)  # 2. Configure: a form, so moving a slider never retrains
+show_data(loaded)
+if config is not None and cells:
+    train_now(loaded, config, cells)  # 3. Train, only when a train button was pressed
+show_comparison(loaded)  # 4. Forecast and compare
+show_inside(loaded, runs_for(loaded))  # 5. Look inside

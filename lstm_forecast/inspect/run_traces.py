@@ -1,0 +1,103 @@
+"""Traces of a trained run: its network's gates and states over a series, and their seasonal fold.
+
+Two views of the same weights:
+- `trace_series`: the whole series as ONE sequence from a zero state. This is what the seasonal
+  fold needs (many cycles in one pass). The forecasts never run this long: each forecast reads
+  one `lookback` window, also from a zero state, so early steps of a window behave like the start
+  of the series and later steps see at most `lookback` steps of context.
+- `trace_window`: exactly what the network saw for one forecast (the window ending at `origin`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.series import LoadedSeries
+from ..errors import UserError
+from ..pipeline import Run
+from ..prepare import Prepared, prepare
+from ..seasonality import phase_and_cycle
+from .fold import season_fold_table
+from .traces import Trace, compute_trace
+
+
+def prepared_for(run: Run, loaded: LoadedSeries) -> Prepared:
+    """The run's own input features for `loaded`, with the run's fitted transform (nothing refitted)."""
+    column = run.config.value_col
+    if column not in loaded.frame.columns:
+        raise UserError(f"the run was trained on column {column!r}, which this data lacks; "
+                        f"choose data with that column (it has {list(loaded.frame.columns)})")
+    return prepare(loaded.with_value(column), run.config, transform=run.transform)
+
+
+def trace_series(run: Run, loaded: LoadedSeries) -> Trace:
+    """Every gate and state of every layer and unit over the whole series (one pass, zero state)."""
+    prep = prepared_for(run, loaded)
+    x = torch.from_numpy(prep.features)  # (T, F)
+    return compute_trace(run.model.rnn, x, prep.index)
+
+
+def trace_window(run: Run, loaded: LoadedSeries, origin: int | None = None) -> Trace:
+    """The trace of the single window a forecast from `origin` reads (default: the last window)."""
+    prep = prepared_for(run, loaded)
+    L = run.config.lookback
+    origin = prep.n - 1 if origin is None else origin
+    if not L - 1 <= origin < prep.n:
+        raise UserError(f"origin {origin} must lie in [{L - 1}, {prep.n - 1}] for lookback {L}")
+    x = torch.from_numpy(prep.features[origin - L + 1: origin + 1])  # (L, F)
+    return compute_trace(run.model.rnn, x, prep.index[origin - L + 1: origin + 1])
+
+
+def phases(run: Run, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
+    """Phase in the season and cycle number of every traced step."""
+    return phase_and_cycle(trace.index, run.config.period)
+
+
+def inspect_to_csv(args) -> Path:
+    """The CLI's `inspect`: tidy traces, or with --season the fold of the keep gate by phase and cycle."""
+    from ..cli import _load
+    from ..runs import load_run
+
+    run = load_run(args.run)
+    if args.csv or args.ticker or args.sample:
+        loaded = _load(args, args.history)
+    else:
+        loaded = _run_series(run)
+    trace = trace_series(run, loaded)
+    if args.layer is not None and not 0 <= args.layer < run.config.layers:
+        raise UserError(f"--layer {args.layer} does not exist: this run has layers 0..{run.config.layers - 1}")
+    if args.season:
+        if run.config.cell == "rnn":
+            raise UserError("a vanilla RNN has no gates to fold by season; inspect without --season to get its hidden state")
+        phase, cycle = phases(run, trace)
+        table = season_fold_table(trace, phase, cycle)
+        if args.layer is not None:
+            table = table[table["layer"] == args.layer]
+    else:
+        table = trace.to_frame(layer=args.layer)
+    out = Path(args.out)
+    table.to_csv(out, index=False)
+    print(f"wrote {len(table):,} rows to {out}")
+    return out
+
+
+def _run_series(run: Run) -> LoadedSeries:
+    """The series a run was trained on, reloaded from where it came from (see `cli._origin`)."""
+    from ..data.loading import load_csv
+    from ..data.samples import load_sample
+    from ..data.yahoo import fetch_yahoo
+
+    origin = run.info.get("origin") or {}
+    if origin.get("sample"):
+        return load_sample(origin["sample"])
+    if origin.get("csv") and Path(origin["csv"]).is_file():
+        return load_csv(origin["csv"], date_col=origin.get("date_col"), value_col=origin.get("value_col"))
+    if origin.get("ticker"):
+        return fetch_yahoo(origin["ticker"], start=origin.get("start"), end=origin.get("end"),
+                           period=origin.get("period"), interval=origin.get("interval", "1d"),
+                           field=origin.get("field", "Close"))
+    raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) cannot be found again; "
+                    "pass it with --csv")

@@ -1,0 +1,144 @@
+"""Step 1, Data: choose a source, load it (cached by content), show what was found and repaired."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ..data.loading import load_csv
+from ..data.samples import SAMPLES, load_sample
+from ..data.series import LoadedSeries
+from ..data.yahoo import FIELDS, INTERVALS, fetch_yahoo
+from ..errors import UserError
+from ..inspect.fold import downsample
+from ..seasonality import infer_period, phase_and_cycle, phase_label
+from . import charts
+from ..pipeline import data_key
+from .render import show_chart
+from .state import help_text, memo
+
+SOURCES = ("Sample", "Upload CSV", "Yahoo ticker")
+HISTORY = ("1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "max")
+FREQ_CHOICES = ("detected", "h", "D", "B", "W-SUN", "W-MON", "MS", "QS", "YS")
+
+
+@st.cache_data(show_spinner="Loading the sample…", max_entries=16)
+def _sample(name: str) -> LoadedSeries:
+    return load_sample(name)
+
+
+@st.cache_data(show_spinner="Reading the file…", max_entries=16)
+def _csv(data: bytes, name: str, date_col: str | None, freq: str | None) -> LoadedSeries:
+    buffer = io.BytesIO(data)
+    buffer.name = name
+    return load_csv(buffer, date_col=date_col, freq=freq)
+
+
+@st.cache_data(show_spinner="Fetching from Yahoo Finance…", max_entries=16, ttl=12 * 3600)
+def _yahoo(ticker: str, period: str | None, start, end, interval: str, field: str) -> LoadedSeries:
+    # UserErrors are not cached, so a failed fetch is tried again next time.
+    return fetch_yahoo(ticker, period=period, start=start, end=end, interval=interval, field=field)
+
+
+def input_data() -> LoadedSeries | None:
+    """Sidebar widgets for the source; returns the loaded series, or None (with a message shown)."""
+    st.sidebar.header("1. Data")
+    source = st.sidebar.radio("Source", SOURCES, horizontal=True, help=help_text("data", "source"), key="source")
+    try:
+        if source == "Sample":
+            name = st.sidebar.selectbox("Sample", list(SAMPLES), key="sample", help=help_text("data", "sample"),
+                                        format_func=lambda k: f"{k} — {SAMPLES[k].description}")
+            loaded = _sample(name)
+        elif source == "Upload CSV":
+            loaded = _input_csv()
+        else:
+            loaded = _input_yahoo()
+        if loaded is None:
+            return None
+        return _input_value_col(loaded)
+    except UserError as exc:
+        st.error(f"**Could not load the data.** {exc}")
+        return None
+
+
+def _input_csv() -> LoadedSeries | None:
+    upload = st.sidebar.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="upload",
+                                      help=help_text("data", "upload"))
+    if upload is None:
+        st.info("Upload a CSV in the sidebar, or pick a bundled sample. Dates, separators and decimal "
+                "marks are detected; you can override what was found.")
+        return None
+    with st.sidebar.expander("Override detection"):
+        date_col = st.text_input("Date column", key="date_col", help=help_text("data", "date_col")).strip() or None
+        freq = st.selectbox("Frequency", FREQ_CHOICES, key="freq_override",
+                            help="The step between observations; 'detected' uses what the loader found.")
+    return _csv(upload.getvalue(), upload.name, date_col, None if freq == "detected" else freq)
+
+
+def _input_yahoo() -> LoadedSeries | None:
+    with st.sidebar.form("yahoo"):
+        ticker = st.text_input("Ticker", value="AAPL", help=help_text("data", "ticker"))
+        span = st.radio("Range", ("History", "Dates"), horizontal=True)
+        period = st.selectbox("History", HISTORY, index=HISTORY.index("2y"), help=help_text("data", "history"))
+        today = pd.Timestamp.today().normalize()
+        dates = st.date_input("Dates", value=(today - pd.DateOffset(years=2), today),
+                              help="Start and end, used when Range is 'Dates'.")
+        interval = st.selectbox("Interval", INTERVALS, index=list(INTERVALS).index("1d"),
+                                help=help_text("data", "interval"))
+        field = st.selectbox("Field", FIELDS, index=list(FIELDS).index("Close"), help=help_text("data", "field"))
+        fetched = st.form_submit_button("Fetch")
+    if fetched:
+        if span == "Dates" and len(dates) == 2:
+            request = (ticker.strip().upper(), None, str(dates[0]), str(dates[1]), interval, field)
+        else:
+            request = (ticker.strip().upper(), period, None, None, interval, field)
+        st.session_state["yahoo_request"] = request
+    request = st.session_state.get("yahoo_request")
+    if request is None:
+        st.info("Enter a ticker in the sidebar and press **Fetch**. Prices are cached on disk for 12 hours.")
+        return None
+    return _yahoo(*request)
+
+
+def _input_value_col(loaded: LoadedSeries) -> LoadedSeries:
+    columns = list(loaded.frame.columns)
+    if len(columns) > 1:
+        value_col = st.sidebar.selectbox("Column to forecast", columns, index=columns.index(loaded.value_col),
+                                         key=f"value_col::{loaded.source}", help=help_text("data", "value_col"))
+        if value_col != loaded.value_col:
+            return loaded.with_value(value_col)
+    return loaded
+
+
+def show_data(loaded: LoadedSeries) -> None:
+    """The main-page data panel: numbers, the repair report, a preview and the series with its season."""
+    st.header("1. Data")
+    key = data_key(loaded)
+    values = loaded.series.to_numpy(dtype=float)
+    choice = memo(("period", key), lambda: infer_period(values, loaded.freq))
+    cols = st.columns(4)
+    cols[0].metric("Points", f"{len(values):,}")
+    cols[1].metric("Frequency", loaded.freq or "none (steps)")
+    cols[2].metric("Season", f"{choice.period} steps" if choice.period > 1 else "none found")
+    cols[3].metric("Forecasting", loaded.value_col)
+    st.caption(f"{loaded.source} · date column: {loaded.date_col or 'none (row order)'} · {choice.note}")
+    if loaded.report:
+        with st.expander(f"Repairs made while loading ({len(loaded.report)})", expanded=False):
+            st.markdown("\n".join(f"- {line}" for line in loaded.report))
+    with st.expander("Preview"):
+        st.dataframe(pd.concat([loaded.frame.head(5), loaded.frame.tail(5)]), width="stretch")
+    show_chart(("series", key), lambda: _series_chart(loaded, values, choice.period))
+
+
+def _series_chart(loaded: LoadedSeries, values: np.ndarray, period: int):
+    frame = pd.DataFrame({"timestamp": loaded.frame.index, "value": values, "step": np.arange(len(values))})
+    if period > 1:
+        frame["cycle"] = phase_and_cycle(loaded.frame.index, period)[1]
+    frame, note = downsample(frame, max_rows=4000, time_col="step", group_cols=[])
+    if "cycle" in frame:
+        frame["cycle"] = frame["cycle"].round().astype(int)
+    seasonal = period > 1
+    return charts.plot_series(frame, value_title=loaded.value_col, period=period if seasonal else None,
+                              phase_label=phase_label(loaded.freq, period) if seasonal else None, note=note)

@@ -1,0 +1,20 @@
+"""Draw a chart built with Altair, paying for building and validating it once per session.
+
+`st.altair_chart` re-runs Altair's `to_dict()` (schema validation included) on every rerun, tens of
+milliseconds per chart. Here the validated Vega-Lite spec is memoised under a key that names
+everything the chart depends on, and reruns send the stored spec. The chart is the same Altair chart.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import altair as alt
+import streamlit as st
+
+from .state import memo
+
+
+def show_chart(key: tuple, build: Callable[[], alt.TopLevelMixin], *, where: Any = None, width: str = "stretch") -> None:
+    """Render `build()`; `key` must change whenever the chart's data or options do."""
+    spec = memo(("chart", *key), lambda: build().to_dict())
+    (where or st).vega_lite_chart(spec=spec, width=width)

@@ -1,0 +1,129 @@
+"""Steps 2 and 3: the configuration form (moving a slider never retrains) and training with live progress.
+
+Stop: any click while a script runs makes Streamlit raise a control exception at the next st call.
+The progress callback catches it, tells `fit` to stop (which keeps the best weights so far), the
+run is finished and saved, and the exception is re-raised so Streamlit carries on as asked.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from ..config import CELLS, Config
+from ..data.series import LoadedSeries
+from ..errors import UserError
+from ..pipeline import Run, data_key, train_run
+from ..prepare import resolve
+from ..runs import save_run
+from ..train import Progress
+from . import charts
+from .state import add_run, help_text, memo, runs_dir
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _h(key: str) -> str:
+    return help_text("config", key)
+
+
+def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
+    """The sidebar form. Returns the config and the cells to train now (empty: nothing pressed)."""
+    st.sidebar.header("2. Configure")
+    try:
+        defaults, _ = memo(("defaults", data_key(loaded)), lambda: resolve(Config(), loaded))
+    except UserError as exc:
+        st.sidebar.error(str(exc))
+        return None, ()
+    n = len(loaded.frame)
+    with st.sidebar.form("config"):
+        cell = st.selectbox("Model", CELLS, format_func=str.upper, help=_h("cell"))
+        c1, c2 = st.columns(2)
+        lookback = c1.number_input("Lookback", 2, max(2, n // 2), min(defaults.lookback, max(2, n // 2)), help=_h("lookback"))
+        horizon = c2.number_input("Horizon", 1, max(1, n // 4), min(defaults.horizon, max(1, n // 4)), help=_h("horizon"))
+        hidden = c1.number_input("Hidden units", 2, 512, defaults.hidden, step=8, help=_h("hidden"))
+        layers = c2.number_input("Layers", 1, 4, defaults.layers, help=_h("layers"))
+        dropout = st.slider("Dropout", 0.0, 0.5, defaults.dropout, 0.05, help=_h("dropout"))
+        epochs = c1.number_input("Max epochs", 1, 500, defaults.epochs, help=_h("epochs"))
+        seed = c2.number_input("Seed", 0, 10_000, defaults.seed, help=_h("seed"))
+        lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2], value=defaults.lr, help=_h("lr"))
+        with st.expander("Transforms, season and device"):
+            target = st.selectbox("Target", ("residual", "level"), help=_h("target"))
+            log = st.selectbox("Log transform", ("auto", "on", "off"), help=_h("log"))
+            difference = st.checkbox("Difference", help=_h("difference"))
+            period = st.number_input("Season length (steps)", 1, max(1, n // 2), defaults.period, help=_h("period"))
+            calendar = st.checkbox("Phase features", value=True, help=_h("calendar"))
+            bidirectional = st.checkbox("Bidirectional encoder", help=_h("bidirectional"))
+            covariates = st.multiselect("Covariates", loaded.covariate_cols, help=_h("covariates"))
+            device = st.selectbox("Device", DEVICES, help=_h("device"))
+        one = st.form_submit_button("Train", type="primary", width="stretch")
+        three = st.form_submit_button("Train LSTM, GRU and RNN", width="stretch",
+                                      help="The same settings for all three cells: a fair comparison.")
+    try:
+        config = Config(value_col=loaded.value_col, cell=cell, lookback=int(lookback), horizon=int(horizon),
+                        hidden=int(hidden), layers=int(layers), dropout=float(dropout), epochs=int(epochs),
+                        seed=int(seed), lr=float(lr), target=target, log=log, difference=difference,
+                        period=int(period), calendar=calendar, bidirectional=bidirectional,
+                        covariates=list(covariates), device=device)
+    except UserError as exc:
+        st.sidebar.error(str(exc))
+        return None, ()
+    return config, (CELLS if three else (cell,) if one else ())
+
+
+def train_now(loaded: LoadedSeries, config: Config, cells: tuple[str, ...]) -> None:
+    """Train each cell with live progress; each finished run is kept in the session and saved."""
+    st.header("3. Train")
+    st.button("Stop training", key="stop", help="Stops after the current epoch and keeps the best model so far.")
+    for cell in cells:
+        run, interrupt = _train_one(loaded, replace(config, cell=cell))
+        if run is not None:
+            add_run(run)
+            try:
+                save_run(run, runs_dir() / run.run_id)
+            except UserError as exc:
+                st.warning(f"Trained, but not saved: {exc}")
+            st.session_state["selected_run"] = run.run_id
+        if interrupt is not None:
+            raise interrupt  # let Streamlit carry out the click that stopped us
+    st.session_state["just_trained"] = True
+
+
+def _train_one(loaded: LoadedSeries, config: Config) -> tuple[Run | None, BaseException | None]:
+    label = config.cell.upper()
+    box = st.status(f"Training {label}…", expanded=True)
+    with box:
+        bar = st.progress(0.0)
+        text = st.empty()
+        chart = st.empty()
+    rows: list[dict] = []
+    interrupt: list[BaseException] = []
+
+    def on_epoch(p: Progress) -> bool:
+        rows.append({"epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss})
+        try:
+            bar.progress(p.epoch / p.epochs)
+            text.markdown(f"**{label}** epoch {p.epoch}/{p.epochs} · train {p.train_loss:.4f} · "
+                          f"validation {p.val_loss:.4f} (best {p.best_val_loss:.4f}) · "
+                          f"{p.elapsed_s:.0f}s elapsed, at most {p.eta_s:.0f}s left")
+            chart.altair_chart(charts.plot_losses(pd.DataFrame(rows)), width="stretch")
+        except ScriptControlException as exc:  # a click (Stop, or any widget) arrived: finish cleanly
+            interrupt.append(exc)
+            return False
+        return True
+
+    try:
+        run = train_run(loaded, config, callback=on_epoch)
+    except UserError as exc:
+        box.update(label=f"{label}: {exc}", state="error")
+        st.error(f"**Training {label} failed.** {exc}")
+        return None, None
+    if not interrupt:
+        m, b = run.metrics["model"], run.metrics["baselines"]["seasonal_naive"]
+        verdict = "beats" if m["mase"] < b["mase"] else "does not beat"
+        box.update(label=f"{label}: MASE {m['mase']:.3f}, {verdict} seasonal naive ({b['mase']:.3f}) · "
+                   f"best epoch {run.info['best_epoch']} of {run.info['epochs_run']} ({run.info['stopped']})",
+                   state="complete", expanded=False)
+    return run, (interrupt[0] if interrupt else None)
