@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 MAX_ROWS = 5_000  # rows per frame; Altair refuses more, and the browser slows down well before
-CONCAT_WIDTH = 600  # px of a stacked panel; Streamlit stretches a vconcat's panels to the column
+CONCAT_WIDTH = 760  # px: stacked charts keep a fixed width (Vega-Lite cannot fit concats to a container)
 # Heights of single and layered charts are totals (title and axes included): Streamlit fits them.
 NEUTRAL = "gray"  # the actual series, rules and shading: readable on light and dark themes
 TABLEAU10 = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
@@ -56,6 +56,21 @@ def encode_time(frame: pd.DataFrame, field: str = "timestamp", *, channel=alt.X,
         kwargs.setdefault("title", "step")
         return channel(f"{field}:Q", **kwargs)
     raise ValueError(f"column {field!r} has dtype {column.dtype}; pass datetimes or integer steps")
+
+
+_PHASE_NAMES = {  # calendar phases are 0-based numbers in the data; axes show what a reader expects
+    "month of year": "['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'][datum.value]",
+    "day of week": "['Mon','Tue','Wed','Thu','Fri','Sat','Sun'][datum.value]",
+    "weekday": "['Mon','Tue','Wed','Thu','Fri'][datum.value]",
+    "quarter of year": "'Q' + (datum.value + 1)",
+    "week of year": "datum.value + 1",
+    "day of year": "datum.value + 1",
+}
+
+
+def _phase_label_expr(phase_label: str):
+    """A Vega label expression naming calendar phases (Jan.., Mon..), or Undefined to show the number."""
+    return _PHASE_NAMES.get(phase_label, alt.Undefined)
 
 
 def _check(frame: pd.DataFrame, columns: Sequence[str], *, builder: str, arg: str) -> None:
@@ -331,7 +346,8 @@ def plot_phase_cycle_heatmap(
     scale = _gate_scale() if _in_unit_interval(cells["value"]) else _signed_scale(cells["value"])
     phases = np.sort(cells["phase"].unique())
     chart = alt.Chart(cells).mark_rect().encode(
-        x=alt.X("phase:O", title=phase_label, axis=alt.Axis(values=_sparse_labels(phases, 24), labelAngle=0)),
+        x=alt.X("phase:O", title=phase_label, axis=alt.Axis(values=_sparse_labels(phases, 24), labelAngle=0,
+                                                             labelExpr=_phase_label_expr(phase_label))),
         y=alt.Y("cycle:O", title="cycle", axis=alt.Axis(values=_sparse_labels(cycles, 12))),
         color=alt.Color("value:Q", title=gate_label, scale=scale),
         tooltip=[alt.Tooltip("phase:O", title=phase_label), alt.Tooltip("cycle:O", title="cycle"),
@@ -346,7 +362,7 @@ def _profile_panel(frame: pd.DataFrame, *, y_title: str, phase_label: str, colou
     """Mean line and 25-75% band over phase; colour by unit when a `unit` column is present."""
     if pd.api.types.is_numeric_dtype(frame["phase"]):
         x = alt.X("phase:Q", title=phase_label, scale=alt.Scale(nice=False),
-                  axis=alt.Axis(format="d", tickMinStep=1))
+                  axis=alt.Axis(format="d", tickMinStep=1, labelExpr=_phase_label_expr(phase_label)))
     else:
         x = alt.X("phase:O", title=phase_label, sort=None)
     fixed = gate and _in_unit_interval(frame[["mean", "q25", "q75"]].stack())

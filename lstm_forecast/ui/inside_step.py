@@ -43,12 +43,12 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
         return
     ids = list(runs)
     default = st.session_state.get("selected_run")
-    c1, c2, c3 = st.columns([3, 1, 3])
+    c1, c2 = st.columns([4, 1])
     run_id = c1.selectbox("Run", ids, index=ids.index(default) if default in ids else len(ids) - 1,
                           format_func=lambda k: runs[k].label, key="inside_run")
     run = runs[run_id]
     layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer")
-    view = c3.segmented_control("View", VIEWS, default=VIEWS[0], key="inside_view") or VIEWS[0]
+    view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="inside_view") or VIEWS[0]
     trace = memo(("trace", run_id, data_key(loaded)), lambda: trace_series(run, loaded))
     phase, cycle = memo(("phase", run_id, data_key(loaded)), lambda: phase_and_cycle(trace.index, run.config.period))
     st.caption(_describe(run, trace))
@@ -114,11 +114,10 @@ def _view_season(loaded: LoadedSeries, run: Run, trace: Trace, layer: int, phase
                         else f"unit {u} (seasonality {scores.set_index('unit').loc[u, 'score']:.0%})")
     plabel = phase_label(run.info.get("freq"), period)
     key = (run.run_id, data_key(loaded), layer, unit)
-    c1, c2 = st.columns(2)
-    show_chart(("heat", *key), where=c1, build=lambda: charts.plot_phase_cycle_heatmap(
+    show_chart(("heat", *key), lambda: charts.plot_phase_cycle_heatmap(
         F.fold_by_cycle(trace, phase, cycle, layer=layer, unit=None if unit == F.LAYER_MEAN else unit),
-        gate_label=label, phase_label=plabel, note="mean per phase and cycle"))
-    show_chart(("profile", *key), where=c2, build=lambda: charts.plot_phase_profile(
+        gate_label=label, phase_label=plabel))
+    show_chart(("profile", *key), lambda: charts.plot_phase_profile(
         _unit_rows(_by_phase(run, trace, layer, phase, cycle), unit),
         seasonal_profile(_series_values(loaded, run, trace), phase),
         gate_label=label, phase_label=plabel, note="mean and interquartile range over cycles"))
@@ -169,7 +168,9 @@ def _view_step(loaded: LoadedSeries, run: Run, trace: Trace, layer: int) -> None
     step = st.slider("Step", 1, trace.n_steps - 1, trace.n_steps - 1, key="walk_step",
                      help="The step whose update to show. Its time stamp appears below.")
     x = memo(("features", run.run_id, data_key(loaded)), lambda: torch.from_numpy(prepared_for(run, loaded).features))
-    st.caption(f"Step {step} · {trace.index[step]} · layer {layer}, forward direction")
+    inputs = ", ".join(run.feature_names) if layer == 0 else f"the {trace.n_units} outputs of layer {layer - 1}"
+    st.caption(f"Step {step} · {trace.index[step]} · layer {layer}, forward direction · "
+               f"x_t's entries are the layer's inputs ({inputs}); every other row has one entry per unit")
     show_chart(("walk", run.run_id, data_key(loaded), layer, step),
                lambda: charts.plot_walkthrough(_walk_rows(run, x, trace, step, layer), cell=run.config.cell))
     st.markdown(_EQUATIONS[run.config.cell])

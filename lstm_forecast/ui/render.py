@@ -14,7 +14,12 @@ import streamlit as st
 from .state import memo
 
 
-def show_chart(key: tuple, build: Callable[[], alt.TopLevelMixin], *, where: Any = None, width: str = "stretch") -> None:
-    """Render `build()`; `key` must change whenever the chart's data or options do."""
+def show_chart(key: tuple, build: Callable[[], alt.TopLevelMixin], *, where: Any = None, width: str | None = None) -> None:
+    """Render `build()`; `key` must change whenever the chart's data or options do.
+
+    Single and layered charts stretch to the column; stacked (concatenated) ones keep their own
+    width, since Vega-Lite cannot fit a concatenation to a container and would overflow it.
+    """
     spec = memo(("chart", *key), lambda: build().to_dict())
-    (where or st).vega_lite_chart(spec=spec, width=width)
+    stacked = any(k in spec for k in ("vconcat", "hconcat", "concat"))
+    (where or st).vega_lite_chart(spec=spec, width=width or ("content" if stacked else "stretch"))

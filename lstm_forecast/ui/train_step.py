@@ -76,7 +76,8 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
 def train_now(loaded: LoadedSeries, config: Config, cells: tuple[str, ...]) -> None:
     """Train each cell with live progress; each finished run is kept in the session and saved."""
     st.header("3. Train")
-    st.button("Stop training", key="stop", help="Stops after the current epoch and keeps the best model so far.")
+    stop = st.empty()
+    stop.button("Stop training", key="stop", help="Stops after the current epoch and keeps the best model so far.")
     for cell in cells:
         run, interrupt = _train_one(loaded, replace(config, cell=cell))
         if run is not None:
@@ -88,7 +89,7 @@ def train_now(loaded: LoadedSeries, config: Config, cells: tuple[str, ...]) -> N
             st.session_state["selected_run"] = run.run_id
         if interrupt is not None:
             raise interrupt  # let Streamlit carry out the click that stopped us
-    st.session_state["just_trained"] = True
+    stop.empty()
 
 
 def _train_one(loaded: LoadedSeries, config: Config) -> tuple[Run | None, BaseException | None]:

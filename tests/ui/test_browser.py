@@ -75,7 +75,7 @@ def page(server):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page = browser.new_page(viewport={"width": 1400, "height": 2600})
         page.goto(server, wait_until="domcontentloaded")
         yield page
         browser.close()
@@ -113,7 +113,7 @@ def test_dashboard_end_to_end_in_chromium(page, shots):
     page.get_by_text("1. Data").first.wait_for(timeout=120_000)
     _settle(page)
     assert _assert_healthy(page, "first load") >= 1
-    page.screenshot(path=str(shots / "01-data.png"), full_page=True)
+    page.screenshot(path=str(shots / "01-data.png"), full_page=False)
 
     sidebar = page.locator('[data-testid="stSidebar"]')
     for label, value in (("Hidden units", "8"), ("Max epochs", "4")):
@@ -125,12 +125,13 @@ def test_dashboard_end_to_end_in_chromium(page, shots):
     _settle(page)
     assert _assert_healthy(page, "after training") >= 4
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # the leaderboard (drawn on a canvas)
-    page.screenshot(path=str(shots / "02-trained.png"), full_page=True)
+    page.screenshot(path=str(shots / "02-trained.png"), full_page=False)
 
     for i, view in enumerate(VIEWS, start=3):
         page.locator('[data-testid="stButtonGroup"] button', has_text=view).first.click()
         _settle(page)
         n = _assert_healthy(page, view)
         assert n >= 4, f"{view}: only {n} charts"
-        page.locator("h2", has_text="5. Look inside").scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / f"{i:02d}-{view.lower().replace(' ', '-')}.png"), full_page=True)
+        page.locator("h2", has_text="5. Look inside").evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shots / f"{i:02d}-{view.lower().replace(' ', '-')}.png"), full_page=False)
