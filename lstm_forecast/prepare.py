@@ -120,7 +120,10 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
     n = len(u)
     val_end = n - horizon
     train_end = val_end - config.val_size
-    _check_length(n, config, train_end)
+    if transform is None:  # fitting needs room for training windows; applying a fitted run does not
+        _check_length(n, config, train_end)
+    elif n < 2:
+        raise UserError(f"the data has {n} usable points; a saved run needs at least 2 to read")
 
     level_window = period if period > 1 else min(config.lookback, 8)
     if transform is None:

@@ -62,16 +62,16 @@ def inspect_to_csv(args) -> Path:
     from ..runs import load_run
 
     run = load_run(args.run)
+    if args.layer is not None and not 0 <= args.layer < run.config.layers:
+        raise UserError(f"--layer {args.layer} does not exist: this run has layers 0..{run.config.layers - 1}")
+    if args.season and run.config.cell == "rnn":
+        raise UserError("a vanilla RNN has no gates to fold by season; inspect without --season to get its hidden state")
     if args.csv or args.ticker or args.sample:
         loaded = _load(args, args.history)
     else:
         loaded = _run_series(run)
     trace = trace_series(run, loaded)
-    if args.layer is not None and not 0 <= args.layer < run.config.layers:
-        raise UserError(f"--layer {args.layer} does not exist: this run has layers 0..{run.config.layers - 1}")
     if args.season:
-        if run.config.cell == "rnn":
-            raise UserError("a vanilla RNN has no gates to fold by season; inspect without --season to get its hidden state")
         phase, cycle = phases(run, trace)
         table = season_fold_table(trace, phase, cycle)
         if args.layer is not None:

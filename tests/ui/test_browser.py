@@ -88,14 +88,14 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def _settle(page, timeout: float = 180) -> None:
-    """Wait until the script has finished running and every chart has drawn."""
-    page.wait_for_timeout(400)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout * 1000)
+def _settle(page, min_charts: int, timeout: float = 180) -> None:
+    """Wait until at least `min_charts` charts have drawn and the script has finished running."""
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.vega-embed')].every(e => e.querySelector('canvas, svg'))",
-        timeout=30_000)
-    page.wait_for_timeout(300)
+        """n => { const c = [...document.querySelectorAll('.vega-embed')];
+                  return c.length >= n && c.every(e => e.querySelector('canvas, svg')); }""",
+        arg=min_charts, timeout=timeout * 1000)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout * 1000)
+    page.wait_for_timeout(500)
 
 
 def _assert_healthy(page, where: str) -> int:
@@ -111,7 +111,7 @@ def _assert_healthy(page, where: str) -> int:
 
 def test_dashboard_end_to_end_in_chromium(page, shots):
     page.get_by_text("1. Data").first.wait_for(timeout=120_000)
-    _settle(page)
+    _settle(page, 1)
     assert _assert_healthy(page, "first load") >= 1
     page.screenshot(path=str(shots / "01-data.png"), full_page=False)
 
@@ -122,14 +122,15 @@ def test_dashboard_end_to_end_in_chromium(page, shots):
         field.press("Tab")
     sidebar.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Leaderboard").wait_for(timeout=180_000)
-    _settle(page)
+    _settle(page, 4)
     assert _assert_healthy(page, "after training") >= 4
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # the leaderboard (drawn on a canvas)
     page.screenshot(path=str(shots / "02-trained.png"), full_page=False)
 
     for i, view in enumerate(VIEWS, start=3):
         page.locator('[data-testid="stButtonGroup"] button', has_text=view).first.click()
-        _settle(page)
+        page.wait_for_timeout(300)
+        _settle(page, 4)
         n = _assert_healthy(page, view)
         assert n >= 4, f"{view}: only {n} charts"
         page.locator("h2", has_text="5. Look inside").evaluate("e => e.scrollIntoView({block: 'start'})")
