@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
-from scipy.signal import detrend, find_peaks
 from statsmodels.tsa.stattools import acf
+from statsmodels.tsa.tsatools import detrend
 
 from .errors import UserError
 
@@ -279,7 +279,7 @@ def _acfs(x: np.ndarray, nlags: int) -> tuple[np.ndarray, np.ndarray]:
     """ACF (lags 0..nlags) of the linearly detrended values and of the first differences."""
     nlags = min(nlags, len(x) - 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        level = acf(detrend(x), nlags=nlags, fft=True)
+        level = acf(detrend(x, order=1), nlags=nlags, fft=True)
         change = acf(np.diff(x), nlags=nlags, fft=True)
     return np.nan_to_num(level, nan=-1.0), np.nan_to_num(change, nan=-1.0)
 
@@ -319,6 +319,8 @@ def _near_peak(curve: np.ndarray, lag: int) -> bool:
 
 def _acf_peaks(x: np.ndarray, max_lag: int) -> dict[int, float]:
     """Clear ACF peaks in lags 2..max_lag: of the detrended values, else of the differences."""
+    from scipy.signal import find_peaks  # 0.6 s to import: only the no-frequency fallback needs it
+
     if max_lag < 2:
         return {}
     level, change = _acfs(x, max_lag)
