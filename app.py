@@ -7,7 +7,7 @@ import streamlit as st
 from lstm_forecast.ui.compare_step import runs_for, show_comparison
 from lstm_forecast.ui.data_step import input_data, show_data
 from lstm_forecast.ui.inside_step import show_inside
-from lstm_forecast.ui.train_step import input_config, train_now
+from lstm_forecast.ui.train_step import input_config, show_last_training, train_now
 
 st.set_page_config(page_title="lstm-forecast", page_icon="📈", layout="wide")
 st.title("lstm-forecast")
@@ -21,5 +21,7 @@ config, cells = input_config(loaded)  # 2. Configure: a form, so moving a slider
 show_data(loaded)
 if config is not None and cells:
     train_now(loaded, config, cells)  # 3. Train, only when a train button was pressed
+else:
+    show_last_training()
 show_comparison(loaded)  # 4. Forecast and compare
 show_inside(loaded, runs_for(loaded))  # 5. Look inside

@@ -21,6 +21,7 @@ from .state import help_text, memo
 
 SOURCES = ("Sample", "Upload CSV", "Yahoo ticker")
 HISTORY = ("1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "max")
+MAX_SHADED_CYCLES = 60
 FREQ_CHOICES = ("detected", "h", "D", "B", "W-SUN", "W-MON", "MS", "QS", "YS")
 
 
@@ -134,7 +135,7 @@ def show_data(loaded: LoadedSeries) -> None:
 
 def _series_chart(loaded: LoadedSeries, values: np.ndarray, period: int):
     frame = pd.DataFrame({"timestamp": loaded.frame.index, "value": values, "step": np.arange(len(values))})
-    if period > 1:
+    if period > 1 and len(values) <= MAX_SHADED_CYCLES * period:  # more stripes than that is noise
         frame["cycle"] = phase_and_cycle(loaded.frame.index, period)[1]
     frame, note = downsample(frame, max_rows=4000, time_col="step", group_cols=[])
     if "cycle" in frame:

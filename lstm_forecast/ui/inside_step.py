@@ -42,7 +42,7 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
         st.info("Train a model to look inside it: its gates and states are traced from the trained weights.")
         return
     ids = list(runs)
-    default = st.session_state.get("selected_run")
+    default = st.session_state.get("training", {}).get("selected")
     c1, c2 = st.columns([4, 1])
     run_id = c1.selectbox("Run", ids, index=ids.index(default) if default in ids else len(ids) - 1,
                           format_func=lambda k: runs[k].label, key="inside_run")

@@ -6,6 +6,7 @@ run is finished and saved, and the exception is re-raised so Streamlit carries o
 """
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pandas as pd
@@ -20,7 +21,7 @@ from ..prepare import resolve
 from ..runs import save_run
 from ..train import Progress
 from . import charts
-from .state import add_run, help_text, memo, runs_dir
+from .state import help_text, memo, runs_dir, session_runs
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -73,26 +74,53 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
     return config, (CELLS if three else (cell,) if one else ())
 
 
+def training_record() -> dict:
+    """This session's training status as a plain dict: active flag, notes, the run to select.
+
+    A click during training stops the script thread (fast reruns) and from then on every st call
+    in that thread raises again, st.session_state included. So the finishing thread writes only to
+    plain objects taken out of session state beforehand, and the new run reads the same objects.
+    """
+    return st.session_state.setdefault("training", {"active": False, "notes": [], "selected": None})
+
+
 def train_now(loaded: LoadedSeries, config: Config, cells: tuple[str, ...]) -> None:
     """Train each cell with live progress; each finished run is kept in the session and saved."""
     st.header("3. Train")
+    record, runs = training_record(), session_runs()
+    record.update(active=True, notes=[])
     stop = st.empty()
     stop.button("Stop training", key="stop", help="Stops after the current epoch and keeps the best model so far.")
-    for cell in cells:
-        run, interrupt = _train_one(loaded, replace(config, cell=cell))
-        if run is not None:
-            add_run(run)
-            try:
-                save_run(run, runs_dir() / run.run_id)
-            except UserError as exc:
-                st.warning(f"Trained, but not saved: {exc}")
-            st.session_state["selected_run"] = run.run_id
-        if interrupt is not None:
-            raise interrupt  # let Streamlit carry out the click that stopped us
+    try:
+        for cell in cells:
+            run, interrupt = _train_one(loaded, replace(config, cell=cell), record["notes"])
+            if run is not None:
+                runs[run.run_id] = run  # no st call: this may run after a stop request
+                try:
+                    save_run(run, runs_dir() / run.run_id)
+                except UserError as exc:
+                    record["notes"].append(f"Trained, but not saved: {exc}")
+                record["selected"] = run.run_id
+            if interrupt is not None:
+                raise interrupt  # let Streamlit carry out the click that stopped us
+    finally:
+        record["active"] = False
     stop.empty()
 
 
-def _train_one(loaded: LoadedSeries, config: Config) -> tuple[Run | None, BaseException | None]:
+def wait_for_stopped_training(timeout_s: float = 300) -> None:
+    """A click during training starts a new script run at once while the old one is still finishing
+    the run with its best weights; wait for it, so this run shows the result."""
+    record = training_record()
+    if not record["active"]:
+        return
+    with st.spinner("Stopping: finishing the run with the best weights so far…"):
+        deadline = time.monotonic() + timeout_s
+        while record["active"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def _train_one(loaded: LoadedSeries, config: Config, notes: list[str]) -> tuple[Run | None, BaseException | None]:
     label = config.cell.upper()
     box = st.status(f"Training {label}…", expanded=True)
     with box:
@@ -121,10 +149,29 @@ def _train_one(loaded: LoadedSeries, config: Config) -> tuple[Run | None, BaseEx
         box.update(label=f"{label}: {exc}", state="error")
         st.error(f"**Training {label} failed.** {exc}")
         return None, None
+    note = summary(run)
+    notes.append(note)
     if not interrupt:
-        m, b = run.metrics["model"], run.metrics["baselines"]["seasonal_naive"]
-        verdict = "beats" if m["mase"] < b["mase"] else "does not beat"
-        box.update(label=f"{label}: MASE {m['mase']:.3f}, {verdict} seasonal naive ({b['mase']:.3f}) · "
-                   f"best epoch {run.info['best_epoch']} of {run.info['epochs_run']} ({run.info['stopped']})",
-                   state="complete", expanded=False)
+        box.update(label=note, state="complete", expanded=False)
     return run, (interrupt[0] if interrupt else None)
+
+
+def summary(run: Run) -> str:
+    """One line: the run's MASE against seasonal naive, and how training ended."""
+    m, b = run.metrics["model"], run.metrics["baselines"]["seasonal_naive"]
+    verdict = "beats" if m["mase"] < b["mase"] else "does not beat"
+    return (f"{run.config.cell.upper()}: MASE {m['mase']:.3f}, {verdict} seasonal naive ({b['mase']:.3f}) · "
+            f"best epoch {run.info['best_epoch']} of {run.info['epochs_run']} ({run.info['stopped']}) · "
+            f"{run.info['train_seconds']:.1f}s on {run.info['device']}")
+
+
+def show_last_training() -> None:
+    """The outcome of this session's last training, kept on screen across reruns."""
+    wait_for_stopped_training()
+    notes = training_record()["notes"]
+    if notes:
+        st.header("3. Train")
+        for note in notes:
+            (st.success if " beats " in note else st.warning)(note)
+        if any("stopped by user" in note for note in notes):
+            st.caption("Stopped early: the model kept is the one from the best validation epoch so far.")

@@ -115,3 +115,16 @@ def test_good_upload_loads_with_its_repairs():
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Points"] == "31"
     assert any("Repairs" in e.label for e in at.expander)
+
+
+def test_sessions_keep_their_runs_apart_but_share_the_runs_folder(runs_dir):
+    first, second = _app(), _app()
+    _tiny(first)
+    _press(first, "Train")
+    assert len(first.session_state["runs"]) == 1
+    second.run()  # the other session reruns after the first one trained
+    assert not second.exception
+    assert "runs" not in second.session_state or not second.session_state["runs"]
+    board = second.dataframe[-1].value
+    model_rows = board[board["kind"] == "model"]
+    assert len(model_rows) == 1 and model_rows["where"].iloc[0] == "runs folder"

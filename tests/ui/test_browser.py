@@ -136,3 +136,26 @@ def test_dashboard_end_to_end_in_chromium(page, shots):
         page.locator("h2", has_text="5. Look inside").evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(300)
         page.screenshot(path=str(shots / f"{i:02d}-{view.lower().replace(' ', '-')}.png"), full_page=False)
+
+
+def test_stop_keeps_the_best_model_so_far(page):
+    """Stop during a long training: the run is kept (best epoch so far) and listed."""
+    import re
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("combobox", name="Sample").click()  # a longer series, so training takes a while
+    page.get_by_role("option", name=re.compile("seattle_hourly_temp")).click()
+    _settle(page, 1)
+    for label, value in (("Hidden units", "128"), ("Max epochs", "400"), ("Seed", "7")):
+        field = sidebar.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Tab")
+    sidebar.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(re.compile(r"epoch ([3-9]|\d\d)/400")).first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Stop training").click()
+    _settle(page, 4)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    note = page.get_by_text("stopped by user")
+    note.first.wait_for(timeout=30_000)
+    assert "best epoch" in note.first.inner_text()
+    page.screenshot(path=str(Path(os.environ.get("SCREENSHOT_DIR", "/tmp")) / "08-stopped.png"))
