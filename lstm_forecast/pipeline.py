@@ -6,18 +6,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import torch
 
 from . import metrics as M
 from .baselines import BASELINES
 from .config import Config
 from .data.series import LoadedSeries
 from .errors import UserError
-from .model import Forecaster, choose_device
 from .prepare import Prepared, Transform, future_index, prepare, resolve, split_origins, to_values, windows
-from .train import ProgressCallback, fit, predict
+
+if TYPE_CHECKING:  # torch loads on first use: the dashboard's first page does not need it
+    import torch
+
+    from .model import Forecaster
+    from .train import ProgressCallback
 
 
 @dataclass
@@ -47,6 +52,11 @@ class Run:
 def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback | None = None,
               device: str | torch.device | None = None) -> Run:
     """Resolve the config from the data, prepare, train, forecast the holdout and the future, score."""
+    import torch
+
+    from .model import Forecaster, choose_device
+    from .train import fit
+
     start = time.perf_counter()
     if config.value_col and config.value_col != loaded.value_col:
         loaded = loaded.with_value(config.value_col)
@@ -89,6 +99,10 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
 def _forecast_frames(model: Forecaster, prep: Prepared, loaded: LoadedSeries, config: Config
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Model and baseline forecasts over the holdout (origin = last step before it) and the future."""
+    import torch
+
+    from .train import predict
+
     H = config.horizon
     origins = np.array([prep.val_end - 1, prep.n - 1])
     w = windows(prep, origins, config)
@@ -119,6 +133,10 @@ def _score(forecast: pd.DataFrame, baselines: pd.DataFrame, loaded: LoadedSeries
 
 def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict | None]:
     """A saved run on new data: forecast its last `horizon` points (scored) and the future after it."""
+    import torch
+
+    from .train import predict
+
     config = run.config
     if config.value_col not in loaded.frame.columns:
         raise UserError(

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import torch
 
 from .config import Config
 from .data.series import LoadedSeries
 from .errors import UserError
 from .seasonality import infer_period, phase_and_cycle
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_DEFAULT_HORIZON = 96
 MAX_DEFAULT_LOOKBACK = 336
@@ -190,6 +194,8 @@ def base_forecast(u: np.ndarray, origins: np.ndarray, horizon: int, period: int,
 
 def windows(prep: Prepared, origins: np.ndarray, config: Config) -> Windows:
     """Input windows ending at each origin, and their targets where the future is known."""
+    import torch  # here, not at the top: the dashboard's first page needs no torch (1 s to import)
+
     L, H = config.lookback, config.horizon
     origins = np.asarray(origins, dtype=int)
     feats = torch.from_numpy(prep.features)

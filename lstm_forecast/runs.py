@@ -7,11 +7,9 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from .config import Config
 from .errors import UserError
-from .model import Forecaster
 from .pipeline import Run
 from .prepare import Transform
 
@@ -41,6 +39,8 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 def save_run(run: Run, folder: Path | str) -> Path:
     """Write the run's folder; the model last, so a folder with model.pt is complete."""
+    import torch
+
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -60,6 +60,10 @@ def save_run(run: Run, folder: Path | str) -> Path:
 
 def load_run(folder: Path | str) -> Run:
     """Rebuild a run from its folder: the model from config.json, weights with weights_only=True."""
+    import torch
+
+    from .model import Forecaster
+
     folder = Path(folder)
     missing = [name for name in FILES if not (folder / name).exists()]
     if missing:

@@ -2,20 +2,24 @@
 every view is a fragment, so its controls redraw only that view and never retrain or re-trace."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
 from ..data.series import LoadedSeries
 from ..inspect import fold as F
-from ..inspect.run_traces import prepared_for, trace_series
-from ..inspect.traces import Trace, walkthrough
 from ..pipeline import Run, data_key
 from ..seasonality import phase_and_cycle, phase_label, seasonal_profile
 from . import charts
 from .render import show_chart
 from .state import memo
+
+if TYPE_CHECKING:  # torch and the trace engine load when a run is first inspected
+    import torch
+
+    from ..inspect.traces import Trace
 
 VIEWS = ("Cell state", "Gates by season", "Gates over time", "Saturation", "One step")
 HOW_TO_READ = {
@@ -41,6 +45,8 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
     if not runs:
         st.info("Train a model to look inside it: its gates and states are traced from the trained weights.")
         return
+    from ..inspect.run_traces import trace_series
+
     ids = list(runs)
     default = st.session_state.get("training", {}).get("selected")
     c1, c2 = st.columns([4, 1])
@@ -167,6 +173,10 @@ def _view_saturation(run: Run, trace: Trace, layer: int) -> None:
 def _view_step(loaded: LoadedSeries, run: Run, trace: Trace, layer: int) -> None:
     step = st.slider("Step", 1, trace.n_steps - 1, trace.n_steps - 1, key="walk_step",
                      help="The step whose update to show. Its time stamp appears below.")
+    import torch
+
+    from ..inspect.run_traces import prepared_for
+
     x = memo(("features", run.run_id, data_key(loaded)), lambda: torch.from_numpy(prepared_for(run, loaded).features))
     inputs = ", ".join(run.feature_names) if layer == 0 else f"the {trace.n_units} outputs of layer {layer - 1}"
     st.caption(f"Step {step} · {trace.index[step]} · layer {layer}, forward direction · "
@@ -177,6 +187,8 @@ def _view_step(loaded: LoadedSeries, run: Run, trace: Trace, layer: int) -> None
 
 
 def _walk_rows(run: Run, x: torch.Tensor, trace: Trace, step: int, layer: int) -> pd.DataFrame:
+    from ..inspect.traces import walkthrough
+
     parts = walkthrough(run.model.rnn, x, step, layer=layer, trace=trace)
     return pd.concat([pd.DataFrame({"quantity": name, "unit": np.arange(len(v)), "value": np.asarray(v, dtype=float)})
                       for name, v in parts.items()], ignore_index=True)

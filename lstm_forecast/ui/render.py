@@ -1,8 +1,8 @@
 """Draw a chart built with Altair, paying for building and validating it once per session.
 
 `st.altair_chart` re-runs Altair's `to_dict()` (schema validation included) on every rerun, tens of
-milliseconds per chart. Here the validated Vega-Lite spec is memoised under a key that names
-everything the chart depends on, and reruns send the stored spec. The chart is the same Altair chart.
+milliseconds per chart. Here the Vega-Lite spec is memoised under a key that names everything the
+chart depends on, and reruns send the stored spec. The chart is the same Altair chart.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def show_chart(key: tuple, build: Callable[[], alt.TopLevelMixin], *, where: Any
     Single and layered charts stretch to the column; stacked (concatenated) ones keep their own
     width, since Vega-Lite cannot fit a concatenation to a container and would overflow it.
     """
-    spec = memo(("chart", *key), lambda: build().to_dict())
+    # Schema validation is done by the chart tests (tests/ui/test_charts.py calls to_dict() on every
+    # builder); here it would only cost time on each chart's first draw.
+    spec = memo(("chart", *key), lambda: build().to_dict(validate=False))
     stacked = any(k in spec for k in ("vconcat", "hconcat", "concat"))
     (where or st).vega_lite_chart(spec=spec, width=width or ("content" if stacked else "stretch"))

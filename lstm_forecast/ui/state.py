@@ -40,10 +40,6 @@ def session_runs() -> dict[str, Run]:
     return st.session_state.setdefault("runs", {})
 
 
-def add_run(run: Run) -> None:
-    session_runs()[run.run_id] = run
-
-
 def disk_runs() -> dict[str, Run]:
     """Runs saved in the runs directory (by any session), loaded once per folder and mtime."""
     found: dict[str, Run] = {}

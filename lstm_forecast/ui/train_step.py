@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -19,9 +20,11 @@ from ..errors import UserError
 from ..pipeline import Run, data_key, train_run
 from ..prepare import resolve
 from ..runs import save_run
-from ..train import Progress
 from . import charts
 from .state import help_text, memo, runs_dir, session_runs
+
+if TYPE_CHECKING:
+    from ..train import Progress
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
