@@ -32,6 +32,8 @@ CANDIDATE_PERIODS: dict[str, tuple[int, ...]] = {
 }
 MIN_ACF = 0.1  # an autocorrelation below this never confirms a season (nor below 3/sqrt(T))
 MIN_PROMINENCE = 0.2  # a peak must rise this far above its trough to count
+STRONG_ACF = 0.5  # a calendar lag this strongly autocorrelated counts with only MIN_CYCLES_STRONG cycles seen
+MIN_CYCLES_STRONG = 3  # (a yearly season in 3-4 years of daily temperatures is plain; random walks stay out)
 MIN_CYCLES_DETRENDED = 6  # a random walk's detrended ACF wobbles at lags >= T/6 (measured), so
 #                           the detrended ACF speaks only for periods that repeat 6 times or more
 MAX_SEARCH_LAGS = 400  # the fallback looks for ACF peaks in lags 2..400 at most
@@ -292,9 +294,10 @@ def _seasonal_acf(x: np.ndarray, lags: list[int]) -> dict[int, float]:
     scores = {}
     for p in lags:
         trough = level[math.ceil(p / 2) : p + 1].min()
-        level_counts = (
-            p * MIN_CYCLES_DETRENDED <= len(x) and level[p] - trough >= MIN_PROMINENCE and _near_peak(level, p)
+        enough_cycles = p * MIN_CYCLES_DETRENDED <= len(x) or (
+            p * MIN_CYCLES_STRONG <= len(x) and level[p] >= STRONG_ACF and level[p] - trough >= 2 * MIN_PROMINENCE
         )
+        level_counts = enough_cycles and level[p] - trough >= MIN_PROMINENCE and _near_peak(level, p)
         usable = [curve[p] for curve, ok in ((level, level_counts), (change, _near_peak(change, p))) if ok]
         scores[p] = round(float(max(usable)), 4) if usable else math.nan
     return scores

@@ -215,3 +215,19 @@ def test_seasonal_profile_is_the_series_per_phase():
     assert list(profile.columns) == ["phase", "mean", "q25", "q75"]
     np.testing.assert_allclose(profile["mean"], [1, 2, 3, 4])
     assert (profile["q25"] <= profile["mean"]).all() and (profile["mean"] <= profile["q75"]).all()
+
+
+def test_a_plain_yearly_season_counts_with_three_years_seen():
+    """Daily maximum temperatures: 3.2 years (the part the period choice sees) show the year plainly."""
+    from lstm_forecast.data.samples import load_sample
+
+    loaded = load_sample("seattle_daily_weather")
+    values = loaded.series.to_numpy()
+    seen = values[: len(values) - len(values) // 5]
+    assert infer_period(seen, "D").period == 365
+
+
+def test_random_walks_rarely_pass_for_daily_seasons():
+    rng = np.random.default_rng(7)
+    found = sum(infer_period(rng.normal(size=n).cumsum(), "D").period > 1 for n in (1100, 1300, 1500) for _ in range(20))
+    assert found <= 2  # of 60
