@@ -459,9 +459,9 @@ def plot_saturation(sat: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
     shape = {"shape": alt.Shape("layer:N", title="layer")} if sat["layer"].nunique() > 1 else {}
     points = alt.Chart(sat).mark_point(filled=True, size=60, opacity=0.8).encode(
         x=alt.X("frac_low:Q", title="share of steps left-saturated (< 0.1)", scale=share,
-                axis=alt.Axis(format="%")),
+                axis=alt.Axis(format="%", tickCount=5)),
         y=alt.Y("frac_high:Q", title="share of steps right-saturated (> 0.9)", scale=share,
-                axis=alt.Axis(format="%")),
+                axis=alt.Axis(format="%", tickCount=5)),
         color=alt.Color("gate:N", title="gate", scale=alt.Scale(scheme="tableau10")),
         tooltip=["layer:N", "unit:N", "gate:N", alt.Tooltip("frac_low:Q", format=".1%"),
                  alt.Tooltip("frac_high:Q", format=".1%")],
@@ -515,7 +515,7 @@ def plot_seasonality_scores(scores: pd.DataFrame, *, k: int = 10, note: str = ""
     top = labelled.dropna(subset=["score"]).nlargest(k, "score")
     bars = alt.Chart(top).mark_bar().encode(
         x=alt.X("score:Q", title="share of variance explained by phase", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
+                axis=alt.Axis(format="%", tickCount=5)),
         y=alt.Y("unit:N", title="unit", sort="-x", axis=alt.Axis(labelOverlap=False)),
         tooltip=["unit:N", alt.Tooltip("score:Q", format=".1%"), alt.Tooltip("amplitude:Q", format=".3f")],
     )
