@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import CELLS, Config
+from .data.series import LoadedSeries
 from .errors import UserError
 
 YAHOO_PERIODS = ("1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max")
@@ -177,6 +178,8 @@ def cmd_train(args) -> int:
 def cmd_backtest(args) -> int:
     from .pipeline import backtest
 
+    if args.origins < 1 or (args.step is not None and args.step < 1):
+        raise UserError(f"--origins ({args.origins}) and --step ({args.step}) must be >= 1")
     season, history = _split_period(args)
     table = backtest(_load(args, history), _config(args, season), origins=args.origins, step=args.step)
     summary = table.groupby("method")[["mae", "rmse", "smape", "mase"]].mean().sort_values("mase")
@@ -194,8 +197,15 @@ def cmd_forecast(args) -> int:
     run = load_run(args.run)
     _, history = _split_period(args) if hasattr(args, "period") else (None, args.history)
     loaded = _load(args, history)
-    if not args.value_col and run.config.value_col in loaded.frame.columns:
-        loaded = loaded.with_value(run.config.value_col)
+    target = run.config.value_col
+    if args.value_col and args.value_col != target:  # the user's column plays the run's target
+        if target in loaded.frame.columns:
+            raise UserError(f"--value-col {args.value_col!r} would replace {target!r}, which this data also has; "
+                            f"drop --value-col to use {target!r}")
+        loaded = LoadedSeries(loaded.frame.rename(columns={args.value_col: target}), target, loaded.date_col,
+                              loaded.freq, loaded.source, list(loaded.report))
+    elif target in loaded.frame.columns:
+        loaded = loaded.with_value(target)
     frame, scores = apply_run(run, loaded)
     frame.to_csv(args.out, index=False)
     print(f"last {run.config.horizon} points of the new data: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
@@ -219,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an --out folder that does not exist, a path that is a directory...
+        where = exc.filename or "a file"
+        print(f"error: cannot read or write {where!s} ({exc.strerror or exc}); check the path and that its folder exists",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; nothing was written for the unfinished step", file=sys.stderr)

@@ -17,7 +17,7 @@ class Config:
     value_col: str | None = None  # target column; None = the loader's default (first numeric)
     period: int | None = None  # season length in steps; None = from the frequency, checked by ACF
     horizon: int | None = None  # steps forecast at once; None = one season (at most 96)
-    lookback: int | None = None  # input window; None = two seasons (at most 336), >= 2*horizon
+    lookback: int | None = None  # input window; None = two seasons (at most 120), >= 2*horizon
     val_size: int | None = None  # validation steps before the holdout; None = max(horizon, 10%)
     log: str = "auto"  # "auto" = log when every value > 0: multiplicative seasons become additive
     difference: bool = False  # first-difference before windowing (off: the residual target de-trends)

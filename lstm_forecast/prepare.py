@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import torch
 
 MAX_DEFAULT_HORIZON = 96
-MAX_DEFAULT_LOOKBACK = 336
+MAX_DEFAULT_LOOKBACK = 120  # steps; the residual target reads last season directly, so long windows buy little
 MIN_TRAIN_WINDOWS = 4
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -37,6 +38,15 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
     _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
+def _finite(value):
+    """NaN/inf (e.g. MASE of a constant history) become null: strict JSON parsers reject NaN."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def save_run(run: Run, folder: Path | str) -> Path:
     """Write the run's folder; the model last, so a folder with model.pt is complete."""
     import torch
@@ -49,7 +59,7 @@ def save_run(run: Run, folder: Path | str) -> Path:
     meta = {"config": run.config.to_dict(), "transform": run.transform.to_dict(),
             "feature_names": run.feature_names, "info": run.info}
     _write_text(folder / "config.json", json.dumps(meta, indent=2, default=str))
-    _write_text(folder / "metrics.json", json.dumps(run.metrics, indent=2))
+    _write_text(folder / "metrics.json", json.dumps(_finite(run.metrics), indent=2, allow_nan=False))
     _write_csv(folder / "forecast.csv", run.forecast)
     _write_csv(folder / "baselines.csv", run.baselines)
     _write_csv(folder / "history.csv", run.history)
@@ -74,27 +84,29 @@ def load_run(folder: Path | str) -> Run:
         config = Config.from_dict(meta["config"])
         model = Forecaster(len(meta["feature_names"]), config)
         model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
-    except (json.JSONDecodeError, KeyError, RuntimeError) as exc:
-        raise UserError(f"the run in {str(folder)!r} cannot be read ({type(exc).__name__}: {exc}); retrain it") from None
-    model.eval()
-    forecast = pd.read_csv(folder / "forecast.csv", parse_dates=["timestamp"]) if meta["info"].get("freq") \
-        else pd.read_csv(folder / "forecast.csv")
-    baselines_path = folder / "baselines.csv"
-    baselines = pd.read_csv(baselines_path) if baselines_path.exists() else pd.DataFrame()
-    if "timestamp" in baselines and meta["info"].get("freq"):
-        baselines["timestamp"] = pd.to_datetime(baselines["timestamp"])
-    return Run(
-        config=config,
-        transform=Transform(**meta["transform"]),
-        feature_names=meta["feature_names"],
-        model=model,
-        history=pd.read_csv(folder / "history.csv"),
-        forecast=forecast,
-        baselines=baselines,
-        metrics=json.loads((folder / "metrics.json").read_text(encoding="utf-8")),
-        info=meta["info"],
-        path=folder,
-    )
+        model.eval()
+        dated = bool(meta["info"].get("freq"))
+        forecast = pd.read_csv(folder / "forecast.csv", parse_dates=["timestamp"] if dated else False)
+        baselines_path = folder / "baselines.csv"
+        baselines = pd.read_csv(baselines_path) if baselines_path.exists() else pd.DataFrame()
+        if "timestamp" in baselines and dated:
+            baselines["timestamp"] = pd.to_datetime(baselines["timestamp"])
+        return Run(
+            config=config,
+            transform=Transform(**meta["transform"]),
+            feature_names=meta["feature_names"],
+            model=model,
+            history=pd.read_csv(folder / "history.csv"),
+            forecast=forecast,
+            baselines=baselines,
+            metrics=json.loads((folder / "metrics.json").read_text(encoding="utf-8")),
+            info=meta["info"],
+            path=folder,
+        )
+    except (ValueError, KeyError, TypeError, RuntimeError, OSError, pd.errors.ParserError) as exc:
+        reason = (str(exc).splitlines() or [""])[0][:160]
+        raise UserError(f"the run in {str(folder)!r} cannot be read ({type(exc).__name__}: {reason}); "
+                        "retrain it or remove the folder") from None
 
 
 def list_runs(runs_dir: Path | str = DEFAULT_RUNS_DIR) -> list[Path]:

@@ -60,6 +60,7 @@ def test_forecast_applies_a_saved_run(airline_run, tmp_path):
     (["train", "--csv", AIRLINE, "--out", "x", "--period", "2y"], "no --ticker"),
     (["forecast", "--run", "missing-dir", "--csv", AIRLINE, "--out", "x.csv"], "not a complete run folder"),
     (["train", "--out", "x"], "one of the arguments"),
+    (["backtest", "--csv", AIRLINE, "--origins", "0"], "--origins (0)"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
     result = cli(*args, cwd=tmp_path) if "nope.csv" in args else cli(*args)
@@ -68,3 +69,19 @@ def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert message in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_unwritable_out_is_one_error_line(airline_run, tmp_path):
+    out, _ = airline_run
+    result = cli("forecast", "--run", out, "--csv", AIRLINE, "--out", tmp_path / "missing" / "f.csv")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: cannot read or write") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_forecast_maps_another_column_onto_the_runs_target(airline_run, tmp_path):
+    out, _ = airline_run
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(AIRLINE.read_text().replace("Passengers", "sales"))
+    result = cli("forecast", "--run", out, "--csv", renamed, "--value-col", "sales", "--out", tmp_path / "f.csv")
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 24

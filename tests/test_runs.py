@@ -49,3 +49,28 @@ def test_incomplete_folder_is_a_user_error(run, tmp_path):
         load_run(folder)
     assert list_runs(tmp_path) == [tmp_path / "r1", tmp_path / "r2", tmp_path / "r3"][::-1] or \
         folder not in list_runs(tmp_path)
+
+
+@pytest.mark.parametrize("breakage", ["no info", "bad transform", "garbage json"])
+def test_a_broken_folder_is_one_user_error(run, tmp_path, breakage):
+    folder = save_run(run, tmp_path / breakage.replace(" ", "_"))
+    meta = json.loads((folder / "config.json").read_text())
+    if breakage == "no info":
+        del meta["info"]
+    elif breakage == "bad transform":
+        meta["transform"]["unknown"] = 1
+    text = json.dumps(meta) if breakage != "garbage json" else "{not json"
+    (folder / "config.json").write_text(text)
+    with pytest.raises(UserError, match="cannot be read") as err:
+        load_run(folder)
+    assert "\n" not in str(err.value)
+
+
+def test_non_finite_metrics_are_written_as_null(run, tmp_path):
+    import copy
+
+    odd = copy.copy(run)
+    odd.metrics = {**run.metrics, "model": {**run.metrics["model"], "mase": float("nan")}}
+    folder = save_run(odd, tmp_path / "nan")
+    text = (folder / "metrics.json").read_text()
+    assert "NaN" not in text and json.loads(text)["model"]["mase"] is None

@@ -67,6 +67,16 @@ def regularise(
     frame: numeric columns indexed by a DatetimeIndex (any order, gaps, duplicates) or by row
         order. Returns (regular gap-free frame, freq alias or None, one report sentence per repair).
     """
+    frame, freq, report, _ = regularise_observed(frame, freq)
+    return frame, freq, report
+
+
+def regularise_observed(
+    frame: pd.DataFrame, freq: str | None = None
+) -> tuple[pd.DataFrame, str | None, list[str], pd.DataFrame]:
+    """`regularise`, plus a boolean frame of the same shape: True where a value was read, False
+    where it was filled (gaps, missing cells, edges). LoadedSeries uses it so that a forecast is
+    never scored on filled-in values at the end of the target."""
     report: list[str] = []
     frame = _drop_unusable_columns(frame, report)
     inserted = None
@@ -80,8 +90,11 @@ def regularise(
         raise UserError(
             f"only {int(valid.sum())} rows with numbers remain after cleaning; supply at least 3"
         )
+    observed = frame.notna()
+    if inserted is not None:
+        observed = observed & ~np.asarray(inserted)[:, None]
     frame = _fill_missing_values(frame, inserted, report)
-    return frame, freq, report
+    return frame, freq, report, observed
 
 
 def _drop_unusable_columns(frame: pd.DataFrame, report: list[str]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import UserError
 from .date_columns import DATE_NAME, DMY_DATE, ISO_DATE, find_dates
-from .frequency import regularise
+from .frequency import regularise_observed
 from .series import LoadedSeries
 
 _DELIMITERS = ",;\t|"
@@ -67,8 +67,10 @@ def load_csv(
         numbers = numbers.reset_index(drop=True)
     else:
         numbers.index = pd.DatetimeIndex(dates.loc[numbers.index], name=date_name)
-    frame, freq, repairs = regularise(numbers.astype("float64"), freq)
-    return LoadedSeries(frame, value_col, date_name if dates is not None else None, freq, name, report + repairs)
+    frame, freq, repairs, observed = regularise_observed(numbers.astype("float64"), freq)
+    loaded = LoadedSeries(frame, value_col, date_name if dates is not None else None, freq, name, report + repairs,
+                          observed=observed)
+    return loaded.trimmed()
 
 
 # -- bytes and text ---------------------------------------------------------------------------
@@ -271,6 +273,7 @@ def _find_numbers(
         if decimal != ".":
             clean = clean.str.replace(decimal, ".", regex=False)
         parsed = pd.to_numeric(clean, errors="coerce")
+        parsed = parsed.where(np.isfinite(parsed))  # 'inf' and 1e400 are junk, not numbers to train on
         if parsed.notna().sum() >= 0.5 * cells.notna().sum() and parsed.notna().any():
             numbers[col] = parsed.astype("float64")
         elif col != keep:

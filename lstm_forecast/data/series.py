@@ -22,6 +22,7 @@ class LoadedSeries:
     freq: str | None = None
     source: str = ""
     report: list[str] = field(default_factory=list)
+    observed: pd.DataFrame | None = field(default=None, repr=False)  # bool: True where read, not filled
 
     @property
     def series(self) -> pd.Series:
@@ -40,4 +41,26 @@ class LoadedSeries:
                 f"column {value_col!r} is not a numeric column of this data; "
                 f"choose one of {list(self.frame.columns)}"
             )
-        return LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report))
+        return LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report),
+                            self.observed).trimmed()
+
+    def trimmed(self) -> "LoadedSeries":
+        """Drop the rows before the target's first and after its last real value.
+
+        Filled-in values at the end would otherwise become the holdout, and every method would be
+        scored on copies of the last real value.
+        """
+        if self.observed is None or self.value_col not in self.observed.columns:
+            return self
+        seen = self.observed[self.value_col].to_numpy()
+        if seen.all() or not seen.any():
+            return self
+        first, last = int(seen.argmax()), len(seen) - 1 - int(seen[::-1].argmax())
+        if first == 0 and last == len(seen) - 1:
+            return self
+        parts = [f"{n:,} rows at the {where}" for n, where in ((len(seen) - 1 - last, "end"), (first, "start")) if n]
+        note = (f"dropped {' and '.join(parts)} where {self.value_col!r} has no value: "
+                "forecasts are scored on real values only")
+        keep = slice(first, last + 1)
+        return LoadedSeries(self.frame.iloc[keep], self.value_col, self.date_col, self.freq, self.source,
+                            [*self.report, note], self.observed.iloc[keep])

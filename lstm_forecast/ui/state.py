@@ -47,8 +47,8 @@ def disk_runs() -> dict[str, Run]:
         key = ("disk", str(folder), folder.stat().st_mtime)
         try:
             run = memo(key, lambda f=folder: load_run(f))
-        except UserError:
-            continue  # a folder another session is still writing, or a foreign one: skip it
+        except (UserError, OSError):
+            continue  # a folder another session is still writing, or a broken or foreign one: skip it
         found[run.run_id] = run
     return found
 

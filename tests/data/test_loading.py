@@ -387,3 +387,19 @@ def test_loads_melbourne_min_temperatures():
     assert (loaded.frame.index[0], loaded.frame.index[-1]) == (pd.Timestamp("1981-01-01"), pd.Timestamp("1990-12-31"))
     assert len(loaded.frame) == 3652  # 3,650 rows plus the two missing 31 Decembers of leap years
     assert has_line(loaded.report, "treated 3 cells", "'?0.2'")
+
+
+def test_missing_values_at_the_end_of_the_target_are_dropped_not_invented():
+    """Filled-in copies at the end would become the holdout and score every method on fake values."""
+    text = "date,y,x\n" + "\n".join(f"2024-01-{d:02d},{'' if d > 25 else d},{d * 2}" for d in range(1, 32))
+    loaded = load_csv(text.encode())
+    assert len(loaded.frame) == 25 and str(loaded.frame.index[-1].date()) == "2024-01-25"
+    assert loaded.report[-1].startswith("dropped 6 rows at the end where 'y' has no value")
+
+
+def test_switching_target_trims_that_columns_edges():
+    text = "date,a,b\n" + "\n".join(f"2024-01-{d:02d},{d},{'' if d < 4 else d}" for d in range(1, 32))
+    loaded = load_csv(text.encode())
+    assert len(loaded.frame) == 31  # 'a' is complete
+    b = loaded.with_value("b")
+    assert str(b.frame.index[0].date()) == "2024-01-04" and "3 rows at the start" in b.report[-1]
