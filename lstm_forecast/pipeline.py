@@ -167,26 +167,30 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 3, step: in
     The last origin is the usual holdout; earlier ones move back `step` steps each (default: the
     horizon). Returns one row per origin and method: origin, cutoff, method, mae, rmse, smape, mase.
     """
-    resolved, _ = resolve(config, loaded)
-    step = step or resolved.horizon
+    from dataclasses import replace
+
+    horizon = config.horizon or resolve(config, loaded)[0].horizon  # one horizon, so origins compare
+    step = step or horizon
     rows = []
     for k in range(origins - 1, -1, -1):
         cut = len(loaded.frame) - k * step
         part = LoadedSeries(loaded.frame.iloc[:cut], loaded.value_col, loaded.date_col, loaded.freq, loaded.source)
-        run = train_run(part, resolved, callback)
-        cutoff = part.frame.index[-resolved.horizon - 1]
+        run = train_run(part, replace(config, horizon=horizon), callback)  # period etc. resolved on the past only
+        cutoff = part.frame.index[-horizon - 1]
+        resolved = run.config
         for method, scores in [(resolved.cell, run.metrics["model"]), *run.metrics["baselines"].items()]:
             rows.append({"origin": origins - 1 - k, "cutoff": cutoff, "method": method, **scores})
     return pd.DataFrame(rows)
 
 
 def data_key(loaded: LoadedSeries) -> str:
-    """A short fingerprint of the target series (values and time stamps): runs on the same data share it."""
+    """A short fingerprint of the data (every column, the target's name, time stamps): runs on the same data share it."""
     import hashlib
 
     h = hashlib.sha1()
     h.update(str(loaded.value_col).encode())
-    h.update(np.ascontiguousarray(loaded.series.to_numpy(dtype=float)).tobytes())
+    h.update(str(list(loaded.frame.columns)).encode())
+    h.update(np.ascontiguousarray(loaded.frame.to_numpy(dtype=float)).tobytes())  # covariates count too
     h.update(np.asarray(loaded.frame.index.astype(str)).astype(str).tobytes() if len(loaded.frame) < 200_000 else b"")
     return h.hexdigest()[:12]
 

@@ -81,11 +81,12 @@ def resolve(config: Config, loaded: LoadedSeries) -> tuple[Config, str]:
     """Fill period, horizon, lookback and val_size from the data. Returns the config and a period note."""
     values = loaded.frame[config.value_col or loaded.value_col].to_numpy(dtype=float)
     n = len(values)
-    # The period is chosen without the future: never from the holdout, nor from the last 20%.
-    seen = n - max(config.horizon or 0, n // 5)
-    choice = infer_period(values[:max(seen, 3)], loaded.freq, override=config.period)
+    # The period is chosen without the future: never from the holdout, nor from the last 20%. The
+    # part left out is fixed before the period is known, and a default horizon never exceeds it.
+    unseen = max(config.horizon or min(MAX_DEFAULT_HORIZON, n // 4), n // 5)
+    choice = infer_period(values[:max(n - unseen, 3)], loaded.freq, override=config.period)
     period = choice.period
-    horizon = config.horizon or (min(period, MAX_DEFAULT_HORIZON) if period > 1 else min(12, max(1, n // 10)))
+    horizon = config.horizon or min(_default_horizon(period, n), unseen)
     lookback = config.lookback or max(min(2 * period, MAX_DEFAULT_LOOKBACK), 2 * horizon, 8)
     val_size = config.val_size or max(horizon, n // 10)
     if config.lookback is None:  # a short series gets a shorter default window rather than an error
@@ -95,6 +96,10 @@ def resolve(config: Config, loaded: LoadedSeries) -> tuple[Config, str]:
                                  "period": period, "horizon": horizon, "lookback": lookback,
                                  "val_size": val_size})
     return resolved, choice.note
+
+
+def _default_horizon(period: int, n: int) -> int:
+    return min(period, MAX_DEFAULT_HORIZON) if period > 1 else min(12, max(1, n // 10))
 
 
 def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = None) -> Prepared:
@@ -108,10 +113,12 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
         if col not in frame.columns or col == config.value_col:
             raise UserError(f"covariate {col!r} is not another numeric column; choose from {loaded.covariate_cols}")
     period, horizon = config.period, config.horizon
-    if transform is None:
-        use_log = config.log == "on" or (config.log == "auto" and bool(np.all(y_all > 0)))
-        if config.log == "on" and not np.all(y_all > 0):
-            raise UserError("the log transform needs every value > 0; set log to 'off' or 'auto'")
+    if transform is None:  # decided on the training part only (DESIGN 3)
+        fit_end = len(y_all) - horizon - config.val_size
+        use_log = config.log == "on" or (config.log == "auto" and bool(np.all(y_all[:max(fit_end, 1)] > 0)))
+        if use_log and not np.all(y_all > 0):
+            raise UserError("the log transform needs every value > 0, and some values after the training part "
+                            "are <= 0; set log to 'off'")
     else:
         use_log = transform.log
         if use_log and not np.all(y_all > 0):

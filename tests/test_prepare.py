@@ -80,3 +80,26 @@ def test_log_on_with_non_positive_values_is_a_user_error():
     loaded.frame.iloc[5, 0] = -1.0
     with pytest.raises(UserError, match="log"):
         _prepared(loaded, log="on")
+
+
+def test_auto_log_is_decided_on_the_training_part_only():
+    loaded = airline()
+    frame = loaded.frame.copy()
+    frame.iloc[-3, 0] = 0.0  # a zero in the holdout must not change how the model is trained...
+    changed = type(loaded)(frame, loaded.value_col, loaded.date_col, loaded.freq)
+    config, _ = resolve(Config(horizon=12), changed)
+    with pytest.raises(UserError, match="set log to 'off'"):  # ...so it is reported instead
+        prepare(changed, config)
+    assert prepare(changed, Config.from_dict({**config.to_dict(), "log": "off"})).transform.log is False
+
+
+def test_default_period_choice_never_sees_the_holdout(monkeypatch):
+    import lstm_forecast.prepare as P
+
+    seen = []
+    real = P.infer_period
+    monkeypatch.setattr(P, "infer_period", lambda values, *a, **k: seen.append(len(values)) or real(values, *a, **k))
+    loaded = sine_series(n=100, period=24)  # the default horizon (24) is more than 20% of the series
+    config, _ = resolve(Config(), loaded)
+    assert (config.period, config.horizon) == (24, 24)
+    assert max(seen) <= 100 - config.horizon  # what chose the period ends before the holdout

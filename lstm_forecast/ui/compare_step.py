@@ -18,16 +18,22 @@ METRICS = ["mae", "rmse", "smape", "mase"]
 
 
 def runs_for(loaded: LoadedSeries) -> dict[str, Run]:
-    """Runs (this session's and saved ones) trained on exactly this series."""
+    """Runs (this session's and saved ones) trained on exactly this data, oldest first."""
     key = data_key(loaded)
-    return {rid: r for rid, r in all_runs().items() if r.info.get("data_key") == key}
+    found = [r for r in all_runs().values() if r.info.get("data_key") == key]
+    return {r.run_id: r for r in sorted(found, key=lambda r: r.info.get("created", ""))}
 
 
-def leaderboard(runs: dict[str, Run], horizon: int) -> pd.DataFrame:
-    """One row per run with this horizon, then one per baseline (scored on the same holdout)."""
+def _setting(run: Run) -> tuple[int, int]:
+    """Runs compare only on the same holdout (horizon) and MASE scale (period)."""
+    return run.config.horizon, run.config.period
+
+
+def leaderboard(runs: dict[str, Run], setting: tuple[int, int]) -> pd.DataFrame:
+    """One row per run with this horizon and period, then one per baseline (scored on the same holdout)."""
     mine = session_runs()
     rows = []
-    chosen = [r for r in runs.values() if r.config.horizon == horizon]
+    chosen = [r for r in runs.values() if _setting(r) == setting]
     for r in chosen:
         rows.append({"name": r.label, "kind": "model", "where": "this session" if r.run_id in mine else "runs folder",
                      **{m: r.metrics["model"][m] for m in METRICS}, "run_id": r.run_id})
@@ -45,18 +51,19 @@ def show_comparison(loaded: LoadedSeries) -> None:
         st.info("No model trained on this series yet. Press **Train** in the sidebar (a small model takes "
                 "seconds), or **Train LSTM, GRU and RNN** to compare the three cells.")
         return
-    horizons = sorted({r.config.horizon for r in runs.values()})
-    latest = list(runs.values())[0] if session_runs() else list(runs.values())[-1]
-    horizon = latest.config.horizon
-    if len(horizons) > 1:
-        horizon = st.selectbox("Horizon", horizons, index=horizons.index(horizon),
-                               help="Runs are comparable only on the same holdout: pick which horizon to rank.")
-    _comparison_views(loaded, {k: r for k, r in runs.items() if r.config.horizon == horizon}, horizon)
+    settings = sorted({_setting(r) for r in runs.values()})
+    setting = _setting(list(runs.values())[-1])  # the newest run's
+    if len(settings) > 1:
+        setting = st.selectbox("Compare runs with", settings, index=settings.index(setting),
+                               format_func=lambda s: f"horizon {s[0]}, season {s[1]}",
+                               help="Runs compare only on the same holdout (horizon) and MASE scale (season length).")
+    _comparison_views(loaded, {k: r for k, r in runs.items() if _setting(r) == setting}, setting)
 
 
 @st.fragment
-def _comparison_views(loaded: LoadedSeries, runs: dict[str, Run], horizon: int) -> None:
-    table = leaderboard(runs, horizon)
+def _comparison_views(loaded: LoadedSeries, runs: dict[str, Run], setting: tuple[int, int]) -> None:
+    horizon = setting[0]
+    table = leaderboard(runs, setting)
     st.subheader("Leaderboard")
     st.caption(f"Scored on the last {horizon} points, which no model saw while training. MASE divides the error by "
                "the in-sample error of 'same as last season': below 1 is better than that on the history.")
@@ -66,7 +73,7 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, Run], horizon: int) 
     default = [rid for rid in labels][-3:]
     c1, c2 = st.columns([3, 2])
     picked = c1.multiselect("Runs to overlay", list(labels), default=default, format_func=lambda k: labels[k],
-                            key=f"overlay::{horizon}")
+                            key=f"overlay::{setting}")
     baselines = c2.multiselect("Baselines", list(BASELINES), default=["seasonal_naive"], key="baselines")
     if not picked:
         st.info("Pick at least one run to overlay.")

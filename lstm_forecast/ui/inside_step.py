@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ..data.series import LoadedSeries
+from ..errors import UserError
 from ..inspect import fold as F
 from ..pipeline import Run, data_key
 from ..seasonality import phase_and_cycle, phase_label, seasonal_profile
@@ -55,7 +56,11 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
     run = runs[run_id]
     layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer")
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="inside_view") or VIEWS[0]
-    trace = memo(("trace", run_id, data_key(loaded)), lambda: trace_series(run, loaded))
+    try:
+        trace = memo(("trace", run_id, data_key(loaded)), lambda: trace_series(run, loaded))
+    except UserError as exc:
+        st.error(f"**Cannot trace this run on this data.** {exc}")
+        return
     phase, cycle = memo(("phase", run_id, data_key(loaded)), lambda: phase_and_cycle(trace.index, run.config.period))
     st.caption(_describe(run, trace))
     with st.expander("How to read this", expanded=True):
