@@ -43,6 +43,7 @@ class Transform:
     scale: float
     cov_mean: list[float] = field(default_factory=list)
     cov_std: list[float] = field(default_factory=list)
+    anchor: str | None = None  # first training time stamp: phases of new data are counted from it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -142,7 +143,8 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
         cov = frame[config.covariates].to_numpy(dtype=float)[skip:] if config.covariates else np.empty((n, 0))
         cov_mean = cov[:train_end].mean(axis=0).tolist() if cov.size else []
         cov_std = [s if s > 0 else 1.0 for s in cov[:train_end].std(axis=0).tolist()] if cov.size else []
-        transform = Transform(use_log, difference, period, level_window, scale, cov_mean, cov_std)
+        anchor = str(index[0]) if isinstance(index, pd.DatetimeIndex) and len(index) else None
+        transform = Transform(use_log, difference, period, level_window, scale, cov_mean, cov_std, anchor)
     features, names = _features(u, index, frame, config, transform, skip)
     return Prepared(index, y_all[skip:], v_all[skip:], u, features, names, transform, train_end, val_end)
 
@@ -178,7 +180,7 @@ def _features(u, index, frame, config: Config, t: Transform, skip: int) -> tuple
     columns = [(u - level) / t.scale, change / t.scale]
     names = ["level_gap", "change"]
     if config.calendar and t.period > 1:
-        phase, _ = phase_and_cycle(index, t.period)
+        phase, _ = phase_and_cycle(index, t.period, anchor=t.anchor)
         angle = 2 * np.pi * phase / t.period
         columns += [np.sin(angle), np.cos(angle)]
         names += ["phase_sin", "phase_cos"]

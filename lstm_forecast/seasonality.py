@@ -146,7 +146,8 @@ def infer_period(
     return PeriodChoice(1, "none", math.nan, scores, note)
 
 
-def phase_and_cycle(index: pd.Index, period: int) -> tuple[np.ndarray, np.ndarray]:
+def phase_and_cycle(index: pd.Index, period: int, anchor: str | pd.Timestamp | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Phase (position in the cycle) and cycle (which cycle) of each step, int64 arrays (T,).
 
     On a regular DatetimeIndex whose period matches the calendar, the first step's phase is its
@@ -154,17 +155,29 @@ def phase_and_cycle(index: pd.Index, period: int) -> tuple[np.ndarray, np.ndarra
     0, day of year - 1, ISO week - 1, month - 1, quarter - 1, weekday on 'B', business day of the
     year) and phase_t = (phase_0 + t) mod period, cycle_t = (phase_0 + t) // period. That is exact
     for regular data, except 365 / 52 / 260 drift by a step per leap year / 53-week year / year
-    with more business days. Otherwise phase = t mod period and cycle = t // period.
+    with more business days. Otherwise phase = t mod period and cycle = t // period, where t counts
+    steps from `anchor` (a saved run's first training time stamp) when given on a dated index, so
+    that data starting elsewhere gets the same phases; else from the first row.
     """
     if period < 1:
         raise ValueError(f"period must be >= 1, got {period}")
     steps = np.arange(len(index), dtype=np.int64)
     start = 0
     if isinstance(index, pd.DatetimeIndex) and len(index):
-        rule = _calendar_rule(_index_freq(index), period)
+        offset = _index_freq(index)
+        rule = _calendar_rule(offset, period)
         if rule is not None:
             start = int(rule[1](index[0]))
+        elif anchor is not None and offset is not None:
+            start = _steps_between(pd.Timestamp(anchor), index[0], offset)
     return (start + steps) % period, (start + steps) // period
+
+
+def _steps_between(anchor: pd.Timestamp, first: pd.Timestamp, offset: pd.DateOffset) -> int:
+    """Signed number of `offset` steps from `anchor` to `first` (both on the same grid)."""
+    if first >= anchor:
+        return len(pd.date_range(anchor, first, freq=offset)) - 1
+    return -(len(pd.date_range(first, anchor, freq=offset)) - 1)
 
 
 def phase_label(freq: str | None, period: int) -> str:

@@ -67,3 +67,15 @@ def test_backtest_moves_the_origin_back():
     cutoffs = table.groupby("origin")["cutoff"].first()
     assert cutoffs[0] < cutoffs[1]
     assert {"lstm", "naive", "seasonal_naive", "drift", "ets"} <= set(table["method"])
+
+
+def test_forecast_of_new_data_does_not_depend_on_where_it_starts():
+    """A season that is not a calendar cycle (sunspots' 11 years) keeps its phase on a slice."""
+    from lstm_forecast.data.samples import load_sample
+
+    loaded = load_sample("sunspots_yearly")
+    run = train_run(loaded, Config(**SMALL))
+    assert run.config.period not in (1, 12)  # not a calendar season: phase comes from the anchor
+    sliced = [type(loaded)(loaded.frame.iloc[-k:], loaded.value_col, loaded.date_col, loaded.freq) for k in (150, 147)]
+    a, b = (apply_run(run, part)[0]["forecast"].to_numpy() for part in sliced)
+    np.testing.assert_allclose(a, b, rtol=1e-6)

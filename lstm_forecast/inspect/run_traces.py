@@ -53,7 +53,7 @@ def trace_window(run: Run, loaded: LoadedSeries, origin: int | None = None) -> T
 
 def phases(run: Run, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     """Phase in the season and cycle number of every traced step."""
-    return phase_and_cycle(trace.index, run.config.period)
+    return phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor)
 
 
 def inspect_to_csv(args) -> Path:

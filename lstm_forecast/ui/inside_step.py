@@ -61,7 +61,7 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
     except UserError as exc:
         st.error(f"**Cannot trace this run on this data.** {exc}")
         return
-    phase, cycle = memo(("phase", run_id, data_key(loaded)), lambda: phase_and_cycle(trace.index, run.config.period))
+    phase, cycle = memo(("phase", run_id, data_key(loaded)), lambda: phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor))
     st.caption(_describe(run, trace))
     with st.expander("How to read this", expanded=True):
         st.markdown(HOW_TO_READ[view].replace("\n", "  \n"))
