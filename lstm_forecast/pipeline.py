@@ -187,12 +187,16 @@ def data_key(loaded: LoadedSeries) -> str:
     """A short fingerprint of the data (every column, the target's name, time stamps): runs on the same data share it."""
     import hashlib
 
+    cached = loaded.__dict__.get("_data_key")  # a loaded series never changes: hash it once
+    if cached is not None:
+        return cached
     h = hashlib.sha1()
     h.update(str(loaded.value_col).encode())
     h.update(str(list(loaded.frame.columns)).encode())
     h.update(np.ascontiguousarray(loaded.frame.to_numpy(dtype=float)).tobytes())  # covariates count too
     h.update(np.asarray(loaded.frame.index.astype(str)).astype(str).tobytes() if len(loaded.frame) < 200_000 else b"")
-    return h.hexdigest()[:12]
+    loaded.__dict__["_data_key"] = h.hexdigest()[:12]
+    return loaded.__dict__["_data_key"]
 
 
 def _slug(text: str) -> str:
