@@ -170,8 +170,7 @@ def _view_saturation(run: Run, trace: Trace, layer: int) -> None:
     if not F.SIGMOID_GATES[trace.cell]:
         st.warning(F.keep_gate_label("rnn") + ", so nothing can saturate.")
         return
-    show_chart(("saturation", run.run_id, layer), lambda: charts.plot_saturation(F.saturation(trace, layer=layer)),
-               width="content")
+    show_chart(("saturation", run.run_id, layer), lambda: charts.plot_saturation(F.saturation(trace, layer=layer)))
 
 
 @st.fragment
