@@ -23,12 +23,6 @@ ATOL = 1e-5
 START = "2024-03-04 05:00"  # a Monday, 05:00: the first phase is 5, not 0
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def hourly_series(n: int = 400, *, amplitude: float = 3.0, noise: float = 0.5, seed: int = 0) -> LoadedSeries:

@@ -28,12 +28,6 @@ CELLS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def make_rnn(cell: str, *, layers: int = 1, bidirectional: bool = False, features: int = 2, hidden: int = 6,
