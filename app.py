@@ -23,5 +23,6 @@ if config is not None and cells:
     train_now(loaded, config, cells)  # 3. Train, only when a train button was pressed
 else:
     show_last_training()
-show_comparison(loaded)  # 4. Forecast and compare
-show_inside(loaded, runs_for(loaded))  # 5. Look inside
+runs = runs_for(loaded)  # this session's and the runs folder's, listed once per rerun
+show_comparison(loaded, runs)  # 4. Forecast and compare
+show_inside(loaded, runs)  # 5. Look inside

@@ -5,7 +5,6 @@ User mistakes exit with status 2 and one line `error: <problem>; <fix>`, never a
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

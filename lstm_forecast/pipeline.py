@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -167,8 +167,6 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 3, step: in
     The last origin is the usual holdout; earlier ones move back `step` steps each (default: the
     horizon). Returns one row per origin and method: origin, cutoff, method, mae, rmse, smape, mase.
     """
-    from dataclasses import replace
-
     horizon = config.horizon or resolve(config, loaded)[0].horizon  # one horizon, so origins compare
     step = step or horizon
     rows = []

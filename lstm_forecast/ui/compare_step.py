@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -44,9 +43,9 @@ def leaderboard(runs: dict[str, Run], setting: tuple[int, int]) -> pd.DataFrame:
     return table.sort_values("mase", ignore_index=True) if len(table) else table
 
 
-def show_comparison(loaded: LoadedSeries) -> None:
+def show_comparison(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
+    """`runs`: those trained on this data (`runs_for`), listed once per rerun by the caller."""
     st.header("4. Forecast and compare")
-    runs = runs_for(loaded)
     if not runs:
         st.info("No model trained on this series yet. Press **Train** in the sidebar (a small model takes "
                 "seconds), or **Train LSTM, GRU and RNN** to compare the three cells.")
