@@ -5,6 +5,7 @@ User mistakes exit with status 2 and one line `error: <problem>; <fix>`, never a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -46,12 +47,16 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="the run folder to write")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
-    back = sub.add_parser("backtest", help="rolling-origin backtest: retrain at each origin, score model and baselines")
-    _source_args(back)
+    back = sub.add_parser("backtest", help="rolling-origin backtest: one model forecasts from many origins, "
+                                           "beside every baseline")
+    back.add_argument("--run", help="a run folder: its settings (and, without --csv/--ticker/--sample, its data)")
+    _source_args(back, required=False)
     _model_args(back)
-    back.add_argument("--origins", type=int, default=3, help="how many forecast origins (default 3)")
-    back.add_argument("--step", type=int, help="steps between origins (default: the horizon)")
-    back.add_argument("--out", help="also write the table to this CSV")
+    back.add_argument("--origins", type=int, default=20, help="how many forecast origins (default 20)")
+    back.add_argument("--step", type=int, default=1, help="steps between origins (default 1)")
+    back.add_argument("--refit-every", type=int, help="train a new model every K origins (default: once, at the first)")
+    back.add_argument("--out", help="write the per-origin, per-step errors to this CSV")
+    back.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
     fc = sub.add_parser("forecast", help="apply a saved run to new data")
     fc.add_argument("--run", required=True, help="a run folder written by `train`")
@@ -88,6 +93,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--difference", action="store_true", help="first-difference the series")
     p.add_argument("--covariates", nargs="*", default=[], help="other numeric columns to feed as inputs")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda or mps")
+    p.add_argument("--threads", type=int, help="CPU threads for training (default: chosen for the model size "
+                                               "and the machine's load)")
 
 
 def _split_period(args) -> tuple[int | None, str | None]:
@@ -125,9 +132,15 @@ def _load(args, history: str | None = None):
 
 
 def _origin(args, history: str | None) -> dict:
-    """Where the training data came from, so `inspect` can reload it without --csv."""
+    """Where the training data came from, so `inspect` and `backtest --run` can reload it without --csv.
+
+    A CSV is named with its SHA-256: it is read again only when the file still has those bytes.
+    """
     if args.csv:
-        return {"csv": str(Path(args.csv).resolve()), "date_col": args.date_col, "value_col": args.value_col}
+        from .pipeline import _sha256
+
+        return {"csv": str(Path(args.csv).resolve()), "sha256": _sha256(args.csv),
+                "date_col": args.date_col, "value_col": args.value_col}
     if args.ticker:
         return {"ticker": args.ticker, "start": args.start, "end": args.end, "period": history,
                 "interval": args.interval, "field": args.field}
@@ -140,51 +153,94 @@ def _config(args, season: int | None) -> Config:
         cell=args.model, hidden=args.hidden, layers=args.layers, dropout=args.dropout,
         bidirectional=args.bidirectional, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, target=args.target, log=args.log, difference=args.difference,
-        covariates=list(args.covariates), device=args.device,
+        covariates=list(args.covariates), device=args.device, threads=args.threads,
     )
 
 
 def _print_progress(p) -> None:
-    if p.epoch == 1 or p.epoch % 5 == 0:
+    if p.end_of_epoch and (p.epoch == 1 or p.epoch % 5 == 0):
         print(f"epoch {p.epoch:>3}/{p.epochs}  train {p.train_loss:.4f}  val {p.val_loss:.4f}  "
-              f"best {p.best_val_loss:.4f}  eta <= {p.eta_s:.0f}s", file=sys.stderr, flush=True)
+              f"best {p.best_val_loss:.4f}  at most {p.eta_s:.0f}s left  ({p.threads} thread{'s' * (p.threads > 1)})",
+              file=sys.stderr, flush=True)
 
 
 def metrics_table(metrics: dict, model_name: str) -> pd.DataFrame:
-    """The model and every baseline as rows, metrics as columns."""
-    rows = {model_name: metrics["model"], **metrics["baselines"]}
-    return pd.DataFrame(rows).T[["mae", "rmse", "smape", "mase"]]
+    """The model and every baseline as rows (the dashboard's leaderboard function), best first."""
+    from .evaluation.leaderboard import entries_of, leaderboard
+
+    table = leaderboard(entries_of(metrics, model_name)).set_index("name")
+    return table.drop(columns=["kind", "best"])
+
+
+def timing_line(timings: dict) -> str:
+    """'2.41 s: load 0.05, prepare 0.12, baselines 0.60, train 1.41, forecast 0.05, write 0.18'."""
+    parts = [f"{k} {timings[k]:.2f}" for k in ("load", "prepare", "baselines", "train", "forecast", "write") if k in timings]
+    total = timings.get("total", 0) + timings.get("load", 0) + timings.get("write", 0)
+    return f"{total:.2f} s: " + ", ".join(parts)
 
 
 def cmd_train(args) -> int:
-    from .pipeline import train_run
-    from .runs import save_run
+    import time
 
+    from .pipeline import train_run
+    from .runs import current_run_id, save_run
+
+    expect = current_run_id(args.out)  # what --out holds now: another writer replacing it is not silent
     season, history = _split_period(args)
+    t0 = time.perf_counter()
     loaded = _load(args, history)
-    run = train_run(loaded, _config(args, season), callback=None if args.quiet else _print_progress)
+    load_s = time.perf_counter() - t0
+    for line in loaded.report:
+        print(f"data: {line}")
+    for line in getattr(loaded, "warnings", []) or []:
+        print(f"warning: {line}", file=sys.stderr)
+    run = train_run(loaded, _config(args, season), callback=None if args.quiet else _print_progress,
+                    load_seconds=load_s)
     run.info["origin"] = _origin(args, history)
-    folder = save_run(run, args.out)
-    c = run.config
+    folder = save_run(run, args.out, expect=expect)
+    c, m = run.config, run.metrics
     print(f"{run.info['source']}: {run.info['n_points']} points, {run.info['period_note']}")
     print(f"{c.cell} lookback {c.lookback} horizon {c.horizon}: best epoch {run.info['best_epoch']} "
-          f"of {run.info['epochs_run']} ({run.info['stopped']}), {run.info['train_seconds']:.1f}s on {run.info['device']}")
-    print(metrics_table(run.metrics, c.cell).round(4).to_string())
+          f"of {run.info['epochs_run']} ({run.info['stopped']}), {run.info['train_seconds']:.1f}s on "
+          f"{run.info['device']} with {run.info['threads']} thread(s)")
+    print(f"holdout: {m['holdout']['note']}; MASE scale: {m['mase_scale']['note']}")
+    print(metrics_table(m, c.cell).round(4).to_string())
+    print(f"time {timing_line(run.info['timings'])}")
     print(f"wrote {folder}")
     return 0
 
 
 def cmd_backtest(args) -> int:
-    from .pipeline import backtest
+    from .evaluation.backtest import backtest
 
-    if args.origins < 1 or (args.step is not None and args.step < 1):
-        raise UserError(f"--origins ({args.origins}) and --step ({args.step}) must be >= 1")
+    if args.origins < 1 or args.step < 1 or (args.refit_every is not None and args.refit_every < 1):
+        raise UserError(f"--origins ({args.origins}), --step ({args.step}) and --refit-every ({args.refit_every}) "
+                        "must be >= 1")
     season, history = _split_period(args)
-    table = backtest(_load(args, history), _config(args, season), origins=args.origins, step=args.step)
-    summary = table.groupby("method")[["mae", "rmse", "smape", "mase"]].mean().sort_values("mase")
-    print(summary.round(4).to_string())
+    if args.run:
+        from .pipeline import training_data
+        from .runs import load_run
+
+        run = load_run(args.run)
+        config = run.config
+        loaded = _load(args, history) if (args.csv or args.ticker or args.sample) else training_data(run)
+        config = Config.from_dict({**config.to_dict(), "threads": args.threads})
+    else:
+        if not (args.csv or args.ticker or args.sample):
+            raise UserError("give the data (--csv, --ticker or --sample) or a run folder (--run)")
+        loaded, config = _load(args, history), _config(args, season)
+    result = backtest(loaded, config, origins=args.origins, step=args.step, refit_every=args.refit_every,
+                      callback=None if args.quiet else _print_progress)
+    print(f"{args.origins} origins, {args.step} step(s) apart; trained in {result.seconds['train']:.1f}s, "
+          f"forecast every origin in {result.seconds['forecast']:.2f}s")
+    print(result.summary.set_index("method").round(4).to_string())
+    by_step = result.by_step.pivot(index="step", columns="method", values="mae")
+    print("\nMAE by horizon step")
+    print(by_step.round(4).to_string())
     if args.out:
-        table.to_csv(args.out, index=False)
+        from .export import neutralise
+
+        neutralise(result.errors).to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     return 0
 
@@ -201,8 +257,10 @@ def cmd_forecast(args) -> int:
         if target in loaded.frame.columns:
             raise UserError(f"--value-col {args.value_col!r} would replace {target!r}, which this data also has; "
                             f"drop --value-col to use {target!r}")
-        loaded = LoadedSeries(loaded.frame.rename(columns={args.value_col: target}), target, loaded.date_col,
-                              loaded.freq, loaded.source, list(loaded.report))
+        rename = {args.value_col: target}
+        observed = None if loaded.observed is None else loaded.observed.rename(columns=rename)
+        loaded = LoadedSeries(loaded.frame.rename(columns=rename), target, loaded.date_col,
+                              loaded.freq, loaded.source, list(loaded.report), observed).trimmed()
     elif target in loaded.frame.columns:
         loaded = loaded.with_value(target)
     frame, scores = apply_run(run, loaded)
@@ -237,3 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; nothing was written for the unfinished step", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: one line, never a traceback (LSTM_FORECAST_DEBUG=1 shows it)
+        if os.environ.get("LSTM_FORECAST_DEBUG"):
+            raise
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        print(f"error: internal error ({type(exc).__name__}: {reason}); please report it, with the command, "
+              "at the project's issue tracker (LSTM_FORECAST_DEBUG=1 shows the details)", file=sys.stderr)
+        return 1

@@ -1,6 +1,7 @@
 """One flat, typed configuration for a run. It goes to JSON with `asdict` and back with `Config(**d)`."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -41,6 +42,7 @@ class Config:
     loss: str = "huber"  # robust to the odd spike; "mse" | "mae" also available
     seed: int = 0
     device: str = "auto"  # "auto" = cuda, then mps, then cpu
+    threads: int | None = None  # CPU threads for tensor work; None = chosen for the work and the machine's load
 
     def __post_init__(self) -> None:
         self.validate()
@@ -50,19 +52,27 @@ class Config:
         _one_of("target", self.target, TARGETS)
         _one_of("loss", self.loss, LOSSES)
         _one_of("log", self.log, ("auto", "on", "off"))
-        for name in ("period", "horizon", "lookback", "val_size"):
+        for name in ("period", "horizon", "lookback", "val_size", "epoch_windows", "threads"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and not _whole(value, 1):
                 raise UserError(f"`{name}` ({value!r}) must be a whole number >= 1, or left empty to choose it from the data")
-        if self.epoch_windows is not None and self.epoch_windows < 1:
-            raise UserError(f"`epoch_windows` ({self.epoch_windows}) must be >= 1, or empty for all windows")
-        for name in ("hidden", "layers", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise UserError(f"`{name}` ({getattr(self, name)!r}) must be >= 1")
-        if not 0.0 <= self.dropout < 1.0:
-            raise UserError(f"`dropout` ({self.dropout}) must be in [0, 1)")
-        if self.lr <= 0:
-            raise UserError(f"`lr` ({self.lr}) must be > 0")
+        for name in ("hidden", "layers", "epochs", "batch_size", "patience"):
+            if not _whole(getattr(self, name), 1):
+                raise UserError(f"`{name}` ({getattr(self, name)!r}) must be a whole number >= 1")
+        if not _whole(self.seed, 0):
+            raise UserError(f"`seed` ({self.seed!r}) must be a whole number >= 0")
+        for name, low, high, low_open in (("lr", 0.0, 10.0, True), ("weight_decay", 0.0, 10.0, False),
+                                          ("clip", 0.0, math.inf, True), ("dropout", 0.0, 1.0, False)):
+            value = getattr(self, name)
+            ok = _number(value) and (value > low if low_open else value >= low) and value < high
+            if not ok:
+                bound = f"{'>' if low_open else '>='} {low:g} and < {high:g}"
+                raise UserError(f"`{name}` ({value!r}) must be a number {bound}")
+        for name in ("difference", "calendar", "bidirectional"):
+            if not isinstance(getattr(self, name), bool):
+                raise UserError(f"`{name}` ({getattr(self, name)!r}) must be true or false")
+        if not isinstance(self.covariates, list) or not all(isinstance(c, str) for c in self.covariates):
+            raise UserError(f"`covariates` ({self.covariates!r}) must be a list of column names")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +81,15 @@ class Config:
     def from_dict(cls, d: dict[str, Any]) -> "Config":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def _whole(value: Any, low: int) -> bool:
+    """An int (not a bool) >= low."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:

@@ -1,22 +1,31 @@
-"""The stages joined up: a LoadedSeries and a Config in, a scored Run out. CLI and dashboard call this."""
+"""The stages joined up: a LoadedSeries and a Config in, a scored Run out. CLI and dashboard call this.
+
+One protocol for every method (DESIGN 14): the network is trained on the training part; each
+baseline is fitted once on the same part. Both are then applied, without refitting, at the
+validation origins (their residuals calibrate the prediction intervals), at the holdout origin
+(scored on the last `horizon` points) and at the series' end (the future).
+"""
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass, field, replace
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from . import metrics as M
-from .baselines import BASELINES
 from .config import Config
 from .data.series import LoadedSeries
 from .errors import UserError
-from .prepare import Prepared, Transform, future_index, prepare, resolve, split_origins, to_values, windows
+from .evaluation import intervals as I
+from .evaluation import metrics as M
+from .evaluation.baselines import BASELINES, fit_all
+from .prepare import Prepared, future_index, prepare, resolve, split_origins, to_values, train_val_windows, windows
+from .runs import Run, data_key, describe, new_run_id  # noqa: F401  (Run and data_key: re-exported)
 
 if TYPE_CHECKING:  # torch loads on first use: the dashboard's first page does not need it
     import torch
@@ -24,57 +33,67 @@ if TYPE_CHECKING:  # torch loads on first use: the dashboard's first page does n
     from .model import Forecaster
     from .train import ProgressCallback
 
+BASELINE_CACHE_SIZE = 16  # fitted baselines kept per process: the dashboard trains many runs on one series
+
 
 @dataclass
-class Run:
-    """A trained model with everything needed to explain, re-apply and compare it."""
+class Origins:
+    """Where a trained model is applied, as positions in model space (u)."""
 
-    config: Config  # resolved: period, horizon, lookback and val_size are set
-    transform: Transform
-    feature_names: list[str]
-    model: Forecaster
-    history: pd.DataFrame  # epoch, train_loss, val_loss, lr, seconds
-    forecast: pd.DataFrame  # timestamp, actual, forecast: the holdout, then the future (actual NaN)
-    baselines: pd.DataFrame  # timestamp, naive, seasonal_naive, drift, ets over the same rows
-    metrics: dict  # {"model": {...}, "baselines": {...}, "period": P, "horizon": H}
-    info: dict = field(default_factory=dict)  # run_id, created, source, freq, notes, timings...
-    path: Path | None = None
+    calibration: np.ndarray  # (N,) validation origins: at least one target in [train_end, val_end)
+    holdout: int  # val_end - 1: forecasts the last `horizon` points
+    future: int  # n - 1: forecasts past the end
 
     @property
-    def run_id(self) -> str:
-        return self.info.get("run_id", "")
-
-    @property
-    def label(self) -> str:
-        return self.info.get("label", self.run_id)
+    def all(self) -> np.ndarray:
+        return np.concatenate([self.calibration, [self.holdout, self.future]])
 
 
 def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback | None = None,
-              device: str | torch.device | None = None) -> Run:
-    """Resolve the config from the data, prepare, train, forecast the holdout and the future, score."""
+              device: str | torch.device | None = None, threads: int | None = None,
+              load_seconds: float | None = None) -> Run:
+    """Resolve the config from the data, prepare, fit baselines and model, forecast, calibrate, score."""
     import torch
 
     from .model import Forecaster, choose_device
     from .train import fit
 
     start = time.perf_counter()
+    timings: dict[str, float] = {} if load_seconds is None else {"load": round(load_seconds, 3)}
     if config.value_col and config.value_col != loaded.value_col:
         loaded = loaded.with_value(config.value_col)
     config, period_note = resolve(config, loaded)
     prep = prepare(loaded, config)
-    train_origins, val_origins = split_origins(prep, config)
-    train_w, val_w = windows(prep, train_origins, config), windows(prep, val_origins, config)
+    train_w, val_w = train_val_windows(prep, config)
+    origins = Origins(split_origins(prep, config)[1], prep.val_end - 1, prep.n - 1)
+    timings["prepare"] = _lap(start)
+
+    t0 = time.perf_counter()
+    skip = len(loaded.frame) - prep.n  # 1 when differencing: u[k] is y[k + 1]
+    y = loaded.frame[config.value_col].to_numpy(dtype=float)
+    fitted = fitted_baselines(y[: prep.train_end + skip], config.period)
+    base_values = {name: b.forecast_from(y, origins.all + skip, config.horizon) for name, b in fitted.items()}
+    timings["baselines"] = _lap(t0)
+
     dev = device if isinstance(device, torch.device) else choose_device(device or config.device)
     torch.manual_seed(config.seed)
     model = Forecaster(len(prep.feature_names), config)
-    result = fit(model, train_w, val_w, config, dev, callback)
+    result = fit(model, train_w, val_w, config, dev, callback, threads=threads)
     model.cpu()
-    forecast, baselines = _forecast_frames(model, prep, loaded, config)
-    scores = _score(forecast, baselines, loaded, config)
+    timings["train"] = round(result.seconds, 3)
+
+    t0 = time.perf_counter()
+    w = windows(prep, origins.all, config)
+    from .train import predict
+
+    values = to_values(prep, w.origins, w.base(), predict(model, w, torch.device("cpu")))  # (N+2, H)
+    forecast, baselines, metrics = evaluate(loaded, prep, config, origins, values, base_values)
+    timings["forecast"] = _lap(t0)
+    timings["total"] = _lap(start)  # save_run adds "write"
     created = datetime.now(timezone.utc)
     info = {
-        "run_id": f"{created:%Y%m%d-%H%M%S}-{config.cell}-{_slug(loaded.source or config.value_col)}-s{config.seed}",
-        "label": f"{config.cell.upper()} h{config.hidden}x{config.layers} seed {config.seed}",
+        "run_id": new_run_id(config.cell, loaded.source or config.value_col, created),
+        "label": describe(config),
         "created": created.isoformat(timespec="seconds"),
         "source": loaded.source,
         "data_key": data_key(loaded),
@@ -83,56 +102,90 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
         "period_note": period_note,
         "data_report": list(loaded.report),
         "n_points": int(len(loaded.frame)),
-        "n_train_windows": int(len(train_origins)),
-        "n_val_windows": int(len(val_origins)),
+        "n_train_windows": int(len(train_w)),
+        "n_val_windows": int(len(val_w)),
         "device": str(dev),
+        "threads": result.threads,
         "best_epoch": result.best_epoch,
         "epochs_run": int(len(result.history)),
         "stopped": result.stopped,
         "train_seconds": round(result.seconds, 3),
-        "total_seconds": round(time.perf_counter() - start, 3),
+        "timings": timings,
+        "baseline_notes": {"ets": getattr(fitted["ets"], "description", "")},
         "torch": torch.__version__,
     }
-    return Run(config, prep.transform, prep.feature_names, model, result.history, forecast, baselines, scores, info)
+    return Run(config, prep.transform, prep.feature_names, model, result.history, forecast, baselines, metrics, info)
 
 
-def _forecast_frames(model: Forecaster, prep: Prepared, loaded: LoadedSeries, config: Config
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Model and baseline forecasts over the holdout (origin = last step before it) and the future."""
-    import torch
+def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Origins,
+             model_values: np.ndarray, base_values: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Forecast frames and metrics from each method's forecasts at every origin (original units).
 
-    from .train import predict
-
-    H = config.horizon
-    origins = np.array([prep.val_end - 1, prep.n - 1])
-    w = windows(prep, origins, config)
-    values = to_values(prep, origins, w.base, predict(model, w.X, torch.device("cpu")))  # (2, H)
-    y = loaded.frame[config.value_col].to_numpy(dtype=float)
-    stamps = prep.index[prep.val_end:].append(future_index(prep.index, H, loaded.freq))
-    forecast = pd.DataFrame({
-        "timestamp": stamps,
-        "actual": np.concatenate([y[-H:], np.full(H, np.nan)]),
-        "forecast": values.reshape(-1),
-    })
-    base = {name: np.concatenate([fn(y[:-H], H, config.period), fn(y, H, config.period)])
-            for name, fn in BASELINES.items()}
-    return forecast, pd.DataFrame({"timestamp": stamps, **base})
-
-
-def _score(forecast: pd.DataFrame, baselines: pd.DataFrame, loaded: LoadedSeries, config: Config) -> dict:
+    model_values, base_values[name]: (N_cal + 2, H), rows in `origins.all` order. Intervals come
+    from the calibration rows; the holdout row is scored on the observed points of the last H.
+    """
     H, P = config.horizon, config.period
+    skip = len(loaded.frame) - prep.n
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
-    actual, insample = y[-H:], y[:-H]
-    return {
-        "model": M.score(actual, forecast["forecast"].to_numpy()[:H], insample, P),
-        "baselines": {name: M.score(actual, baselines[name].to_numpy()[:H], insample, P) for name in BASELINES},
+    observed = _observed(loaded, config.value_col)[-H:]
+    insample = y[:-H]
+    scale = M.mase_scale(insample, P)
+    n_cal = len(origins.calibration)
+    stamps = prep.index[prep.val_end:].append(future_index(prep.index, H, loaded.freq))
+    actual = np.concatenate([np.where(observed, y[-H:], np.nan), np.full(H, np.nan)])
+    methods = {"model": model_values, **base_values}
+    frames, scores, calibrations = {}, {}, {}
+    for name, values in methods.items():
+        cal, point = values[:n_cal], values[n_cal:]  # (N_cal, H), (2, H): holdout, future
+        log = I.use_log(prep.transform.log, y, cal)
+        residuals = I.residual_matrix(y, cal, origins.calibration + skip, prep.train_end + skip, prep.val_end + skip, log)
+        calibration = I.calibrate(residuals, log=log)
+        band = {k: v.reshape(-1) for k, v in I.bounds(point, calibration).items()}
+        frames[name] = {"forecast": point.reshape(-1), **band}
+        holdout_band = {k: v[:H] for k, v in band.items()}
+        scores[name] = {**M.score(y[-H:], point[0], insample, P, observed, scale),
+                        **M.interval_scores(y[-H:], holdout_band, observed)}
+        calibrations[name] = calibration
+    forecast = pd.DataFrame({"timestamp": stamps, "actual": actual, **frames["model"]})
+    baselines = pd.DataFrame({"timestamp": stamps, **{f"{name}{'' if k == 'forecast' else '_' + k}": v
+                                                      for name in base_values for k, v in frames[name].items()}})
+    metrics = {
+        "model": scores["model"],
+        "baselines": {name: scores[name] for name in base_values},
         "period": P,
         "horizon": H,
+        "holdout": {"points": H, "scored": int(observed.sum()), "excluded": int(H - observed.sum()),
+                    "note": _holdout_note(observed)},
+        "mase_scale": scale.to_dict(),
+        "intervals": {**calibrations["model"].summary(),
+                      "baselines": {name: calibrations[name].summary()["halfwidths"] for name in base_values}},
     }
+    return forecast, baselines, metrics
 
 
-def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict | None]:
-    """A saved run on new data: forecast its last `horizon` points (scored) and the future after it."""
+def fitted_baselines(history: np.ndarray, period: int) -> dict[str, object]:
+    """Every baseline fitted on `history`, reused across runs of the same data, part and season."""
+    import hashlib
+
+    key = (hashlib.sha1(np.ascontiguousarray(history, dtype=float).tobytes()).hexdigest(), int(period))
+    if key in _BASELINE_CACHE:
+        _BASELINE_CACHE.move_to_end(key)
+        return _BASELINE_CACHE[key]
+    fitted = fit_all(history, period)
+    _BASELINE_CACHE[key] = fitted
+    while len(_BASELINE_CACHE) > BASELINE_CACHE_SIZE:
+        _BASELINE_CACHE.popitem(last=False)
+    return fitted
+
+
+_BASELINE_CACHE: OrderedDict = OrderedDict()
+
+
+def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
+    """A saved run on new data: forecast its last `horizon` points (scored) and the future after it.
+
+    The frame has timestamp, actual, forecast and the run's calibrated interval columns.
+    """
     import torch
 
     from .train import predict
@@ -151,52 +204,80 @@ def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict | None
         raise UserError(f"the new data has {prep.n} points; this run needs at least {first + H + 2} (lookback {L}, horizon {H})")
     origins = np.array([prep.n - 1 - H, prep.n - 1])
     w = windows(prep, origins, config)
-    values = to_values(prep, origins, w.base, predict(run.model, w.X, torch.device("cpu")))
+    values = to_values(prep, origins, w.base(), predict(run.model, w, torch.device("cpu")))
+    if not np.all(np.isfinite(values)):
+        raise UserError("the model's forecast is not finite on this data (NaN or inf); check the data's scale "
+                        "against the training data, or retrain")
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
+    observed = _observed(loaded, config.value_col)[-H:]
     stamps = prep.index[-H:].append(future_index(prep.index, H, loaded.freq))
-    frame = pd.DataFrame({"timestamp": stamps, "actual": np.concatenate([y[-H:], np.full(H, np.nan)]),
-                          "forecast": values.reshape(-1)})
-    scores = M.score(y[-H:], values[0], y[:-H], config.period)
+    calibration = _stored_calibration(run)
+    band = {k: v.reshape(-1) for k, v in I.bounds(values, calibration).items()} if calibration else {}
+    frame = pd.DataFrame({"timestamp": stamps, "actual": np.concatenate([np.where(observed, y[-H:], np.nan), np.full(H, np.nan)]),
+                          "forecast": values.reshape(-1), **band})
+    scores = M.score(y[-H:], values[0], y[:-H], config.period, observed)
+    if band:
+        scores |= M.interval_scores(y[-H:], {k: v[:H] for k, v in band.items()}, observed)
     return frame, scores
 
 
-def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 3, step: int | None = None,
-             callback: ProgressCallback | None = None) -> pd.DataFrame:
-    """Rolling-origin evaluation: retrain at each origin on the past only, score the next horizon.
+def training_data(run: Run) -> LoadedSeries:
+    """The series a run was trained on, reloaded from where it came from (`info["origin"]`).
 
-    The last origin is the usual holdout; earlier ones move back `step` steps each (default: the
-    horizon). Returns one row per origin and method: origin, cutoff, method, mae, rmse, smape, mase.
+    A CSV is read again only when the file at the recorded path still has the recorded SHA-256:
+    a run folder from elsewhere cannot make us read an arbitrary file.
     """
-    horizon = config.horizon or resolve(config, loaded)[0].horizon  # one horizon, so origins compare
-    step = step or horizon
-    rows = []
-    for k in range(origins - 1, -1, -1):
-        cut = len(loaded.frame) - k * step
-        part = LoadedSeries(loaded.frame.iloc[:cut], loaded.value_col, loaded.date_col, loaded.freq, loaded.source)
-        run = train_run(part, replace(config, horizon=horizon), callback)  # period etc. resolved on the past only
-        cutoff = part.frame.index[-horizon - 1]
-        resolved = run.config
-        for method, scores in [(resolved.cell, run.metrics["model"]), *run.metrics["baselines"].items()]:
-            rows.append({"origin": origins - 1 - k, "cutoff": cutoff, "method": method, **scores})
-    return pd.DataFrame(rows)
+    from .data.loading import load_csv
+    from .data.samples import load_sample
+    from .data.yahoo import fetch_yahoo
+
+    origin = run.info.get("origin") or {}
+    if origin.get("sample"):
+        return load_sample(origin["sample"])
+    path = origin.get("csv")
+    if path and origin.get("sha256") and os.path.isfile(path) and _sha256(path) == origin["sha256"]:
+        return load_csv(path, date_col=origin.get("date_col"), value_col=origin.get("value_col"))
+    if origin.get("ticker"):
+        return fetch_yahoo(origin["ticker"], start=origin.get("start"), end=origin.get("end"),
+                           period=origin.get("period"), interval=origin.get("interval", "1d"),
+                           field=origin.get("field", "Close"))
+    raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) cannot be found again unchanged; "
+                    "pass it with --csv")
 
 
-def data_key(loaded: LoadedSeries) -> str:
-    """A short fingerprint of the data (every column, the target's name, time stamps): runs on the same data share it."""
+def _sha256(path: str) -> str:
     import hashlib
 
-    cached = loaded.__dict__.get("_data_key")  # a loaded series never changes: hash it once
-    if cached is not None:
-        return cached
-    h = hashlib.sha1()
-    h.update(str(loaded.value_col).encode())
-    h.update(str(list(loaded.frame.columns)).encode())
-    h.update(np.ascontiguousarray(loaded.frame.to_numpy(dtype=float)).tobytes())  # covariates count too
-    h.update(np.asarray(loaded.frame.index.astype(str)).astype(str).tobytes() if len(loaded.frame) < 200_000 else b"")
-    loaded.__dict__["_data_key"] = h.hexdigest()[:12]
-    return loaded.__dict__["_data_key"]
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
-def _slug(text: str) -> str:
-    keep = "".join(ch if ch.isalnum() else "-" for ch in str(text).lower())
-    return "-".join(filter(None, keep.split("-")))[:40] or "series"
+def _stored_calibration(run: Run) -> I.Calibration | None:
+    stored = run.metrics.get("intervals") or {}
+    widths = stored.get("halfwidths")
+    if not widths:
+        return None
+    return I.Calibration({int(k): np.asarray(v, dtype=float) for k, v in widths.items()}, bool(stored.get("log")),
+                         list(stored.get("points", [])))
+
+
+def _observed(loaded: LoadedSeries, column: str) -> np.ndarray:
+    """True where the target was read from the data, False where the loader filled it in."""
+    if loaded.observed is not None and column in loaded.observed.columns:
+        return loaded.observed[column].to_numpy(dtype=bool)
+    return np.ones(len(loaded.frame), dtype=bool)
+
+
+def _holdout_note(observed: np.ndarray) -> str:
+    missing = int(len(observed) - observed.sum())
+    if not missing:
+        return f"all {len(observed)} holdout points scored"
+    return (f"{int(observed.sum())} of {len(observed)} holdout points scored: {missing} were gaps the loader "
+            "filled in, and a forecast is never scored on invented values")
+
+
+def _lap(since: float) -> float:
+    return round(time.perf_counter() - since, 3)

@@ -22,7 +22,7 @@ import pandas as pd
 from .config import Config
 from .data.series import LoadedSeries
 from .errors import UserError
-from .seasonality import infer_period, phase_and_cycle
+from .seasonality import PeriodChoice, infer_period, phase_and_cycle
 
 if TYPE_CHECKING:
     import torch
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 MAX_DEFAULT_HORIZON = 96
 MAX_DEFAULT_LOOKBACK = 120  # steps; the residual target reads last season directly, so long windows buy little
 MIN_TRAIN_WINDOWS = 4
+MIN_POINTS = 16  # fewer cannot hold a lookback, training windows, a validation part and a holdout
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Transform:
     scale: float
     cov_mean: list[float] = field(default_factory=list)
     cov_std: list[float] = field(default_factory=list)
-    anchor: str | None = None  # first training time stamp: phases of new data are counted from it
+    anchor: str | int | None = None  # first training time stamp (or step number): phases of new data count from it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,24 +69,114 @@ class Prepared:
         return len(self.u)
 
 
-@dataclass
 class Windows:
-    """Tensors built once. X (N, L, F) inputs; Y (N, H) scaled targets; base (N, H) in model space."""
+    """Input windows ending at each origin and their scaled targets, drawn per batch.
 
-    origins: np.ndarray  # (N,) position of the last observed step
-    X: torch.Tensor
-    Y: torch.Tensor
-    base: np.ndarray
+    Windows are views into one feature array (T, F) and one model-space series (T,): a batch is
+    gathered when asked for, never a copy per origin, so memory stays flat in the series length
+    (DESIGN 2, 15). Targets at positions >= `limit` are masked (NaN): a training window never
+    scores a step past the training part, a validation window only the validation part
+    (targets before `start` are masked too).
+    """
+
+    def __init__(self, prep: "Prepared", origins: np.ndarray, config: Config, limit: int | None = None,
+                 start: int = 0) -> None:
+        import torch  # here, not at the top: the dashboard's first page needs no torch (1 s to import)
+
+        self.origins = np.asarray(origins, dtype=np.int64)  # (N,) position of the last observed step
+        self.lookback, self.horizon = config.lookback, config.horizon
+        self.limit = prep.n if limit is None else int(limit)
+        self.start = int(start)
+        self._prep, self._config = prep, config
+        feats = torch.from_numpy(prep.features)  # (T, F), shared, not copied
+        self._view = feats.unfold(0, self.lookback, 1)  # (T-L+1, F, L): window k starts at step k
+        self._steps = np.arange(1, self.horizon + 1)
+
+    def __len__(self) -> int:
+        return len(self.origins)
+
+    def to(self, device) -> "Windows":
+        """The same windows with the feature array moved to `device` once."""
+        self._view = self._view.to(device)
+        return self
+
+    def inputs(self, idx) -> "torch.Tensor":
+        """(B, L, F) float32 inputs of windows `idx` (ints or a bool mask over the N windows)."""
+        import torch
+
+        starts = torch.as_tensor(self.origins[np.asarray(idx)] - self.lookback + 1, device=self._view.device)
+        return self._view[starts].transpose(1, 2)  # (B, L, F)
+
+    def base(self, idx=slice(None)) -> np.ndarray:
+        """(B, H) what the network adds to, in model space."""
+        t = self._prep.transform
+        return base_forecast(self._prep.u, self.origins[idx], self.horizon, t.period, t.level_window, self._config.target)
+
+    def targets(self, idx=slice(None)) -> "torch.Tensor":
+        """(B, H) float32 scaled targets, NaN where the step is unknown or outside [start, limit)."""
+        import torch
+
+        o = self.origins[idx]
+        at = o[:, None] + self._steps[None, :]  # (B, H) target positions
+        u = self._prep.u
+        future = np.where((at < self.limit) & (at >= self.start), u[np.minimum(at, len(u) - 1)], np.nan)
+        return torch.from_numpy(((future - self.base(idx)) / self._prep.transform.scale).astype(np.float32))
+
+    def batch(self, idx) -> tuple["torch.Tensor", "torch.Tensor"]:
+        return self.inputs(idx), self.targets(idx)
+
+    @property
+    def X(self) -> "torch.Tensor":
+        """Every window's inputs at once (N, L, F): a copy, for small sets (forecast origins, tests)."""
+        return self.inputs(np.arange(len(self)))
+
+    @property
+    def Y(self) -> "torch.Tensor":
+        return self.targets()
+
+
+class TensorWindows:
+    """Windows given as tensors X (N, L, F) and Y (N, H): for tests and benchmarks of `fit`."""
+
+    def __init__(self, X, Y) -> None:
+        self.X, self.Y = X, Y
+        self.origins = np.arange(len(X))
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def to(self, device) -> "TensorWindows":
+        self.X, self.Y = self.X.to(device), self.Y.to(device)
+        return self
+
+    def batch(self, idx):
+        return self.X[idx], self.Y[idx]
+
+
+def decide_season(loaded: LoadedSeries, config: Config) -> PeriodChoice:
+    """The season for this data and config, decided once: the data panel shows it, training uses it.
+
+    It is chosen without the future: never from the holdout, nor from the last 20%. The part left
+    out is fixed before the period is known, and a default horizon never exceeds it.
+    """
+    values = loaded.frame[config.value_col or loaded.value_col].to_numpy(dtype=float)
+    n = len(values)
+    if n < MIN_POINTS:
+        raise UserError(f"the series has only {n} points; training, validating and scoring a forecast needs at "
+                        f"least {MIN_POINTS}; use a longer series")
+    return infer_period(values[:max(n - _unseen(config, n), 3)], loaded.freq, override=config.period)
+
+
+def _unseen(config: Config, n: int) -> int:
+    """Points at the end that no choice made from the data may look at."""
+    return max(config.horizon or min(MAX_DEFAULT_HORIZON, n // 4), n // 5, 1)
 
 
 def resolve(config: Config, loaded: LoadedSeries) -> tuple[Config, str]:
     """Fill period, horizon, lookback and val_size from the data. Returns the config and a period note."""
-    values = loaded.frame[config.value_col or loaded.value_col].to_numpy(dtype=float)
-    n = len(values)
-    # The period is chosen without the future: never from the holdout, nor from the last 20%. The
-    # part left out is fixed before the period is known, and a default horizon never exceeds it.
-    unseen = max(config.horizon or min(MAX_DEFAULT_HORIZON, n // 4), n // 5)
-    choice = infer_period(values[:max(n - unseen, 3)], loaded.freq, override=config.period)
+    choice = decide_season(loaded, config)
+    n = len(loaded.frame)
+    unseen = _unseen(config, n)
     period = choice.period
     horizon = config.horizon or min(_default_horizon(period, n), unseen)
     lookback = config.lookback or max(min(2 * period, MAX_DEFAULT_LOOKBACK), 2 * horizon, 8)
@@ -143,7 +234,7 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
         cov = frame[config.covariates].to_numpy(dtype=float)[skip:] if config.covariates else np.empty((n, 0))
         cov_mean = cov[:train_end].mean(axis=0).tolist() if cov.size else []
         cov_std = [s if s > 0 else 1.0 for s in cov[:train_end].std(axis=0).tolist()] if cov.size else []
-        anchor = str(index[0]) if isinstance(index, pd.DatetimeIndex) and len(index) else None
+        anchor = (str(index[0]) if isinstance(index, pd.DatetimeIndex) else int(index[0])) if len(index) else None
         transform = Transform(use_log, difference, period, level_window, scale, cov_mean, cov_std, anchor)
     features, names = _features(u, index, frame, config, transform, skip)
     return Prepared(index, y_all[skip:], v_all[skip:], u, features, names, transform, train_end, val_end)
@@ -151,9 +242,9 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
 
 def _check_length(n: int, config: Config, train_end: int) -> None:
     first_origin = max(config.lookback, config.period) - 1
-    n_train = train_end - config.horizon - first_origin
+    n_train = train_end - 1 - first_origin  # training origins: first_origin .. train_end - 2
     if n_train < MIN_TRAIN_WINDOWS:
-        need = first_origin + config.horizon + MIN_TRAIN_WINDOWS + config.val_size + config.horizon
+        need = first_origin + 1 + MIN_TRAIN_WINDOWS + config.val_size + config.horizon
         raise UserError(
             f"the series has {n} usable points, but lookback {config.lookback}, horizon {config.horizon} "
             f"and validation {config.val_size} need at least {need}; shorten lookback/horizon or use a longer series"
@@ -201,29 +292,31 @@ def base_forecast(u: np.ndarray, origins: np.ndarray, horizon: int, period: int,
     return u[origins[:, None] + offsets[None, :]]
 
 
-def windows(prep: Prepared, origins: np.ndarray, config: Config) -> Windows:
-    """Input windows ending at each origin, and their targets where the future is known."""
-    import torch  # here, not at the top: the dashboard's first page needs no torch (1 s to import)
-
-    L, H = config.lookback, config.horizon
-    origins = np.asarray(origins, dtype=int)
-    feats = torch.from_numpy(prep.features)
-    X = feats.unfold(0, L, 1).permute(0, 2, 1)[origins - L + 1]  # (N, L, F)
-    base = base_forecast(prep.u, origins, H, prep.transform.period, prep.transform.level_window, config.target)
-    target_idx = origins[:, None] + np.arange(1, H + 1)[None, :]
-    known = target_idx < prep.n
-    future = np.where(known, prep.u[np.minimum(target_idx, prep.n - 1)], np.nan)
-    Y = torch.from_numpy(((future - base) / prep.transform.scale).astype(np.float32))  # (N, H)
-    return Windows(origins, X.contiguous(), Y, base)
+def windows(prep: Prepared, origins: np.ndarray, config: Config, limit: int | None = None, start: int = 0) -> Windows:
+    """Windows ending at each origin; targets outside [start, limit) (default: all known) are masked."""
+    return Windows(prep, origins, config, limit, start)
 
 
 def split_origins(prep: Prepared, config: Config) -> tuple[np.ndarray, np.ndarray]:
-    """Training origins (targets inside the training part) and validation origins."""
+    """Training and validation origins; each judges only targets on its own side of the split.
+
+    Training origins run up to the step before the validation part, their targets masked at
+    `train_end`; validation origins are every origin with at least one target inside the
+    validation part [train_end, val_end), masked outside it. So every validation step is judged
+    at every horizon step, and none of it was a training target (`windows(..., limit=...)`).
+    """
     first = max(config.lookback, config.period) - 1
     H = config.horizon
-    train = np.arange(first, prep.train_end - H)
-    val = np.arange(max(first, prep.train_end - H), prep.val_end - H)
+    train = np.arange(first, prep.train_end - 1)
+    val = np.arange(max(first, prep.train_end - H), prep.val_end - 1)
     return train, val
+
+
+def train_val_windows(prep: Prepared, config: Config) -> tuple[Windows, Windows]:
+    """Training windows (targets masked from train_end) and validation windows (only the validation part)."""
+    train, val = split_origins(prep, config)
+    return (windows(prep, train, config, limit=prep.train_end),
+            windows(prep, val, config, limit=prep.val_end, start=prep.train_end))
 
 
 def to_values(prep: Prepared, origins: np.ndarray, base: np.ndarray, scaled: np.ndarray) -> np.ndarray:

@@ -146,7 +146,7 @@ def infer_period(
     return PeriodChoice(1, "none", math.nan, scores, note)
 
 
-def phase_and_cycle(index: pd.Index, period: int, anchor: str | pd.Timestamp | None = None
+def phase_and_cycle(index: pd.Index, period: int, anchor: str | int | pd.Timestamp | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Phase (position in the cycle) and cycle (which cycle) of each step, int64 arrays (T,).
 
@@ -156,8 +156,8 @@ def phase_and_cycle(index: pd.Index, period: int, anchor: str | pd.Timestamp | N
     year) and phase_t = (phase_0 + t) mod period, cycle_t = (phase_0 + t) // period. That is exact
     for regular data, except 365 / 52 / 260 drift by a step per leap year / 53-week year / year
     with more business days. Otherwise phase = t mod period and cycle = t // period, where t counts
-    steps from `anchor` (a saved run's first training time stamp) when given on a dated index, so
-    that data starting elsewhere gets the same phases; else from the first row.
+    steps from `anchor`, a saved run's first training time stamp (dated) or step number (undated),
+    so that data starting elsewhere gets the same phases; without an anchor, from the first row.
     """
     if period < 1:
         raise ValueError(f"period must be >= 1, got {period}")
@@ -170,6 +170,8 @@ def phase_and_cycle(index: pd.Index, period: int, anchor: str | pd.Timestamp | N
             start = int(rule[1](index[0]))
         elif anchor is not None and offset is not None:
             start = _steps_between(pd.Timestamp(anchor), index[0], offset)
+    elif anchor is not None and len(index) and pd.api.types.is_integer_dtype(index):
+        steps = np.asarray(index, dtype=np.int64) - int(anchor)  # step numbers, counted from the run's first
     return (start + steps) % period, (start + steps) // period
 
 

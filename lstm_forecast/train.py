@@ -1,7 +1,11 @@
-"""Training: Adam, LR on plateau, clipping, early stopping with best-weight restore, progress callback."""
+"""Training: Adam, LR on plateau, clipping, early stopping with best-weight restore, progress callback.
+
+Every way a fit can end leaves a clear state: completed, early stopping, stopped by the user (also
+mid-epoch), diverged (a NaN/inf loss or gradient), or out of memory. Except when nothing was
+learnt yet, the model keeps the best validation weights so far and `FitResult.stopped` says why.
+"""
 from __future__ import annotations
 
-import copy
 import math
 import random
 import time
@@ -15,23 +19,35 @@ from torch import nn
 
 from .config import Config
 from .errors import UserError
-from .prepare import Windows
+from .threads import thread_plan, using_threads
 
 LOSSES = {"huber": nn.HuberLoss, "mse": nn.MSELoss, "mae": nn.L1Loss}
+VAL_MAX_WINDOWS = 4096  # validation windows scored per epoch: a fixed sample, so an epoch costs the same at any length
+TICK_S = 0.25  # seconds between in-epoch progress calls (they carry the stop request and keep the ETA live)
+MAX_BAD_STEPS = 20  # consecutive non-finite gradients before the fit counts as diverged
 
 
 @dataclass
 class Progress:
-    """What the callback sees after each epoch. Return False from the callback to stop."""
+    """What the callback sees, at the end of each epoch and every TICK_S within one.
 
-    epoch: int  # 1-based
+    Return False from the callback to stop: the fit ends with the best weights so far.
+    """
+
+    epoch: int  # 1-based; within an epoch, the one under way
     epochs: int
-    train_loss: float
+    train_loss: float  # the last finished epoch's (nan before the first)
     val_loss: float
     best_val_loss: float
     lr: float
     elapsed_s: float
-    eta_s: float  # upper bound: the remaining epochs at the mean epoch time
+    eta_s: float  # remaining epochs at the recent pace (upper bound: early stopping may end sooner)
+    fraction: float = 1.0  # of the current epoch done; 1.0 at the end of an epoch
+    threads: int = 1
+
+    @property
+    def end_of_epoch(self) -> bool:
+        return self.fraction >= 1.0
 
 
 ProgressCallback = Callable[[Progress], Optional[bool]]
@@ -41,8 +57,9 @@ ProgressCallback = Callable[[Progress], Optional[bool]]
 class FitResult:
     history: pd.DataFrame  # epoch, train_loss, val_loss, lr, seconds
     best_epoch: int
-    stopped: str  # "completed" | "early stopping" | "stopped by user"
+    stopped: str  # "completed" | "early stopping" | "stopped by user" | "diverged ..." | "out of memory ..."
     seconds: float
+    threads: int = 1
 
 
 def seed_everything(seed: int) -> None:
@@ -51,51 +68,102 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def fit(model: nn.Module, train: Windows, val: Windows, config: Config, device: torch.device,
-        callback: ProgressCallback | None = None) -> FitResult:
-    """Train in place; on return the model holds the weights of the best validation epoch."""
+def masked_loss(loss_fn: nn.Module, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean elementwise loss over the known targets (NaN = masked) and how many there were."""
+    known = ~torch.isnan(target)
+    n = known.sum()
+    elementwise = loss_fn(pred, torch.where(known, target, pred.detach()))  # masked steps add exactly 0
+    return elementwise.sum() / n.clamp(min=1), n
+
+
+def fit(model: nn.Module, train, val, config: Config, device: torch.device,
+        callback: ProgressCallback | None = None, threads: int | None = None) -> FitResult:
+    """Train in place; on return the model holds the weights of the best validation epoch.
+
+    train, val: `prepare.Windows` (or `TensorWindows`): anything with len() and batch(idx) -> (X, Y).
+    threads: intra-op threads; None chooses them for the work (see threads.thread_plan).
+    """
     seed_everything(config.seed)
     model.to(device)
-    X, Y = train.X.to(device), train.Y.to(device)  # moved once
-    Xv, Yv = val.X.to(device), val.Y.to(device)
-    loss_fn = LOSSES[config.loss]()
+    train, val = train.to(device), val.to(device)  # the feature array moves once
+    n, bs = len(train), config.batch_size
+    if n == 0:
+        raise UserError("no training windows: the series is too short for this lookback and horizon; "
+                        "shorten them or use a longer series")
+    plan = thread_plan(model, config, device, override=threads if threads is not None else config.threads)
+    with using_threads(plan):
+        return _fit(model, train, val, config, device, callback, n, bs, plan)
+
+
+def _fit(model, train, val, config, device, callback, n, bs, plan) -> FitResult:
+    loss_fn = LOSSES[config.loss](reduction="none")
     fused = device.type in ("cpu", "cuda")  # one kernel for the whole update: about 3x faster steps on CPU
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(2, config.patience // 3))
     generator = torch.Generator().manual_seed(config.seed)
-    n, bs = len(X), config.batch_size
     per_epoch = min(n, config.epoch_windows or n)
-    best_val, best_epoch, best_state = math.inf, 0, copy.deepcopy(model.state_dict())
-    rows, stopped, start = [], "completed", time.perf_counter()
+    val_idx = _val_sample(len(val), config.seed)
+    best_val, best_epoch = math.inf, 0
+    best_state = _snapshot(model)
+    rows: list[tuple] = []
+    stopped, start = "completed", time.perf_counter()
+    last_tick, epoch_times = start, []
+    train_loss = val_loss = math.nan
     for epoch in range(1, config.epochs + 1):
         model.train()
-        order = torch.randperm(n, generator=generator)[:per_epoch].to(device)
-        total = torch.zeros((), device=device)
-        for i in range(0, per_epoch, bs):
-            idx = order[i:i + bs]
-            loss = loss_fn(model(X[idx]), Y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            optimizer.step()
-            total += loss.detach() * len(idx)
-        train_loss = float(total) / per_epoch  # one sync per epoch
-        val_loss = evaluate_loss(model, Xv, Yv, loss_fn)
+        epoch_start = time.perf_counter()
+        order = torch.randperm(n, generator=generator)[:per_epoch]
+        total, count, bad_steps = torch.zeros((), device=device), torch.zeros((), device=device), 0
+        try:
+            for i in range(0, per_epoch, bs):
+                X, Y = train.batch(order[i:i + bs].numpy())
+                loss, known = masked_loss(loss_fn, model(X), Y.to(device))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                norm = nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+                if not torch.isfinite(norm):  # an exploding or NaN gradient: skip this step, never apply it
+                    bad_steps += 1
+                    if bad_steps >= MAX_BAD_STEPS or not torch.isfinite(loss):
+                        raise _Diverged(float(loss.detach()))
+                    continue
+                bad_steps = 0
+                optimizer.step()
+                total += loss.detach() * known
+                count += known
+                now = time.perf_counter()
+                if callback is not None and now - last_tick >= TICK_S:
+                    last_tick = now
+                    fraction = min((i + bs) / per_epoch, 0.999)
+                    eta = _eta(epoch_times, now - epoch_start, fraction, config.epochs - epoch + 1)
+                    if callback(Progress(epoch, config.epochs, train_loss, val_loss, best_val, _lr(optimizer),
+                                         now - start, eta, fraction, plan)) is False:
+                        raise _Stopped()
+            train_loss = float(total) / max(float(count), 1.0)  # one sync per epoch
+            val_loss = evaluate_loss(model, val, loss_fn, val_idx)
+        except _Stopped:
+            stopped = "stopped by user"
+            break
+        except _Diverged as why:
+            stopped = _give_up(f"diverged at epoch {epoch} (loss {why.loss:g})", best_epoch, config, model, best_state)
+            break
+        except (torch.OutOfMemoryError, MemoryError):
+            stopped = _give_up(f"out of memory at epoch {epoch}", best_epoch, config, model, best_state)
+            break
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
-            model.load_state_dict(best_state)
-            raise UserError(
-                f"training diverged at epoch {epoch} (loss became {train_loss if not math.isfinite(train_loss) else val_loss}); "
-                f"lower the learning rate (now {config.lr}) or check the series for extreme values"
-            )
+            loss = train_loss if not math.isfinite(train_loss) else val_loss
+            stopped = _give_up(f"diverged at epoch {epoch} (loss {loss:g})", best_epoch, config, model, best_state)
+            break
         scheduler.step(val_loss)
         if val_loss < best_val - 1e-9:
             best_val, best_epoch = val_loss, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        elapsed = time.perf_counter() - start
-        lr = optimizer.param_groups[0]["lr"]
+            best_state = _snapshot(model)
+        now = time.perf_counter()
+        epoch_times.append(now - epoch_start)
+        elapsed, lr = now - start, _lr(optimizer)
         rows.append((epoch, train_loss, val_loss, lr, elapsed))
-        eta = elapsed / epoch * (config.epochs - epoch)
-        if callback is not None and callback(Progress(epoch, config.epochs, train_loss, val_loss, best_val, lr, elapsed, eta)) is False:
+        eta = _eta(epoch_times, 0.0, 0.0, config.epochs - epoch)
+        if callback is not None and callback(Progress(epoch, config.epochs, train_loss, val_loss, best_val, lr,
+                                                      elapsed, eta, 1.0, plan)) is False:
             stopped = "stopped by user"
             break
         if epoch - best_epoch >= config.patience:
@@ -104,21 +172,80 @@ def fit(model: nn.Module, train: Windows, val: Windows, config: Config, device: 
     model.load_state_dict(best_state)
     model.eval()
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "lr", "seconds"])
-    return FitResult(history, best_epoch, stopped, time.perf_counter() - start)
+    return FitResult(history, best_epoch, stopped, time.perf_counter() - start, plan)
+
+
+class _Stopped(Exception):
+    pass
+
+
+class _Diverged(Exception):
+    def __init__(self, loss: float) -> None:
+        self.loss = loss
+
+
+def _give_up(what: str, best_epoch: int, config: Config, model: nn.Module, best_state: dict) -> str:
+    """The stop reason, keeping the best weights; a UserError when no epoch finished well."""
+    if best_epoch == 0:
+        raise UserError(f"training {what} before any epoch finished; lower the learning rate (now {config.lr}), "
+                        "use a smaller model, or check the series for extreme values")
+    model.load_state_dict(best_state)
+    return f"{what}: kept the best weights, from epoch {best_epoch}"
+
+
+def _snapshot(model: nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _lr(optimizer) -> float:
+    return optimizer.param_groups[0]["lr"]
+
+
+def _eta(epoch_times: list[float], in_epoch: float, fraction: float, remaining: int) -> float:
+    """Seconds left at the recent pace: the slower of the last epoch and the one under way.
+
+    A machine that becomes busy slows the current epoch first; reading the recent pace (not the
+    mean since the start) keeps the estimate honest under load.
+    """
+    if remaining <= 0:
+        return 0.0
+    recent = epoch_times[-1] if epoch_times else 0.0
+    current = in_epoch / fraction if fraction > 0 else 0.0
+    per_epoch = max(recent, current)
+    return per_epoch * remaining - (in_epoch if fraction > 0 else 0.0)
+
+
+def _val_sample(n: int, seed: int) -> np.ndarray:
+    """A fixed sample of at most VAL_MAX_WINDOWS validation windows, the same every epoch."""
+    if n <= VAL_MAX_WINDOWS:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, VAL_MAX_WINDOWS, replace=False))
 
 
 @torch.inference_mode()
-def evaluate_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, loss_fn, batch: int = 4096) -> float:
+def evaluate_loss(model: nn.Module, windows, loss_fn, idx: np.ndarray | None = None, batch: int = 1024) -> float:
+    """Mean masked loss over windows `idx` (default: all), in chunks."""
     model.eval()
-    total = 0.0
-    for i in range(0, len(X), batch):
-        total += float(loss_fn(model(X[i:i + batch]), Y[i:i + batch])) * len(X[i:i + batch])
-    return total / max(len(X), 1)
+    idx = np.arange(len(windows)) if idx is None else idx
+    total, count = 0.0, 0
+    for i in range(0, len(idx), batch):
+        X, Y = windows.batch(idx[i:i + batch])
+        loss, known = masked_loss(loss_fn, model(X), Y.to(X.device))
+        total += float(loss) * int(known)
+        count += int(known)
+    return total / count if count else math.nan
 
 
 @torch.inference_mode()
-def predict(model: nn.Module, X: torch.Tensor, device: torch.device, batch: int = 4096) -> np.ndarray:
-    """(N, L, F) windows -> (N, H) scaled outputs."""
+def predict(model: nn.Module, windows, device: torch.device, batch: int = 1024) -> np.ndarray:
+    """Scaled outputs (N, H) of every window, in chunks of `batch`."""
     model.eval()
-    outs = [model(X[i:i + batch].to(device)).cpu() for i in range(0, len(X), batch)]
+    outs = []
+    for i in range(0, len(windows), batch):
+        idx = np.arange(i, min(i + batch, len(windows)))
+        X = windows.inputs(idx) if hasattr(windows, "inputs") else windows.X[idx]
+        outs.append(model(X.to(device)).cpu())
+    if not outs:
+        return np.zeros((0, getattr(windows, "horizon", 0)))
     return torch.cat(outs).numpy().astype(float)

@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRLINE = ROOT / "data" / "airline_passengers.csv"
+BANDS = ["lower_80", "upper_80", "lower_95", "upper_95"]
 
 
 def cli(*args, cwd=ROOT):
@@ -28,17 +29,23 @@ def airline_run(tmp_path_factory):
 
 def test_train_writes_the_run_folder(airline_run):
     out, result = airline_run
-    for name in ("config.json", "metrics.json", "forecast.csv", "history.csv", "model.pt"):
+    for name in ("config.json", "metrics.json", "forecast.csv", "history.csv", "model.pt", "manifest.json"):
         assert (out / name).exists(), name
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["model"]) == {"mae", "rmse", "smape", "mase"}
+    assert set(metrics["model"]) == {"mae", "rmse", "smape", "mase", "coverage_80", "width_80", "coverage_95",
+                                     "width_95"}
     assert set(metrics["baselines"]) == {"naive", "seasonal_naive", "drift", "ets"}
     assert metrics["period"] == 12 and metrics["horizon"] == 12
     forecast = pd.read_csv(out / "forecast.csv")
-    assert list(forecast.columns) == ["timestamp", "actual", "forecast"]
+    assert list(forecast.columns) == ["timestamp", "actual", "forecast", *BANDS]
     assert forecast["actual"].iloc[:12].notna().all() and forecast["actual"].iloc[12:].isna().all()
     assert forecast["timestamp"].iloc[0].startswith("1960-01-01")
-    assert "seasonal_naive" in result.stdout
+    assert "seasonal_naive" in result.stdout and "coverage_80" in result.stdout
+    timing = next(line for line in result.stdout.splitlines() if line.startswith("time "))
+    for part in ("load", "prepare", "baselines", "train", "forecast", "write"):
+        assert f"{part} " in timing, timing
+    info = json.loads((out / "config.json").read_text())["info"]
+    assert set(info["timings"]) == {"load", "prepare", "baselines", "train", "forecast", "write", "total"}
 
 
 def test_forecast_applies_a_saved_run(airline_run, tmp_path):
@@ -47,7 +54,7 @@ def test_forecast_applies_a_saved_run(airline_run, tmp_path):
     result = cli("forecast", "--run", out, "--csv", AIRLINE, "--out", target)
     assert result.returncode == 0, result.stderr
     frame = pd.read_csv(target)
-    assert list(frame.columns) == ["timestamp", "actual", "forecast"] and len(frame) == 24
+    assert list(frame.columns) == ["timestamp", "actual", "forecast", *BANDS] and len(frame) == 24
     assert frame["timestamp"].iloc[-1].startswith("1961-12-01")
 
 
@@ -58,9 +65,13 @@ def test_forecast_applies_a_saved_run(airline_run, tmp_path):
     (["train", "--csv", AIRLINE, "--out", "x", "--period", "banana"], "neither a season length"),
     (["train", "--csv", AIRLINE, "--out", "x", "--horizon", "100"], "usable points"),
     (["train", "--csv", AIRLINE, "--out", "x", "--period", "2y"], "no --ticker"),
-    (["forecast", "--run", "missing-dir", "--csv", AIRLINE, "--out", "x.csv"], "not a complete run folder"),
+    (["forecast", "--run", "missing-dir", "--csv", AIRLINE, "--out", "x.csv"], "cannot be used"),
     (["train", "--out", "x"], "one of the arguments"),
     (["backtest", "--csv", AIRLINE, "--origins", "0"], "--origins (0)"),
+    (["backtest", "--origins", "5"], "give the data"),
+    (["backtest", "--csv", AIRLINE, "--horizon", "12", "--origins", "200"], "ask for fewer origins"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--threads", "0"], "threads"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--lr", "nan"], "`lr` (nan)"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
     result = cli(*args, cwd=tmp_path) if "nope.csv" in args else cli(*args)
@@ -85,3 +96,25 @@ def test_forecast_maps_another_column_onto_the_runs_target(airline_run, tmp_path
     result = cli("forecast", "--run", out, "--csv", renamed, "--value-col", "sales", "--out", tmp_path / "f.csv")
     assert result.returncode == 0, result.stderr
     assert len(pd.read_csv(tmp_path / "f.csv")) == 24
+
+
+def test_backtest_of_a_saved_run_writes_per_step_errors(airline_run, tmp_path):
+    out, _ = airline_run
+    target = tmp_path / "bt.csv"
+    result = cli("backtest", "--run", out, "--origins", 6, "--quiet", "--out", target)
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(target)
+    assert set(table["method"]) == {"lstm", "naive", "seasonal_naive", "drift", "ets"}
+    assert table["origin"].nunique() == 6 and table["step"].max() == 12
+    assert "MAE by horizon step" in result.stdout
+
+
+def test_a_bug_is_one_line_not_a_traceback(tmp_path):
+    """An unexpected exception (here: a run folder whose config holds a wrong type deep inside) is one line."""
+    code = ("import lstm_forecast.cli as c; c.COMMANDS['train'] = lambda a: 1 / 0; "
+            "raise SystemExit(c.main(['train', '--sample', 'airline', '--out', 'x']))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("LSTM_FORECAST_DEBUG", None)
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: internal error (ZeroDivisionError")

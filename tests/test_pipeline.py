@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lstm_forecast.config import Config
-from lstm_forecast.pipeline import apply_run, backtest, train_run
+from lstm_forecast.pipeline import apply_run, train_run
 from tests.factories import airline, sine_series
 
 SMALL = dict(hidden=16, epochs=8, patience=4)
@@ -18,11 +18,18 @@ def test_default_lstm_beats_seasonal_naive_on_airline():
 def test_forecast_frame_holds_holdout_then_future():
     run = train_run(airline(), Config(horizon=12, **SMALL))
     f = run.forecast
-    assert list(f.columns) == ["timestamp", "actual", "forecast"]
+    bands = ["lower_80", "upper_80", "lower_95", "upper_95"]
+    assert list(f.columns) == ["timestamp", "actual", "forecast", *bands]
     assert len(f) == 24 and f["actual"].iloc[:12].notna().all() and f["actual"].iloc[12:].isna().all()
     assert str(f["timestamp"].iloc[0].date()) == "1960-01-01"
     assert str(f["timestamp"].iloc[-1].date()) == "1961-12-01"
-    assert set(run.baselines.columns) == {"timestamp", "naive", "seasonal_naive", "drift", "ets"}
+    assert f[bands].notna().all().all()  # the holdout and the future rows alike
+    assert ((f["lower_95"] <= f["lower_80"]) & (f["lower_80"] <= f["forecast"]) & (f["forecast"] <= f["upper_80"])
+            & (f["upper_80"] <= f["upper_95"])).all()
+    names = ["naive", "seasonal_naive", "drift", "ets"]
+    assert set(run.baselines.columns) == {"timestamp", *names, *(f"{n}_{b}" for n in names for b in bands)}
+    for scores in [run.metrics["model"], *run.metrics["baselines"].values()]:
+        assert {"coverage_80", "width_80", "coverage_95", "width_95"} <= set(scores)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
@@ -47,7 +54,7 @@ def test_holdout_forecast_does_not_see_the_holdout():
 def test_stop_from_callback_keeps_best_model():
     seen = []
     run = train_run(sine_series(n=300), Config(epochs=50, **{k: v for k, v in SMALL.items() if k != "epochs"}),
-                    callback=lambda p: seen.append(p.epoch) or p.epoch < 3)
+                    callback=lambda p: (seen.append(p.epoch) or p.epoch < 3) if p.end_of_epoch else None)
     assert seen == [1, 2, 3]
     assert run.info["stopped"] == "stopped by user"
     assert run.info["best_epoch"] in (1, 2, 3)
@@ -61,12 +68,62 @@ def test_apply_run_on_new_data_scores_the_last_horizon():
     assert scores["mase"] < 2.0
 
 
-def test_backtest_moves_the_origin_back():
-    table = backtest(sine_series(n=260), Config(**SMALL), origins=2)
-    assert set(table["origin"]) == {0, 1}
-    cutoffs = table.groupby("origin")["cutoff"].first()
-    assert cutoffs[0] < cutoffs[1]
-    assert {"lstm", "naive", "seasonal_naive", "drift", "ets"} <= set(table["method"])
+def test_a_gap_in_the_holdout_is_not_scored_and_is_counted():
+    """Interpolated holdout points are invented values: scored on the observed ones only, and said so."""
+    from lstm_forecast.data.loading import load_csv
+
+    loaded = sine_series(n=300)
+    text = loaded.frame.reset_index().to_csv(index=False)
+    lines = text.splitlines()
+    gap = lines[:-10] + lines[-7:]  # three hourly rows missing inside the last 24 points
+    gappy = load_csv("\n".join(gap).encode(), freq="h")
+    assert len(gappy.frame) == 300 and not gappy.observed[gappy.value_col].iloc[-10:-7].any()
+    run = train_run(gappy, Config(horizon=24, **SMALL))
+    holdout = run.metrics["holdout"]
+    assert (holdout["points"], holdout["scored"], holdout["excluded"]) == (24, 21, 3)
+    f = run.forecast.iloc[:24]
+    assert f["actual"].isna().sum() == 3  # the filled values are not shown as actuals either
+    observed = f["actual"].notna().to_numpy()
+    expected_mae = np.mean(np.abs(f["actual"][observed] - f["forecast"][observed]))
+    assert run.metrics["model"]["mae"] == pytest.approx(expected_mae)
+
+
+def test_the_mase_scale_is_recorded_with_how_it_was_taken():
+    run = train_run(airline(), Config(horizon=12, **SMALL))
+    scale = run.metrics["mase_scale"]
+    assert scale["lag"] == 12 and "y_(t-12)" in scale["note"] and scale["value"] > 0
+    m = run.metrics
+    assert m["model"]["mase"] == pytest.approx(m["model"]["mae"] / scale["value"])
+
+
+def test_the_season_is_decided_once_and_stored_on_the_run():
+    """The data panel and training must agree (sunspots: the panel said 10, training used 11)."""
+    from lstm_forecast.data.samples import load_sample
+    from lstm_forecast.prepare import decide_season
+
+    loaded = load_sample("sunspots_yearly")
+    shown = decide_season(loaded, Config())
+    run = train_run(loaded, Config(**SMALL))
+    assert run.config.period == shown.period and run.info["period_note"] == shown.note
+    assert run.metrics["period"] == shown.period
+
+
+def test_baselines_are_fitted_once_per_data_and_reused():
+    from lstm_forecast import pipeline
+
+    loaded = airline()
+    train_run(loaded, Config(horizon=12, **SMALL))
+    before = dict(pipeline._BASELINE_CACHE)
+    train_run(loaded, Config(horizon=12, cell="gru", **SMALL))
+    assert dict(pipeline._BASELINE_CACHE).keys() == before.keys()
+
+
+def test_every_second_of_a_run_is_accounted_for():
+    run = train_run(airline(), Config(horizon=12, **SMALL), load_seconds=0.25)
+    t = run.info["timings"]
+    assert {"load", "prepare", "baselines", "train", "forecast", "total"} <= set(t)
+    parts = t["prepare"] + t["baselines"] + t["train"] + t["forecast"]
+    assert parts <= t["total"] + 1e-3 and parts >= 0.8 * t["total"] - 0.05
 
 
 def test_forecast_of_new_data_does_not_depend_on_where_it_starts():

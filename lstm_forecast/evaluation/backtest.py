@@ -1,0 +1,154 @@
+"""Batched rolling-origin backtest: one trained model forecasts from many origins in one pass.
+
+The model (and every baseline) is fitted on the data up to the first origin only, then applied at
+each origin without refitting: each forecast reads only the data up to its origin. With
+`refit_every=K`, a new model is trained at every K-th origin, on the data up to it. Errors are kept
+per origin and per horizon step for the model and every baseline.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..data.series import LoadedSeries
+from ..errors import UserError
+from . import intervals as I
+from . import metrics as M
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..runs import Run
+    from ..train import ProgressCallback
+
+ERROR_COLUMNS = ["origin", "cutoff", "method", "step", "timestamp", "actual", "forecast", "error",
+                 "lower_80", "upper_80", "lower_95", "upper_95"]
+
+
+@dataclass
+class Backtest:
+    errors: pd.DataFrame  # one row per origin, method and horizon step (observed targets only): ERROR_COLUMNS
+    summary: pd.DataFrame  # per method: mae, rmse, smape, mase (mean over origins), coverage_80/95, origins
+    by_step: pd.DataFrame  # per method and step: mae, mase
+    seconds: dict  # train, forecast
+
+
+def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: int = 1, refit_every: int | None = None,
+             callback: ProgressCallback | None = None, threads: int | None = None) -> Backtest:
+    """Rolling-origin evaluation ending at the series' last point.
+
+    Origins are `step` apart; the last one forecasts the final `horizon` points. The horizon (and
+    period, when not given) is resolved once on the data before the first origin.
+    """
+    from ..pipeline import train_run
+    from ..prepare import resolve
+
+    if origins < 1 or step < 1 or (refit_every is not None and refit_every < 1):
+        raise UserError(f"origins ({origins}), step ({step}) and refit-every ({refit_every}) must be >= 1")
+    n = len(loaded.frame)
+    horizon = config.horizon or resolve(config, loaded)[0].horizon
+    positions = n - 1 - horizon - step * np.arange(origins - 1, -1, -1)  # (N,) y positions, oldest first
+    if positions[0] < 16:
+        raise UserError(f"{origins} origins {step} apart with horizon {horizon} start at point {positions[0]} of {n}; "
+                        "ask for fewer origins, a smaller step or horizon, or use a longer series")
+    config = replace(config, horizon=horizon)
+    refit_every = refit_every or origins
+    parts, t_train, t_forecast = [], 0.0, 0.0
+    for first in range(0, origins, refit_every):
+        chunk = positions[first: first + refit_every]
+        cut = int(chunk[0]) + 1
+        part = LoadedSeries(loaded.frame.iloc[:cut], loaded.value_col, loaded.date_col, loaded.freq, loaded.source,
+                            list(loaded.report), None if loaded.observed is None else loaded.observed.iloc[:cut])
+        t0 = time.perf_counter()
+        run = train_run(part, config, callback, threads=threads)
+        t_train += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        parts.append(forecast_origins(run, loaded, chunk, first))
+        t_forecast += time.perf_counter() - t0
+    errors = pd.concat(parts, ignore_index=True)
+    summary, by_step = summarise(errors, loaded, run.config.period, positions)
+    return Backtest(errors, summary, by_step, {"train": round(t_train, 3), "forecast": round(t_forecast, 3)})
+
+
+def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, first_index: int = 0) -> pd.DataFrame:
+    """Per-step errors of `run`'s model and baselines forecasting from every origin in `positions`
+    (positions in `loaded`), in one batched pass, without refitting anything."""
+    import torch
+
+    from ..pipeline import _observed, _stored_calibration, fitted_baselines
+    from ..prepare import prepare, to_values, windows
+    from ..train import predict
+
+    config = run.config
+    H, P = config.horizon, config.period
+    data = loaded.with_value(config.value_col) if config.value_col != loaded.value_col else loaded
+    prep = prepare(data, config, transform=run.transform)
+    skip = len(data.frame) - prep.n
+    y = data.frame[config.value_col].to_numpy(dtype=float)
+    positions = np.asarray(positions, dtype=int)
+    w = windows(prep, positions - skip, config)
+    model = to_values(prep, w.origins, w.base(), predict(run.model, w, torch.device("cpu")))  # (N, H)
+    fitted = fitted_baselines(y[: _train_end(run) + skip], P)  # the run's own (cached) baselines
+    methods = {config.cell: model, **{name: b.forecast_from(y, positions, H) for name, b in fitted.items()}}
+    calibration = _stored_calibration(run)
+    stored = (run.metrics.get("intervals") or {}).get("baselines", {})
+    observed = _observed(data, config.value_col)
+    rows = []
+    at = positions[:, None] + np.arange(1, H + 1)[None, :]  # (N, H)
+    stamps = data.frame.index
+    for name, values in methods.items():
+        cal = calibration if name == config.cell else _baseline_calibration(stored.get(name), calibration)
+        band = I.bounds(values, cal) if cal else {}
+        for k, o in enumerate(positions):
+            keep = (at[k] < len(y)) & observed[np.minimum(at[k], len(y) - 1)]
+            idx = at[k][keep]
+            rows.append(pd.DataFrame({
+                "origin": first_index + k, "cutoff": stamps[o], "method": name, "step": np.arange(1, H + 1)[keep],
+                "timestamp": stamps[idx], "actual": y[idx], "forecast": values[k][keep],
+                "error": y[idx] - values[k][keep],
+                **{key: band[key][k][keep] if band else np.nan for key in ERROR_COLUMNS[8:]},
+            }))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _train_end(run: Run) -> int:
+    """Where the run's training part ends, in positions of its model space."""
+    n = int(run.info.get("n_points", 0))
+    skip = 1 if run.transform.difference else 0
+    return n - skip - run.config.horizon - run.config.val_size
+
+
+def _baseline_calibration(widths: dict | None, model: I.Calibration | None) -> I.Calibration | None:
+    if not widths or model is None:
+        return None
+    return I.Calibration({int(k): np.asarray(v, dtype=float) for k, v in widths.items()}, model.log, model.points)
+
+
+def summarise(errors: pd.DataFrame, loaded: LoadedSeries, period: int, positions: np.ndarray
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per method: point metrics averaged over origins (MASE scaled by each origin's own history) and
+    interval coverage; per method and step: MAE and MASE."""
+    y = loaded.series.to_numpy(dtype=float)
+    scales = {k: M.mase_scale(y[: o + 1], period).value for k, o in enumerate(positions)}
+    e = errors.assign(scale=errors["origin"].map(lambda k: scales.get(k, math.nan)))
+    e["abs"] = e["error"].abs()
+    e["sq"] = e["error"] ** 2
+    denom = e["actual"].abs() + e["forecast"].abs()
+    e["sape"] = np.where(denom > 0, 200 * e["abs"] / denom.where(denom > 0, 1), 0.0)
+    for level in I.LEVELS:
+        inside = (e["actual"] >= e[f"lower_{level}"]) & (e["actual"] <= e[f"upper_{level}"])
+        e[f"in{level}"] = inside.astype(float).where(e[f"lower_{level}"].notna())
+    per_origin = e.groupby(["method", "origin"]).agg(mae=("abs", "mean"), mse=("sq", "mean"), smape=("sape", "mean"),
+                                                     scale=("scale", "first"), coverage_80=("in80", "mean"),
+                                                     coverage_95=("in95", "mean"))
+    per_origin["rmse"] = np.sqrt(per_origin["mse"])
+    per_origin["mase"] = per_origin["mae"] / per_origin["scale"]
+    summary = per_origin.groupby("method")[["mae", "rmse", "smape", "mase", "coverage_80", "coverage_95"]].mean()
+    summary["origins"] = per_origin.groupby("method").size()
+    by_step = e.groupby(["method", "step"]).agg(mae=("abs", "mean"), scale=("scale", "mean")).reset_index()
+    by_step["mase"] = (e.assign(r=e["abs"] / e["scale"]).groupby(["method", "step"])["r"].mean()).to_numpy()
+    return summary.sort_values("mase").reset_index(), by_step.drop(columns="scale")
