@@ -320,14 +320,16 @@ def _reasons_for(ticker: str, messages: list[str]) -> tuple[list[str], list[str]
 def _fetch_error(ticker: str, own: list[str], other: list[str], *, probe: Callable[[], str | None],
                  interval: str, wanted: str) -> UserError:
     """The one-line UserError for a download without rows, from the strongest evidence first:
-    the ticker's own reason, then yfinance's other lines, then the probe, then yfinance's guesses."""
+    the ticker's own reason, then yfinance's other lines, then the probe, then yfinance's guesses.
+    The probe also words a network failure that yfinance names only by its exception's class."""
     for reasons in (own, other):
         if _RATE_LIMIT_RE.search(" ".join(reasons)):
             return UserError(f"Yahoo Finance is rate-limiting requests for {ticker!r} (Too Many Requests); "
                              "wait a minute and try again, or upload the prices as a CSV")
-        network = [r for r in reasons if _NETWORK_RE.search(r)]
-        if network:
-            return _unreachable(_curl_reason(network[0]))
+        network = sorted((r for r in reasons if _NETWORK_RE.search(r)), key=lambda r: "curl: (" not in r)
+        if network:  # curl's own words first; "Cookie/crumb fetch failed (DNSError)" alone: ask the probe
+            return _unreachable(_curl_reason(network[0]) if "curl: (" in network[0]
+                                else probe() or _shorten(network[0]))
         if reasons is own and own and not _GUESS_RE.search(own[0]):
             return _answer_error(ticker, own[0])
     offline = probe()

@@ -267,6 +267,8 @@ def test_all_zero_volume_is_dropped(fake, tmp_path):
     (frames.FAILURE_LOGS["no_price_data"], None, r"Yahoo returned no 1d bars of 'XYZQ' for period '1mo'"),
     (frames.FAILURE_LOGS["network_later"], None,
      r"Yahoo Finance cannot be reached \(Could not resolve host: query2.finance.yahoo.com\)"),
+    (frames.FAILURE_LOGS["network_later_real"], None,
+     r"Yahoo Finance cannot be reached \(Could not resolve host: query2.finance.yahoo.com \(Domain name not found\)\);"),
     (frames.FAILURE_LOGS["rate_limit"], None, "Yahoo Finance is rate-limiting .*wait a minute .*CSV"),
     ((), YFRateLimitError(), "Yahoo Finance is rate-limiting .*wait a minute .*CSV"),
     (frames.FAILURE_LOGS["network"], None,
@@ -667,6 +669,19 @@ def test_probe_runs_only_when_nothing_else_explains_an_empty_answer(fake, tmp_pa
     with pytest.raises(UserError):
         fetch_yahoo("AAPL", period="1mo", cache_dir=tmp_path)
     assert probe.calls == (1 if probed else 0)
+
+
+@pytest.mark.parametrize("offline, why", [
+    ("could not resolve host query2.finance.yahoo.com: Name or service not known",
+     r"\(could not resolve host query2.finance.yahoo.com: Name or service not known\)"),
+    (None, r"\(Cookie/crumb fetch failed \(DNSError\), continuing without crumb\)"),  # back already
+])
+def test_network_failure_named_only_by_class_is_worded_by_the_probe(fake, tmp_path, probe, offline, why):
+    probe.answer = offline
+    fake(frames.failed_frame("AAPL"), logs=frames.FAILURE_LOGS["network_tz_known_real"])
+    with pytest.raises(UserError, match=rf"Yahoo Finance cannot be reached {why}; check the internet"):
+        fetch_yahoo("AAPL", period="1mo", cache_dir=tmp_path)
+    assert probe.calls == 1
 
 
 def test_probe_is_not_run_for_a_good_answer(fake, tmp_path, probe):

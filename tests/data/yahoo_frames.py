@@ -39,6 +39,18 @@ FAILURE_LOGS = {  # {t} is the upper-cased ticker
                       "query2.finance.yahoo.com. See https://curl.se/libcurl/c/libcurl-errors.html first for more details.",
                       "${t}: possibly delisted; no price data found  (period=1mo)",
                       "\n1 Failed download:", "['{t}']: possibly delisted; no price data found  (period=1mo)"],
+    # The third offline call of a real run here (curl_cffi with no DNS): its HTTP layer adds crumb warnings.
+    "network_later_real": ["Cookie/crumb fetch failed (DNSError), continuing without crumb",
+                           "Failed to get ticker '{t}' reason: Failed to perform, curl: (6) Could not resolve host: "
+                           "query2.finance.yahoo.com (Domain name not found). See https://curl.se/libcurl/c/"
+                           "libcurl-errors.html first for more details.",
+                           "Cookie/crumb fetch failed (DNSError), continuing without crumb",
+                           "${t}: possibly delisted; no price data found  (period=1mo)",
+                           "\n1 Failed download:", "['{t}']: possibly delisted; no price data found  (period=1mo)"],
+    # Offline in a real run here when yfinance's tz cache knows the ticker: only the crumb warning tells.
+    "network_tz_known_real": ["Cookie/crumb fetch failed (DNSError), continuing without crumb",
+                              "${t}: possibly delisted; no price data found  (period=1mo)",
+                              "\n1 Failed download:", "['{t}']: possibly delisted; no price data found  (period=1mo)"],
     # Word for word the same for a valid ticker with no bars in range, and for any ticker offline when
     # its timezone sits in yfinance's tz cache (no tz request; the price request's error is swallowed).
     "no_price_data": ["${t}: possibly delisted; no price data found  (period=1mo)",
