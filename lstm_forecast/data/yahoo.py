@@ -185,6 +185,7 @@ def validate_prices(frame: object, ticker: str, interval: str, report: list[str]
         values = prices[col]
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             example = values.dropna().iloc[0] if values.notna().any() else None
+            example = example.item() if isinstance(example, np.generic) else example  # True, not np.True_
             raise UserError(f"Yahoo's prices for {ticker!r} are not numbers ({col!r} holds {values.dtype} values "
                             f"such as {example!r}); fetch again, update yfinance (pip install -U yfinance) "
                             "or upload the prices as a CSV")
