@@ -35,6 +35,7 @@ def _source_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--start", help="Yahoo start date YYYY-MM-DD (instead of a history period)")
     p.add_argument("--end", help="Yahoo end date YYYY-MM-DD")
     p.add_argument("--history", choices=YAHOO_PERIODS, help="Yahoo history span, same as --period 2y")
+    p.add_argument("--refresh", action="store_true", help="with --ticker: fetch again, ignoring the cached download")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -125,7 +126,7 @@ def _load(args, history: str | None = None):
         return load_csv(args.csv, date_col=args.date_col, value_col=args.value_col)
     if args.ticker:
         loaded = fetch_yahoo(args.ticker, start=args.start, end=args.end, period=history,
-                             interval=args.interval, field=args.field)
+                             interval=args.interval, field=args.field, refresh=getattr(args, "refresh", False))
     else:
         loaded = load_sample(args.sample)
     return loaded.with_value(args.value_col) if args.value_col else loaded

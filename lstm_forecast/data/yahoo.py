@@ -12,6 +12,17 @@ What yfinance 1.7 hands back, read from its source (multi.py, scrapers/history.p
   reason is e.g. "YFRateLimitError('Too Many Requests...')" or "DNSError('Failed to perform, curl:
   (6) Could not resolve host...')". `yfinance.shared._ERRORS` is no longer filled in 1.7 (read
   anyway, for older versions). So we listen to that logger during the call to give the real reason.
+- It remembers between calls, so the same failure reads differently later in a process:
+  `base._tz_info_fetch_ctr` allows only two `Ticker.info` fallbacks for a timezone per process. Offline,
+  the first two calls fail in that fallback ("DNSError(...)"); from the third on, the DNS error shows
+  only in a "Failed to get ticker 'T' reason: ..." line and the ticker's reason becomes "possibly
+  delisted; no price data found". When yfinance's tz cache (on disk) knows the ticker, no timezone
+  request is sent, the price request's network error is swallowed, and the logs are word for word
+  those of a valid ticker with no bars in range. So network evidence is read from every line, and
+  only when nothing explains an empty answer, a cheap probe (one TCP connection to Yahoo's host)
+  tells "offline" from "no data".
+
+Every answer, downloaded or cached, passes `validate_prices` before it is cached or used.
 
 Intraday decision: stock exchanges trade about 6.5 hours a day, 5 days a week, so hourly bars
 fill about a fifth of an hourly clock grid. Interpolating over nights and weekends would invent
@@ -24,7 +35,8 @@ DatetimeIndex ('h', '5min'...) with the few gaps interpolated.
 Cache: one file per request (ticker, start, end, period, interval, auto_adjust), the price frame as
 fetched (local times), parquet when pyarrow is importable, else CSV, written atomically. Requests
 whose end is open (a period, no end, or an end from today on) expire after 12 hours; fixed past
-ranges never do. A failed fetch writes nothing.
+ranges never do. A failed fetch writes nothing, and a cached file that fails validation counts as
+absent (fetched again).
 """
 from __future__ import annotations
 
@@ -33,19 +45,22 @@ import json
 import logging
 import os
 import re
+import socket
 import tempfile
 import threading
 import time
+import urllib.request
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .frequency import regularise
+from .frequency import regularise_observed
 from .series import LoadedSeries
 
 INTERVALS = ("1m", "2m", "5m", "15m", "30m", "60m", "90m", "1h", "1d", "5d", "1wk", "1mo", "3mo")
@@ -69,6 +84,9 @@ UNIT_DAYS = {"d": 1, "wk": 7, "mo": 31, "y": 366}  # most days a period unit spa
 OPEN_ENDED_TTL = timedelta(hours=12)  # a request that reaches today goes stale as new bars arrive
 DOWNLOAD_TIMEOUT_S = 20  # per HTTP request; yfinance's default of 10 s is tight on slow links
 REGULAR_GRID_COVERAGE = 0.9  # intraday bars filling at least this share of the clock grid are regularised
+MIN_CLOSES = 3  # fewer bars with a price cannot make a series (regularise needs 3)
+YAHOO_HOST = "query2.finance.yahoo.com"  # the host of yfinance 1.7's _BASE_URL_: every price request goes there
+PROBE_TIMEOUT_S = 3.0  # the connectivity probe's whole budget; spent only when an empty answer is unexplained
 
 _CUSTOM_PERIOD_RE = re.compile(r"^([1-9]\d*)(d|wk|mo|y)$")  # yfinance 1.7 also takes '60d', '2wk', '18mo'
 _TICKER_RE = re.compile(r"^[A-Z0-9.^=&_-]{1,32}$")
@@ -78,6 +96,9 @@ _NETWORK_RE = re.compile(
     r"curl: \(\d+\)|Failed to perform|Connection refused|Network is unreachable|ProxyError|SSLError",
     re.IGNORECASE,
 )
+_GUESS_RE = re.compile(r"possibly delisted; no (price data|timezone) found")  # yfinance's guesses, not Yahoo's words
+_NO_TIMEZONE_RE = re.compile(r"no timezone found")  # Yahoo answered the timezone request with an error
+_CRASH_RE = re.compile(r"^\w+(Error|Exception)\(")  # an exception yfinance caught while reading Yahoo's answer
 
 
 def default_cache_dir() -> Path:
@@ -95,11 +116,16 @@ def fetch_yahoo(
     field: str = "Close",
     cache_dir: Path | str | None = None,
     refresh: bool = False,
+    probe: Callable[[], str | None] | None = None,
 ) -> LoadedSeries:
     """One ticker's bars as a LoadedSeries: `field` is the value column, the other prices covariates.
 
     start/end: dates (end exclusive, as in yfinance). period: one of PERIODS, instead of start.
-    Raises UserError for bad input, unknown tickers, rate limits and an unreachable Yahoo.
+    refresh: fetch again even when the disk cache holds this request. probe: says why Yahoo cannot
+    be reached, or None (default `probe_yahoo`); asked only when an empty answer is unexplained.
+    Missing values at the ends of `field` are dropped (and reported), never filled and scored.
+    Raises UserError for bad input, unknown tickers, empty or malformed answers, rate limits and an
+    unreachable Yahoo; none of those is cached.
     """
     ticker = _check_ticker(ticker)
     interval = _check_choice(interval, INTERVALS, "interval")
@@ -115,10 +141,11 @@ def fetch_yahoo(
     open_ended = period is not None or end_day is None or end_day >= date.today()
     report: list[str] = []
 
-    cached = None if refresh else _read_cache(stem, ttl=OPEN_ENDED_TTL if open_ended else None)
+    cached = None if refresh else _read_cache(stem, ticker, interval, ttl=OPEN_ENDED_TTL if open_ended else None)
     if cached is None:
-        prices = _download(ticker, start=request["start"], end=request["end"], period=period, interval=interval)
-        _write_cache(prices, stem, report)
+        prices = _download(ticker, start=request["start"], end=request["end"], period=period, interval=interval,
+                           probe=probe or probe_yahoo, report=report)
+        _write_cache(prices, stem, report)  # only a frame that passed validate_prices gets here
         how = "fetched"
     else:
         prices, saved = cached
@@ -126,43 +153,111 @@ def fetch_yahoo(
     report.insert(0, f"{how} {len(prices):,} rows of {ticker} ({interval} bars) from Yahoo Finance, "
                      f"{_describe_span(prices.index)}; prices are adjusted for splits and dividends")
 
-    prices = _drop_empty_volume(prices, field, ticker, report)
-    frame, freq, repairs = _shape_bars(prices, interval)
+    prices = _usable_columns(prices, field, ticker, report)
+    frame, freq, repairs, observed = _shape_bars(prices, interval)
     report.extend(repairs)
-    frame = frame[[field] + [c for c in frame.columns if c != field]]
+    order = [field] + [c for c in frame.columns if c != field]
     date_col = frame.index.name if isinstance(frame.index, pd.DatetimeIndex) else None
-    return LoadedSeries(frame, field, date_col=date_col, freq=freq,
-                        source=f"yahoo:{ticker} {field} {interval}", report=report)
+    loaded = LoadedSeries(frame[order], field, date_col=date_col, freq=freq,
+                          source=f"yahoo:{ticker} {field} {interval}", report=report, observed=observed[order])
+    return loaded.trimmed()
 
 
-def extract_prices(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    """yf.download's frame -> flat float64 frame of the FIELDS present, tz-naive exchange local time.
+def validate_prices(frame: object, ticker: str, interval: str, report: list[str] | None = None) -> pd.DataFrame:
+    """yf.download's answer, or a cached frame -> flat float64 frame of the FIELDS present, index
+    tz-naive exchange time; rows without any price dropped. UserError (one line, the reason) when it
+    cannot be `ticker`'s prices: not a table, another ticker, no Close, no bar times, text, no closes.
 
-    raw: columns MultiIndex ('Price', 'Ticker') or flat; index 'Date' (naive) or 'Datetime' (tz-aware).
-    Rows with no price at all are dropped.
+    frame: columns MultiIndex ('Price', 'Ticker') or flat; index 'Date' (naive) or 'Datetime' (tz-aware).
+    Infinite prices become missing values, with a sentence in `report`: Yahoo sends Infinity in
+    adjclose, and yfinance divides by a zero close.
     """
-    frame = raw
-    if isinstance(frame.columns, pd.MultiIndex):
-        names = list(frame.columns.names)
-        level = names.index("Ticker") if "Ticker" in names else frame.columns.nlevels - 1
-        tickers = list(frame.columns.get_level_values(level).unique())
-        pick = ticker if ticker in tickers else tickers[0]
-        frame = frame.xs(pick, axis=1, level=level)
-    frame = frame[[c for c in FIELDS if c in frame.columns]]
-    index = pd.DatetimeIndex(frame.index)
-    if index.tz is not None:
-        index = index.tz_localize(None)  # yfinance already converted to the exchange's timezone
-    index = index.as_unit("us").rename(raw.index.name or "Date")  # one unit, whatever the source or cache
-    frame = frame.set_axis(index, axis=0).astype("float64")
-    frame.columns.name = None
-    return frame.dropna(how="all")
+    if not isinstance(frame, pd.DataFrame):
+        raise _shape_error(ticker, f"a {type(frame).__name__} instead of a table")
+    prices = _ticker_columns(frame, ticker)
+    repeated = sorted({str(c) for c in prices.columns[prices.columns.duplicated()]})
+    if repeated:
+        raise _shape_error(ticker, f"repeated columns {repeated}")
+    if "Close" not in prices.columns:
+        raise _shape_error(ticker, f"no 'Close' column, only {[str(c) for c in prices.columns]}")
+    prices = prices[[c for c in FIELDS if c in prices.columns]]
+    for col in prices.columns:
+        values = prices[col]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            example = values.dropna().iloc[0] if values.notna().any() else None
+            example = example.item() if isinstance(example, np.generic) else example  # True, not np.True_
+            raise UserError(f"Yahoo's prices for {ticker!r} are not numbers ({col!r} holds {values.dtype} values "
+                            f"such as {example!r}); fetch again, update yfinance (pip install -U yfinance) "
+                            "or upload the prices as a CSV")
+    prices = prices.set_axis(_bar_times(frame.index, ticker), axis=0).astype("float64")
+    prices.columns.name = None
+    infinite = np.isinf(prices.to_numpy())
+    if infinite.any():
+        row, col = (int(i[0]) for i in np.nonzero(infinite))
+        if report is not None:
+            report.append(f"treated {int(infinite.sum()):,} infinite prices as missing (first in "
+                          f"{prices.columns[col]!r} on {prices.index[row]:%Y-%m-%d}); they are interpolated")
+        prices = prices.mask(infinite)
+    prices = prices.dropna(how="all")
+    closes, bars = int(prices["Close"].notna().sum()), len(frame)
+    if closes == 0:
+        missing = "missing or infinite" if infinite.any() else "missing"
+        raise UserError(f"Yahoo returned {bars:,} {interval} bars of {ticker!r} but all closes are {missing}; "
+                        "fetch again later, or try another period or interval")
+    if closes < MIN_CLOSES:
+        raise UserError(f"only {closes} of {bars:,} {interval} bars of {ticker!r} have a close; "
+                        f"at least {MIN_CLOSES} are needed: choose a longer period or a shorter interval")
+    return prices
 
 
-def _download(ticker: str, *, start: str | None, end: str | None, period: str | None,
-              interval: str) -> pd.DataFrame:
-    """Call yf.download for one ticker; the extract_prices frame, or UserError with Yahoo's reason."""
+def _ticker_columns(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """`ticker`'s columns of a ('Price', 'Ticker') MultiIndex frame, or a flat frame as it is."""
+    columns = frame.columns
+    if not isinstance(columns, pd.MultiIndex):
+        return frame
+    if columns.nlevels != 2:
+        raise _shape_error(ticker, f"{columns.nlevels} column levels {list(columns.names)}")
+    names = list(columns.names)
+    if "Ticker" in names:
+        level = names.index("Ticker")
+    else:  # unnamed levels: the ticker level is the one without 'Close'
+        with_close = ["Close" in columns.get_level_values(i) for i in range(2)]
+        if with_close.count(True) != 1:
+            raise _shape_error(ticker, f"no 'Close' in exactly one of the column levels {list(columns.names)}")
+        level = with_close.index(False)
+    labels = list(columns.get_level_values(level).unique())
+    ours = [label for label in labels if str(label) == ticker]
+    if not labels:
+        raise _shape_error(ticker, "no columns")
+    if not ours:
+        others = ", ".join(repr(str(label)) for label in labels)
+        raise UserError(f"Yahoo returned prices for {others}, not {ticker!r}; fetch again, "
+                        "or upload the prices as a CSV")
+    return frame.xs(ours[0], axis=1, level=level)
+
+
+def _bar_times(index: pd.Index, ticker: str) -> pd.DatetimeIndex:
+    """The bar times: tz-naive (exchange wall clock), microseconds, named 'Date' or 'Datetime'."""
+    if not pd.api.types.is_datetime64_any_dtype(index):
+        raise _shape_error(ticker, f"an index of {index.dtype} values, not bar times")
+    times = pd.DatetimeIndex(index)
+    if times.hasnans:
+        raise UserError(f"Yahoo returned {int(times.isna().sum()):,} of {len(times):,} bars of {ticker!r} "
+                        "without a time; fetch again, or upload the prices as a CSV")
+    if times.tz is not None:
+        times = times.tz_localize(None)  # yfinance already converted to the exchange's timezone
+    return times.as_unit("us").rename(index.name or "Date")  # one unit, whatever the source or cache
+
+
+def _shape_error(ticker: str, what: str) -> UserError:
+    return UserError(f"Yahoo's answer for {ticker!r} is not shaped like a yfinance price table ({what}); "
+                     "update yfinance (pip install -U yfinance), or upload the prices as a CSV")
+
+
+def _download(ticker: str, *, start: str | None, end: str | None, period: str | None, interval: str,
+              probe: Callable[[], str | None], report: list[str]) -> pd.DataFrame:
+    """Call yf.download for one ticker; the validate_prices frame, or UserError with the real reason."""
     import yfinance as yf  # imported here: it is slow to import and only this path needs it
-    from yfinance.exceptions import YFRateLimitError
 
     kwargs = dict(start=start, end=end, interval=interval, auto_adjust=True, progress=False,
                   threads=False, multi_level_index=True, timeout=DOWNLOAD_TIMEOUT_S)
@@ -172,17 +267,21 @@ def _download(ticker: str, *, start: str | None, end: str | None, period: str | 
         warnings.simplefilter("ignore", DeprecationWarning)  # yfinance 1.7 calls pandas' deprecated inplace=
         try:
             raw = yf.download(ticker, **kwargs)
-        except YFRateLimitError as err:
-            raise _fetch_error(ticker, [repr(err)]) from err
         except Exception as err:  # a third-party network call: any failure becomes a one-line UserError
-            raise _fetch_error(ticker, [f"{type(err).__name__}: {err}"]) from err
-    reasons = _reasons_for(ticker, messages)
-    if raw is None or raw.empty:
-        raise _fetch_error(ticker, reasons)
-    prices = extract_prices(raw, ticker)
-    if prices.empty or "Close" not in prices.columns:
-        raise _fetch_error(ticker, reasons or ["Yahoo returned rows without prices"])
-    return prices
+            raise _fetch_error(ticker, [_describe_exception(err)], [], probe=probe, interval=interval,
+                               wanted=_describe_request(start, end, period)) from err
+    if raw is None or (isinstance(raw, pd.DataFrame) and raw.empty):
+        own, other = _reasons_for(ticker, messages)
+        raise _fetch_error(ticker, own, other, probe=probe, interval=interval,
+                           wanted=_describe_request(start, end, period))
+    return validate_prices(raw, ticker, interval, report)
+
+
+def _describe_exception(err: Exception) -> str:
+    """'YFRateLimitError(...)' as yfinance logs it, or 'KeyError: 'chart''."""
+    from yfinance.exceptions import YFRateLimitError
+
+    return repr(err) if isinstance(err, YFRateLimitError) else f"{type(err).__name__}: {err}"
 
 
 @contextmanager
@@ -205,8 +304,9 @@ def _yfinance_log() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-def _reasons_for(ticker: str, messages: list[str]) -> list[str]:
-    """yfinance's failure reasons for `ticker`: its "['T']: reason" lines, else every other line."""
+def _reasons_for(ticker: str, messages: list[str]) -> tuple[list[str], list[str]]:
+    """yfinance's lines split in two: its "['T']: reason" lines for `ticker`, and every other line
+    (such as "Failed to get ticker 'T' reason: ...", where a network error may be the only trace)."""
     prefix = f"['{ticker}']: "
     own = [m[len(prefix):] for m in messages if m.startswith(prefix)]
     other = [m for m in messages if m and not m.startswith(prefix) and "Failed download" not in m]
@@ -215,23 +315,88 @@ def _reasons_for(ticker: str, messages: list[str]) -> list[str]:
         legacy = [str(shared._ERRORS[ticker])] if ticker in getattr(shared, "_ERRORS", {}) else []
     except ImportError:
         legacy = []
-    return own + legacy or other  # the ticker's own reason beats a passing crumb warning
+    return own + legacy, other
 
 
-def _fetch_error(ticker: str, reasons: list[str]) -> UserError:
-    """The one-line UserError for a failed download, classified from yfinance's reasons."""
-    text = " ".join(reasons)
-    if _RATE_LIMIT_RE.search(text):
-        return UserError(f"Yahoo Finance is rate-limiting requests for {ticker!r} (Too Many Requests); "
-                         "wait a minute and try again, or upload the prices as a CSV")
-    if _NETWORK_RE.search(text):
-        curl = [m.group(1) for r in reasons if (m := re.search(r"curl: \(\d+\) (.+?)(?:\. |\.?'\)|\.?$)", r))]
-        why = curl[0] if curl else _shorten(reasons[0])
-        return UserError(f"Yahoo Finance cannot be reached ({why}); check the internet connection "
+def _fetch_error(ticker: str, own: list[str], other: list[str], *, probe: Callable[[], str | None],
+                 interval: str, wanted: str) -> UserError:
+    """The one-line UserError for a download without rows, from the strongest evidence first:
+    the ticker's own reason, then yfinance's other lines, then the probe, then yfinance's guesses.
+    The probe also words a network failure that yfinance names only by its exception's class."""
+    for reasons in (own, other):
+        if _RATE_LIMIT_RE.search(" ".join(reasons)):
+            return UserError(f"Yahoo Finance is rate-limiting requests for {ticker!r} (Too Many Requests); "
+                             "wait a minute and try again, or upload the prices as a CSV")
+        network = sorted((r for r in reasons if _NETWORK_RE.search(r)), key=lambda r: "curl: (" not in r)
+        if network:  # curl's own words first; "Cookie/crumb fetch failed (DNSError)" alone: ask the probe
+            return _unreachable(_curl_reason(network[0]) if "curl: (" in network[0]
+                                else probe() or _shorten(network[0]))
+        if reasons is own and own and not _GUESS_RE.search(own[0]):
+            return _answer_error(ticker, own[0])
+    offline = probe()
+    if offline:
+        return _unreachable(offline)
+    if own and _NO_TIMEZONE_RE.search(own[0]):  # online, so Yahoo did not know the symbol
+        return _answer_error(ticker, own[0])
+    return UserError(f"Yahoo returned no {interval} bars of {ticker!r} for {wanted}; choose a longer period, "
+                     "other dates or another interval, or check the symbol on finance.yahoo.com")
+
+
+def _answer_error(ticker: str, reason: str) -> UserError:
+    """Yahoo's or yfinance's own words about a failed ticker: unknown symbol, error page or a crash."""
+    why = _shorten(reason)
+    if re.search(r"HTTPError|HTTP Error \d{3}|CURRENTLY DOWN", reason):
+        return UserError(f"Yahoo Finance answered {ticker!r} with an error ({why}); try again later, "
                          "or upload the prices as a CSV")
-    why = _shorten(reasons[0]) if reasons else "Yahoo returned no rows"
+    if _CRASH_RE.search(reason) or re.match(r"^\w+(Error|Exception): ", reason):
+        return UserError(f"yfinance could not read Yahoo's answer for {ticker!r} ({why}); update yfinance "
+                         "(pip install -U yfinance), or upload the prices as a CSV")
     return UserError(f"no data for ticker {ticker!r} ({why}): check the symbol on finance.yahoo.com "
                      "or try another period/interval")
+
+
+def _unreachable(why: str) -> UserError:
+    return UserError(f"Yahoo Finance cannot be reached ({why}); check the internet connection "
+                     "or upload the prices as a CSV")
+
+
+def _curl_reason(reason: str) -> str:
+    """curl's words from "...curl: (6) Could not resolve host: h. See https://..." or the reason shortened."""
+    found = re.search(r"curl: \(\d+\) (.+?)(?:\. |\.?'\)|\.?$)", reason)
+    return found.group(1) if found else _shorten(reason)
+
+
+def _describe_request(start: str | None, end: str | None, period: str | None) -> str:
+    """"period '1mo'", "2024-01-06 to 2024-01-08 (end excluded)" or "2024-01-06 on"."""
+    if period is not None:
+        return f"period {period!r}"
+    return f"{start} to {end} (end excluded)" if end else f"{start} on"
+
+
+def probe_yahoo(host: str = YAHOO_HOST, port: int = 443, timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """Why Yahoo's query host cannot be reached ('could not resolve host ...', 'could not connect to
+    ...: Network is unreachable', 'no answer from ... within 3 s'), or None when a TCP connection opens
+    within `timeout` seconds, DNS included. None behind a proxy: then only yfinance's answer counts."""
+    proxies = urllib.request.getproxies()
+    if proxies.get("https") or proxies.get("all"):
+        return None
+    outcome: list[str | None] = []
+    worker = threading.Thread(target=lambda: outcome.append(_connect(host, port, timeout)), daemon=True)
+    worker.start()
+    worker.join(timeout)  # getaddrinfo has no timeout of its own; a hung DNS is left to finish alone
+    return outcome[0] if outcome else f"no answer from {host} within {timeout:g} s"
+
+
+def _connect(host: str, port: int, timeout: float) -> str | None:
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except socket.gaierror as err:
+        return f"could not resolve host {host}: {err.strerror or err}"
+    except TimeoutError:
+        return f"no answer from {host} within {timeout:g} s"
+    except OSError as err:
+        return f"could not connect to {host}: {err.strerror or err}"
+    return None
 
 
 def _shorten(reason: str, limit: int = 160) -> str:
@@ -239,17 +404,18 @@ def _shorten(reason: str, limit: int = 160) -> str:
     return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
 
 
-def _shape_bars(prices: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, str | None, list[str]]:
-    """Regular frame, freq and repair sentences: a clock grid, or bar numbers for session-only intraday."""
+def _shape_bars(prices: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, str | None, list[str], pd.DataFrame]:
+    """Regular frame, freq, repair sentences and the observed mask (regularise_observed): a clock
+    grid, or bar numbers for session-only intraday bars."""
     if interval in INTRADAY_FREQ:
         grid = pd.date_range(prices.index.min(), prices.index.max(), freq=INTRADAY_FREQ[interval])
         if len(prices) < REGULAR_GRID_COVERAGE * len(grid):
             return _index_by_bar(prices, interval)
-        return regularise(prices, INTRADAY_FREQ[interval])
-    return regularise(prices, FREQ_BY_INTERVAL.get(interval))
+        return regularise_observed(prices, INTRADAY_FREQ[interval])
+    return regularise_observed(prices, FREQ_BY_INTERVAL.get(interval))
 
 
-def _index_by_bar(prices: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, None, list[str]]:
+def _index_by_bar(prices: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, None, list[str], pd.DataFrame]:
     """Session-only intraday bars, in time order, indexed 0..n-1; the report says what a bar is."""
     prices = prices.sort_index()
     prices = prices[~prices.index.duplicated(keep="last")]
@@ -260,12 +426,13 @@ def _index_by_bar(prices: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, No
             f"about {per_session} bars per session over {sessions} sessions), so they are indexed by "
             f"bar number rather than clock time, not filled over nights and weekends; "
             f"one session is a seasonal period of {per_session}")
-    frame, _, repairs = regularise(prices.reset_index(drop=True))
-    return frame, None, [note] + repairs
+    frame, _, repairs, observed = regularise_observed(prices.reset_index(drop=True))
+    return frame, None, [note] + repairs, observed
 
 
-def _drop_empty_volume(prices: pd.DataFrame, field: str, ticker: str, report: list[str]) -> pd.DataFrame:
-    """Drop Volume when Yahoo has none for this symbol (indices, FX: all zero)."""
+def _usable_columns(prices: pd.DataFrame, field: str, ticker: str, report: list[str]) -> pd.DataFrame:
+    """Without Volume when Yahoo has none for this symbol (indices, FX: all zero); UserError when
+    `field` has too few values to be the series."""
     if "Volume" in prices.columns and not prices["Volume"].fillna(0).ne(0).any():
         if field == "Volume":
             raise UserError(f"Yahoo has no trading volume for {ticker!r} (all zero); "
@@ -274,6 +441,10 @@ def _drop_empty_volume(prices: pd.DataFrame, field: str, ticker: str, report: li
         prices = prices.drop(columns="Volume")
     if field not in prices.columns:
         raise UserError(f"Yahoo returned no {field!r} for {ticker!r}; choose field one of {list(prices.columns)}")
+    present = int(prices[field].notna().sum())
+    if present < MIN_CLOSES:
+        raise UserError(f"Yahoo has no {field!r} prices for {ticker!r} here ({present} of {len(prices):,} bars); "
+                        "choose field 'Close'")
     return prices
 
 
@@ -399,8 +570,10 @@ def _parquet_ok() -> bool:
     return True
 
 
-def _read_cache(stem: Path, *, ttl: timedelta | None) -> tuple[pd.DataFrame, datetime] | None:
-    """The cached price frame and when it was saved, or None when absent, unreadable or older than `ttl`."""
+def _read_cache(stem: Path, ticker: str, interval: str, *,
+                ttl: timedelta | None) -> tuple[pd.DataFrame, datetime] | None:
+    """The cached price frame (validated) and when it was saved, or None when absent, unreadable,
+    invalid or older than `ttl`; an unreadable or invalid file is removed."""
     for suffix in (".parquet", ".csv"):
         path = stem.with_suffix(suffix)
         if not path.exists() or (suffix == ".parquet" and not _parquet_ok()):
@@ -413,10 +586,10 @@ def _read_cache(stem: Path, *, ttl: timedelta | None) -> tuple[pd.DataFrame, dat
                 frame = pd.read_parquet(path)
             else:
                 frame = pd.read_csv(path, index_col=0, parse_dates=[0])
-        except (OSError, ValueError):
-            return None  # a damaged cache file: fetch again and overwrite it
-        if isinstance(frame.index, pd.DatetimeIndex) and len(frame) > 0:
-            return frame.set_axis(frame.index.as_unit("us"), axis=0).astype("float64"), datetime.fromtimestamp(saved)
+            return validate_prices(frame, ticker, interval), datetime.fromtimestamp(saved)
+        except Exception:  # the cache is only a copy: whatever cannot be read or trusted is fetched again
+            with suppress(OSError):
+                path.unlink(missing_ok=True)
     return None
 
 

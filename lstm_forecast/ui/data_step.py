@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pandas as pd
@@ -38,9 +39,12 @@ def _csv(data: bytes, name: str, date_col: str | None, freq: str | None) -> Load
 
 
 @st.cache_data(show_spinner="Fetching from Yahoo Finance…", max_entries=16, ttl=12 * 3600)
-def _yahoo(ticker: str, period: str | None, start, end, interval: str, field: str) -> LoadedSeries:
-    # UserErrors are not cached, so a failed fetch is tried again next time.
-    return fetch_yahoo(ticker, period=period, start=start, end=end, interval=interval, field=field)
+def _yahoo(ticker: str, period: str | None, start, end, interval: str, field: str,
+           refreshed_at: float | None = None) -> LoadedSeries:
+    # Exceptions are never cached, and fetch_yahoo returns only validated prices, so nothing bad is
+    # kept here. refreshed_at: the time "Fetch again" was pressed, a new key that skips both caches.
+    return fetch_yahoo(ticker, period=period, start=start, end=end, interval=interval, field=field,
+                       refresh=refreshed_at is not None)
 
 
 def input_data() -> LoadedSeries | None:
@@ -90,17 +94,33 @@ def _input_yahoo() -> LoadedSeries | None:
                                 help=help_text("data", "interval"))
         field = st.selectbox("Field", FIELDS, index=list(FIELDS).index("Close"), help=help_text("data", "field"))
         fetched = st.form_submit_button("Fetch")
-    if fetched:
+        again = st.form_submit_button("Fetch again (ignore the cache)")
+    if fetched or again:
         if span == "Dates" and len(dates) == 2:
             request = (ticker.strip().upper(), None, str(dates[0]), str(dates[1]), interval, field)
         else:
             request = (ticker.strip().upper(), period, None, None, interval, field)
-        st.session_state["yahoo_request"] = request
+        st.session_state["yahoo_request"] = (*request, time.time() if again else None)
+        st.session_state.pop("yahoo_failed", None)  # a press always tries again
     request = st.session_state.get("yahoo_request")
     if request is None:
         st.info("Enter a ticker in the sidebar and press **Fetch**. Prices are cached on disk for 12 hours.")
         return None
-    return _yahoo(*request)
+    last_good = st.session_state.get("yahoo_last_good")
+    failed = st.session_state.get("yahoo_failed")
+    try:
+        if failed is not None and failed[0] == request:  # not again on every rerun: only when pressed
+            raise UserError(failed[1])
+        loaded = _yahoo(*request)
+    except UserError as exc:
+        st.session_state["yahoo_failed"] = (request, str(exc))
+        if last_good is None:
+            raise
+        st.error(f"**Could not fetch {request[0]!r}.** {exc}  \nStill showing the last data fetched: "
+                 f"{last_good.source}.")
+        return last_good
+    st.session_state["yahoo_last_good"] = loaded
+    return loaded
 
 
 def _input_value_col(loaded: LoadedSeries) -> LoadedSeries:

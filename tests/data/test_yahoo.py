@@ -1,10 +1,13 @@
 """fetch_yahoo against yfinance 1.7's real shapes, with the network replaced (no test goes online)."""
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import time
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 import yfinance
@@ -14,7 +17,7 @@ from yfinance.exceptions import YFRateLimitError
 
 from tests.data import yahoo_frames as frames
 from lstm_forecast.data import yahoo
-from lstm_forecast.data.yahoo import extract_prices, fetch_yahoo
+from lstm_forecast.data.yahoo import fetch_yahoo, probe_yahoo, validate_prices
 from lstm_forecast.errors import UserError
 
 TODAY = date.today()
@@ -23,11 +26,30 @@ TODAY = date.today()
 @pytest.fixture
 def fake(monkeypatch):
     """Install a FakeDownload as yfinance.download; returns a function building one."""
-    def install(frame=None, *, logs=(), raises=None):
-        stub = frames.FakeDownload(frame, logs=logs, raises=raises)
+    def install(frame=None, *, logs=(), raises=None, relabel=True):
+        stub = frames.FakeDownload(frame, logs=logs, raises=raises, relabel=relabel)
         monkeypatch.setattr(yfinance, "download", stub)
         return stub
     return install
+
+
+class Probe:
+    """Stands in for probe_yahoo: returns `answer` (None: Yahoo is reachable) and counts its calls."""
+
+    def __init__(self, answer=None):
+        self.answer, self.calls = answer, 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.answer
+
+
+@pytest.fixture(autouse=True)
+def probe(monkeypatch):
+    """No test reaches the network: the default connectivity probe answers 'reachable'."""
+    stub = Probe()
+    monkeypatch.setattr(yahoo, "probe_yahoo", stub)
+    return stub
 
 
 def cache_files(folder):
@@ -82,6 +104,27 @@ def test_recorded_failure_matches_yfinance_download(yahoo_http, caplog, kwargs, 
     pd.testing.assert_frame_equal(real, frames.failed_frame("XYZQ"))
     expected = [line.replace("{t}", "XYZQ") for line in frames.FAILURE_LOGS[logs]]
     assert [m for m in caplog.messages if m in expected] == expected
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("http, tz_cache, info_fallbacks_used, logs", [
+    (lambda: frames.FakeYahooHttp(raises=frames.curl_error("dns")), None, 0, "network"),
+    (lambda: frames.FakeYahooHttp(raises=frames.curl_error("dns")), None, 2, "network_later"),
+    (lambda: frames.FakeYahooHttp(raises=frames.curl_error("dns")), frames.TzCacheKnowing(), 0, "no_price_data"),
+    (lambda: frames.FakeYahooHttp({"XYZQ": frames.empty_payload("XYZQ")}), None, 0, "no_price_data"),
+])
+def test_recorded_offline_logs_match_yfinance_download(yahoo_http, caplog, monkeypatch, http, tz_cache,
+                                                      info_fallbacks_used, logs):
+    from yfinance import base, cache
+
+    monkeypatch.setattr(base, "_tz_info_fetch_ctr", info_fallbacks_used)
+    if tz_cache is not None:
+        monkeypatch.setattr(cache, "get_tz_cache", lambda: tz_cache)
+    yahoo_http(http())
+    with caplog.at_level("ERROR", logger="yfinance"):
+        real = download("XYZQ", period="1mo")
+    pd.testing.assert_frame_equal(real, frames.failed_frame("XYZQ"))
+    assert [m for m in caplog.messages] == [line.replace("{t}", "XYZQ") for line in frames.FAILURE_LOGS[logs]]
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -176,7 +219,7 @@ def test_longer_bars_get_their_calendar_frequency(fake, tmp_path, interval, freq
 
 def test_intraday_index_keeps_exchange_wall_clock():
     raw = frames.download_frame(frames.session_index("2024-03-08", 2))  # DST starts on 2024-03-10
-    prices = extract_prices(raw, "AAPL")
+    prices = validate_prices(raw, "AAPL", "1h")
     assert prices.index.tz is None
     assert prices.index[0] == pd.Timestamp("2024-03-08 09:30")
     assert prices.index[7] == pd.Timestamp("2024-03-11 09:30")  # still 09:30 after the clocks change
@@ -220,7 +263,12 @@ def test_all_zero_volume_is_dropped(fake, tmp_path):
     (frames.FAILURE_LOGS["unknown"], None,
      r"no data for ticker 'XYZQ' \(No data found, symbol may be delisted\): check the symbol on finance.yahoo.com"),
     (frames.FAILURE_LOGS["unknown_dated"], None, r"no data for ticker 'XYZQ' \(possibly delisted; no timezone found\)"),
-    ((), None, r"no data for ticker 'XYZQ' \(Yahoo returned no rows\)"),
+    ((), None, r"Yahoo returned no 1d bars of 'XYZQ' for period '1mo'; choose a longer period"),
+    (frames.FAILURE_LOGS["no_price_data"], None, r"Yahoo returned no 1d bars of 'XYZQ' for period '1mo'"),
+    (frames.FAILURE_LOGS["network_later"], None,
+     r"Yahoo Finance cannot be reached \(Could not resolve host: query2.finance.yahoo.com\)"),
+    (frames.FAILURE_LOGS["network_later_real"], None,
+     r"Yahoo Finance cannot be reached \(Could not resolve host: query2.finance.yahoo.com \(Domain name not found\)\);"),
     (frames.FAILURE_LOGS["rate_limit"], None, "Yahoo Finance is rate-limiting .*wait a minute .*CSV"),
     ((), YFRateLimitError(), "Yahoo Finance is rate-limiting .*wait a minute .*CSV"),
     (frames.FAILURE_LOGS["network"], None,
@@ -228,7 +276,7 @@ def test_all_zero_volume_is_dropped(fake, tmp_path):
     ((), CurlConnectionError("Failed to perform, curl: (7) Couldn't connect to server", 7),
      r"cannot be reached \(Couldn't connect to server\)"),
     ((), TimeoutError("timed out"), "cannot be reached"),
-    ((), KeyError("chart"), r"no data for ticker 'XYZQ' \(KeyError: 'chart'\)"),
+    ((), KeyError("chart"), r"yfinance could not read Yahoo's answer for 'XYZQ' \(KeyError: 'chart'\); update yfinance"),
 ])
 def test_failures_become_one_line_user_errors_and_cache_nothing(fake, tmp_path, logs, raises, message):
     fake(frames.failed_frame("XYZQ"), logs=logs, raises=raises)
@@ -368,3 +416,344 @@ def test_unwritable_cache_is_reported_not_fatal(fake, tmp_path):
     fake(frames.download_frame(frames.daily_index(periods=30)))
     loaded = fetch_yahoo("AAPL", cache_dir=blocker / "yahoo")
     assert any("could not cache" in s for s in loaded.report)
+
+
+# --- a bad answer is refused before it is cached -----------------------------------------------------
+
+def _good():
+    return frames.download_frame(frames.daily_index(periods=30))
+
+
+def _with_closes(values):
+    raw = _good()
+    raw[("Close", "AAPL")] = values
+    return raw
+
+
+def _with_index(index):
+    return _good().set_axis(index, axis=0)
+
+
+def _text_closes(dtype):
+    raw = _good()
+    raw[("Close", "AAPL")] = raw[("Close", "AAPL")].map(lambda v: f"{v:.2f}").astype(dtype)
+    return raw
+
+
+BAD_ANSWERS = {  # what yf.download might hand back if Yahoo or yfinance change, and the reason given
+    "all closes NaN": (lambda: _with_closes(np.nan), r"Yahoo returned 30 1d bars of 'AAPL' but all closes are missing"),
+    "NaT in the index": (lambda: _with_index(frames.daily_index(periods=30).insert(3, pd.NaT)[:30]),
+                         r"Yahoo returned 1 of 30 bars of 'AAPL' without a time"),
+    "str closes": (lambda: _text_closes("str"), r"Yahoo's prices for 'AAPL' are not numbers \('Close' holds .* such as '100.00'\)"),
+    "object closes": (lambda: _text_closes(object), r"Yahoo's prices for 'AAPL' are not numbers \('Close' holds object"),
+    "bool closes": (lambda: _with_closes(True), r"are not numbers \('Close' holds bool values such as True\)"),
+    "another ticker": (lambda: frames.download_frame(frames.daily_index(periods=30), "MSFT"),
+                       r"Yahoo returned prices for 'MSFT', not 'AAPL'; fetch again"),
+    "a Series": (lambda: _good()[("Close", "AAPL")], r"Yahoo's answer for 'AAPL' is not shaped like a yfinance price table \(a Series instead of a table\)"),
+    "a dict": (lambda: {"AAPL": _good()}, r"\(a dict instead of a table\)"),
+    "no Close column": (lambda: _good().drop(columns=[("Close", "AAPL")]), r"no 'Close' column, only \['High', 'Low', 'Open', 'Volume'\]"),
+    "bar numbers, not times": (lambda: _good().reset_index(drop=True), r"an index of int64 values, not bar times"),
+    "three column levels": (lambda: pd.concat({"x": _good()}, axis=1), r"3 column levels"),
+    "two closes": (lambda: _with_closes([np.nan] * 28 + [1.0, 2.0]), r"only 2 of 30 1d bars of 'AAPL' have a close"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ANSWERS))
+def test_bad_answer_is_refused_and_never_cached(fake, tmp_path, case):
+    build, message = BAD_ANSWERS[case]
+    fake(build(), relabel=False)
+    with pytest.raises(UserError, match=message) as caught:
+        fetch_yahoo("AAPL", start="2024-01-02", end="2024-03-01", cache_dir=tmp_path)
+    assert "\n" not in str(caught.value)
+    assert cache_files(tmp_path) == []
+    stub = fake(_good())  # the next try fetches again, and gets the good answer
+    loaded = fetch_yahoo("AAPL", start="2024-01-02", end="2024-03-01", cache_dir=tmp_path)
+    assert len(stub.calls) == 1 and len(loaded.frame) == 30
+
+
+def test_other_tickers_beside_ours_are_ignored(fake, tmp_path):
+    raw = pd.concat([frames.download_frame(frames.daily_index(periods=30), "MSFT"), _good()], axis=1)
+    fake(raw, relabel=False)
+    loaded = fetch_yahoo("AAPL", period="3mo", cache_dir=tmp_path)
+    assert loaded.series.tolist() == raw[("Close", "AAPL")].tolist()
+
+
+@pytest.mark.parametrize("where", ["Close", "Open"])
+def test_infinite_prices_are_missing_values_and_say_so(fake, tmp_path, where):
+    raw = _good()
+    raw.loc[raw.index[[5, 6]], (where, "AAPL")] = np.inf
+    fake(raw)
+    loaded = fetch_yahoo("AAPL", start="2024-01-02", end="2024-03-01", cache_dir=tmp_path)
+    assert np.isfinite(loaded.frame.to_numpy()).all()
+    assert any(f"treated 2 infinite prices as missing (first in {where!r} on 2024-01-09)" in s for s in loaded.report)
+    assert loaded.frame[where].iloc[5] == pytest.approx((raw[(where, "AAPL")].iloc[4] + raw[(where, "AAPL")].iloc[7]) / 2, rel=0.02)
+    cached = fetch_yahoo("AAPL", start="2024-01-02", end="2024-03-01", cache_dir=tmp_path)
+    assert np.isfinite(cached.frame.to_numpy()).all()
+
+
+def test_all_closes_infinite_is_refused(fake, tmp_path):
+    fake(_with_closes(np.inf))
+    with pytest.raises(UserError, match="all closes are missing or infinite"):
+        fetch_yahoo("AAPL", period="3mo", cache_dir=tmp_path)
+    assert cache_files(tmp_path) == []
+
+
+def test_field_without_values_is_refused(fake, tmp_path):
+    raw = _good()
+    raw[("Open", "AAPL")] = np.nan
+    fake(raw)
+    with pytest.raises(UserError, match=r"Yahoo has no 'Open' prices for 'AAPL' here \(0 of 30 bars\); choose field 'Close'"):
+        fetch_yahoo("AAPL", period="3mo", field="Open", cache_dir=tmp_path)
+
+
+BAD_CACHE = {  # a cached file spoiled after it was written (another version, a hand edit, a torn copy)
+    "all closes NaN": lambda f: f.assign(Close=np.nan),
+    "str closes": lambda f: f.assign(Close=f["Close"].map(lambda v: f"x{v}")),
+    "NaT in the index": lambda f: f.set_axis(f.index.insert(2, pd.NaT)[: len(f)], axis=0),
+    "no Close column": lambda f: f.drop(columns="Close"),
+    "infinite closes": lambda f: f.assign(Close=np.inf),
+}
+
+
+@pytest.mark.parametrize("parquet", [True, False])
+@pytest.mark.parametrize("case", list(BAD_CACHE))
+def test_cached_file_failing_validation_is_fetched_again(fake, tmp_path, monkeypatch, parquet, case):
+    monkeypatch.setattr(yahoo, "_parquet_ok", lambda: parquet)
+    stub = fake(_good())
+    first = fetch_yahoo("AAPL", start="2024-01-02", end="2024-03-01", cache_dir=tmp_path)
+    [path] = list(tmp_path.iterdir())
+    saved = pd.read_parquet(path) if parquet else pd.read_csv(path, index_col=0, parse_dates=[0])
+    spoiled = BAD_CACHE[case](saved)
+    spoiled.to_parquet(path) if parquet else spoiled.to_csv(path)
+    again = fetch_yahoo("AAPL", start="2024-01-02", end="2024-03-01", cache_dir=tmp_path)
+    assert len(stub.calls) == 2
+    pd.testing.assert_frame_equal(again.frame, first.frame)
+    assert again.report[0].startswith("fetched ")
+
+
+# --- missing edges are trimmed, as for CSVs ------------------------------------------------------------
+
+def test_missing_final_closes_are_dropped_not_copied(fake, tmp_path):
+    raw = _good()
+    raw.loc[raw.index[-3:], ("Close", "AAPL")] = np.nan  # Yahoo has volume but no close yet
+    fake(raw)
+    loaded = fetch_yahoo("AAPL", start="2024-01-02", end="2024-03-01", cache_dir=tmp_path)
+    assert len(loaded.frame) == 27
+    assert loaded.series.iloc[-1] == raw[("Close", "AAPL")].iloc[26]
+    assert loaded.series.duplicated().sum() == 0
+    assert any("dropped 3 rows at the end where 'Close' has no value" in s for s in loaded.report)
+    assert loaded.observed is not None and loaded.observed["Close"].all()
+
+
+def test_missing_first_closes_are_dropped_for_bar_numbered_intraday(fake, tmp_path):
+    raw = frames.download_frame(frames.session_index("2024-01-02", 5))
+    raw.loc[raw.index[:2], ("Close", "AAPL")] = np.nan
+    fake(raw)
+    loaded = fetch_yahoo("AAPL", interval="1h", period="5d", cache_dir=tmp_path)
+    assert isinstance(loaded.frame.index, pd.RangeIndex) and len(loaded.frame) == len(raw) - 2
+    assert loaded.series.iloc[0] == raw[("Close", "AAPL")].iloc[2]
+    assert any("dropped 2 rows at the start" in s for s in loaded.report)
+
+
+def test_another_value_column_is_trimmed_by_its_own_gaps(fake, tmp_path):
+    raw = _good()
+    raw.loc[raw.index[-2:], ("Open", "AAPL")] = np.nan
+    fake(raw)
+    loaded = fetch_yahoo("AAPL", period="3mo", cache_dir=tmp_path)
+    assert len(loaded.frame) == 30  # Close is complete
+    assert len(loaded.with_value("Open").frame) == 28
+    assert len(fetch_yahoo("AAPL", period="3mo", field="Open", cache_dir=tmp_path).frame) == 28
+
+
+# --- through the real yf.download: bad values and every failure, each time the same reason -----------
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_real_download_with_null_final_closes_is_trimmed(yahoo_http, tmp_path):
+    recorded = frames.download_frame(frames.daily_index("2024-01-02", 20))
+    payload = frames.chart_payload(recorded, tz="America/New_York", intraday=False)
+    for key in ("close", "adjclose"):
+        payload = frames.set_payload_values(payload, key, [17, 18, 19], None)
+    yahoo_http(frames.FakeYahooHttp({"AAPL": payload}))
+    loaded = fetch_yahoo("AAPL", start="2024-01-02", end="2024-02-01", cache_dir=tmp_path)
+    assert len(loaded.frame) == 17
+    assert loaded.series.iloc[-1] == recorded[("Close", "AAPL")].iloc[16]
+    assert any("dropped 3 rows at the end" in s for s in loaded.report)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_real_download_with_infinite_adjclose_is_masked(yahoo_http, tmp_path):
+    recorded = frames.download_frame(frames.daily_index("2024-01-02", 20))
+    payload = frames.chart_payload(recorded, tz="America/New_York", intraday=False)
+    payload = frames.set_payload_values(payload, "adjclose", [4], float("inf"))  # yfinance: "Adj Close contains Infinity"
+    yahoo_http(frames.FakeYahooHttp({"AAPL": payload}))
+    loaded = fetch_yahoo("AAPL", start="2024-01-02", end="2024-02-01", cache_dir=tmp_path)
+    assert np.isfinite(loaded.frame.to_numpy()).all() and len(loaded.frame) == 20
+    assert any("treated 4 infinite prices as missing (first in 'Open' on 2024-01-08)" in s for s in loaded.report)
+
+
+UNREACHABLE = "Yahoo Finance cannot be reached"
+REASONS = {  # scenario: (HTTP stand-in, yfinance's tz cache, what the probe finds, request, message)
+    "dns": (lambda: frames.FakeYahooHttp(raises=frames.curl_error("dns")), None,
+            "could not resolve host query2.finance.yahoo.com: Name or service not known", {"period": "1mo"},
+            rf"{UNREACHABLE} \(Could not resolve host: query2.finance.yahoo.com\); check the internet connection"),
+    "dns, dated": (lambda: frames.FakeYahooHttp(raises=frames.curl_error("dns")), None,
+                   "could not resolve host query2.finance.yahoo.com: Name or service not known",
+                   {"start": "2024-01-02", "end": "2024-02-01"},
+                   rf"{UNREACHABLE} \(Could not resolve host: query2.finance.yahoo.com\)"),
+    "no network": (lambda: frames.FakeYahooHttp(raises=frames.curl_error("no_network")), None,
+                   "could not connect to query2.finance.yahoo.com: Network is unreachable", {"period": "1mo"},
+                   rf"{UNREACHABLE} \(Failed to connect to query2.finance.yahoo.com port 443 after 2 ms: Could not connect to server\)"),
+    "timeout": (lambda: frames.FakeYahooHttp(raises=frames.curl_error("timeout")), None,
+                "no answer from query2.finance.yahoo.com within 3 s", {"period": "1mo"},
+                rf"{UNREACHABLE} \(Operation timed out after 20002 milliseconds with 0 bytes received\)"),
+    "dns, timezone known": (lambda: frames.FakeYahooHttp(raises=frames.curl_error("dns")), frames.TzCacheKnowing(),
+                            "could not resolve host query2.finance.yahoo.com: Name or service not known", {"period": "1mo"},
+                            rf"{UNREACHABLE} \(could not resolve host query2.finance.yahoo.com: Name or service not known\)"),
+    "timeout, timezone known": (lambda: frames.FakeYahooHttp(raises=frames.curl_error("timeout")), frames.TzCacheKnowing(),
+                                "no answer from query2.finance.yahoo.com within 3 s", {"start": "2024-01-02", "end": "2024-02-01"},
+                                rf"{UNREACHABLE} \(no answer from query2.finance.yahoo.com within 3 s\)"),
+    "unknown ticker": (lambda: frames.FakeYahooHttp({}), None, None, {"period": "1mo"},
+                       r"no data for ticker 'AAPL' \(No data found, symbol may be delisted\): check the symbol"),
+    "unknown ticker, dated": (lambda: frames.FakeYahooHttp({}), None, None, {"start": "2024-01-02", "end": "2024-02-01"},
+                              r"no data for ticker 'AAPL' \(possibly delisted; no timezone found\): check the symbol"),
+    "empty result": (lambda: frames.FakeYahooHttp({"AAPL": frames.empty_payload()}), None, None, {"period": "1mo"},
+                     r"Yahoo returned no 1d bars of 'AAPL' for period '1mo'; choose a longer period"),
+    "empty result, timezone known": (lambda: frames.FakeYahooHttp({"AAPL": frames.empty_payload()}), frames.TzCacheKnowing(),
+                                     None, {"start": "2024-01-06", "end": "2024-01-08"},
+                                     r"Yahoo returned no 1d bars of 'AAPL' for 2024-01-06 to 2024-01-08 \(end excluded\)"),
+    "rate limit": (lambda: frames.FakeYahooHttp(raises=YFRateLimitError()), None, None, {"period": "1mo"},
+                   r"Yahoo Finance is rate-limiting requests for 'AAPL' \(Too Many Requests\); wait a minute"),
+    "changed JSON": (lambda: frames.FakeYahooHttp({"AAPL": _without_timestamps()}), None, None, {"period": "1mo"},
+                     r"yfinance could not read Yahoo's answer for 'AAPL' \(KeyError\('timestamp'\)\); update yfinance"),
+}
+
+
+def _without_timestamps():
+    recorded = frames.download_frame(frames.daily_index("2024-01-02", 20))
+    payload = frames.chart_payload(recorded, tz="America/New_York", intraday=False)
+    del payload["chart"]["result"][0]["timestamp"]
+    return payload
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("case", list(REASONS))
+def test_every_failure_gives_its_reason_every_time(yahoo_http, monkeypatch, tmp_path, case):
+    http, tz_cache, offline, request, message = REASONS[case]
+    if tz_cache is not None:
+        from yfinance import cache
+
+        monkeypatch.setattr(cache, "get_tz_cache", lambda: tz_cache)
+    yahoo_http(http())
+    probe = Probe(offline)
+    # yfinance remembers between calls (base._tz_info_fetch_ctr: two Ticker.info fallbacks a process),
+    # so the third call takes another path than the first two; the reason must not change.
+    for attempt in range(4):
+        with pytest.raises(UserError, match=message) as caught:
+            fetch_yahoo("AAPL", cache_dir=tmp_path, probe=probe, **request)
+        assert "\n" not in str(caught.value), attempt
+    assert cache_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("logs, raises, probed", [
+    (frames.FAILURE_LOGS["rate_limit"], None, False),
+    (frames.FAILURE_LOGS["network"], None, False),
+    (frames.FAILURE_LOGS["network_later"], None, False),
+    (frames.FAILURE_LOGS["unknown"], None, False),     # Yahoo said so itself
+    ((), KeyError("chart"), False),
+    (frames.FAILURE_LOGS["unknown_dated"], None, True),  # yfinance's guess: could be offline
+    (frames.FAILURE_LOGS["no_price_data"], None, True),
+    ((), None, True),
+])
+def test_probe_runs_only_when_nothing_else_explains_an_empty_answer(fake, tmp_path, probe, logs, raises, probed):
+    fake(frames.failed_frame("AAPL"), logs=logs, raises=raises)
+    with pytest.raises(UserError):
+        fetch_yahoo("AAPL", period="1mo", cache_dir=tmp_path)
+    assert probe.calls == (1 if probed else 0)
+
+
+@pytest.mark.parametrize("offline, why", [
+    ("could not resolve host query2.finance.yahoo.com: Name or service not known",
+     r"\(could not resolve host query2.finance.yahoo.com: Name or service not known\)"),
+    (None, r"\(Cookie/crumb fetch failed \(DNSError\), continuing without crumb\)"),  # back already
+])
+def test_network_failure_named_only_by_class_is_worded_by_the_probe(fake, tmp_path, probe, offline, why):
+    probe.answer = offline
+    fake(frames.failed_frame("AAPL"), logs=frames.FAILURE_LOGS["network_tz_known_real"])
+    with pytest.raises(UserError, match=rf"Yahoo Finance cannot be reached {why}; check the internet"):
+        fetch_yahoo("AAPL", period="1mo", cache_dir=tmp_path)
+    assert probe.calls == 1
+
+
+def test_probe_is_not_run_for_a_good_answer(fake, tmp_path, probe):
+    fake(_good())
+    fetch_yahoo("AAPL", period="1mo", cache_dir=tmp_path)
+    assert probe.calls == 0
+
+
+# --- the connectivity probe itself (its socket calls replaced) ---------------------------------------
+
+class FakeSocket:
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def no_proxy(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _raise(err):
+    def connect(address, timeout):
+        raise err
+    return connect
+
+
+@pytest.mark.parametrize("connect, expected", [
+    (lambda address, timeout: FakeSocket(), None),
+    (_raise(socket.gaierror(socket.EAI_NONAME, "Name or service not known")),
+     "could not resolve host query2.finance.yahoo.com: Name or service not known"),
+    (_raise(OSError(errno.ENETUNREACH, "Network is unreachable")),
+     "could not connect to query2.finance.yahoo.com: Network is unreachable"),
+    (_raise(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")),
+     "could not connect to query2.finance.yahoo.com: Connection refused"),
+    (_raise(TimeoutError("timed out")), "no answer from query2.finance.yahoo.com within 0.5 s"),
+    (lambda address, timeout: time.sleep(1.5) or FakeSocket(), "no answer from query2.finance.yahoo.com within 0.5 s"),  # a DNS that hangs
+])
+def test_probe_names_why_yahoo_cannot_be_reached(monkeypatch, no_proxy, connect, expected):
+    seen = []
+    monkeypatch.setattr(socket, "create_connection", lambda address, timeout: seen.append(address) or connect(address, timeout))
+    started = time.perf_counter()
+    assert probe_yahoo(timeout=0.5) == expected
+    assert time.perf_counter() - started < 1.5
+    assert seen == [("query2.finance.yahoo.com", 443)]
+
+
+def test_probe_trusts_yfinance_behind_a_proxy(monkeypatch, no_proxy):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setattr(socket, "create_connection", _raise(AssertionError("probed despite the proxy")))
+    assert probe_yahoo(timeout=0.5) is None
+
+
+def test_probe_host_is_the_one_yfinance_asks():
+    from urllib.parse import urlparse
+
+    from yfinance.const import _BASE_URL_
+
+    assert urlparse(_BASE_URL_).hostname == yahoo.YAHOO_HOST
+
+
+# --- the CLI's --refresh -------------------------------------------------------------------------------
+
+def test_cli_refresh_fetches_again(fake, tmp_path, monkeypatch):
+    from lstm_forecast.cli import _build_parser, _load
+
+    monkeypatch.setenv("LSTM_FORECAST_CACHE", str(tmp_path))
+    stub = fake(_good())
+    parse = _build_parser().parse_args
+    base = ["backtest", "--ticker", "AAPL", "--start", "2024-01-02", "--end", "2024-03-01"]
+    _load(parse(base))
+    _load(parse(base))
+    assert len(stub.calls) == 1
+    loaded = _load(parse(base + ["--refresh"]))
+    assert len(stub.calls) == 2 and loaded.report[0].startswith("fetched ")

@@ -33,7 +33,44 @@ FAILURE_LOGS = {  # {t} is the upper-cased ticker
                 "\n1 Failed download:",
                 "['{t}']: DNSError('Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com. "
                 "See https://curl.se/libcurl/c/libcurl-errors.html first for more details.')"],
+    # Offline again, from the third call in a process on: base._tz_info_fetch_ctr stops the Ticker.info
+    # fallback (whose DNSError gave the reason above), so the DNS error only shows in the tz line.
+    "network_later": ["Failed to get ticker '{t}' reason: Failed to perform, curl: (6) Could not resolve host: "
+                      "query2.finance.yahoo.com. See https://curl.se/libcurl/c/libcurl-errors.html first for more details.",
+                      "${t}: possibly delisted; no price data found  (period=1mo)",
+                      "\n1 Failed download:", "['{t}']: possibly delisted; no price data found  (period=1mo)"],
+    # The third offline call of a real run here (curl_cffi with no DNS): its HTTP layer adds crumb warnings.
+    "network_later_real": ["Cookie/crumb fetch failed (DNSError), continuing without crumb",
+                           "Failed to get ticker '{t}' reason: Failed to perform, curl: (6) Could not resolve host: "
+                           "query2.finance.yahoo.com (Domain name not found). See https://curl.se/libcurl/c/"
+                           "libcurl-errors.html first for more details.",
+                           "Cookie/crumb fetch failed (DNSError), continuing without crumb",
+                           "${t}: possibly delisted; no price data found  (period=1mo)",
+                           "\n1 Failed download:", "['{t}']: possibly delisted; no price data found  (period=1mo)"],
+    # Offline in a real run here when yfinance's tz cache knows the ticker: only the crumb warning tells.
+    "network_tz_known_real": ["Cookie/crumb fetch failed (DNSError), continuing without crumb",
+                              "${t}: possibly delisted; no price data found  (period=1mo)",
+                              "\n1 Failed download:", "['{t}']: possibly delisted; no price data found  (period=1mo)"],
+    # Word for word the same for a valid ticker with no bars in range, and for any ticker offline when
+    # its timezone sits in yfinance's tz cache (no tz request; the price request's error is swallowed).
+    "no_price_data": ["${t}: possibly delisted; no price data found  (period=1mo)",
+                      "\n1 Failed download:", "['{t}']: possibly delisted; no price data found  (period=1mo)"],
 }
+
+CURL = "Failed to perform, curl: ({code}) {text}. See https://curl.se/libcurl/c/libcurl-errors.html first for more details."
+
+
+def curl_error(kind: str) -> Exception:
+    """The curl_cffi exception yfinance's HTTP layer raises: 'dns', 'no_network' or 'timeout'."""
+    from curl_cffi.requests import exceptions
+
+    code, text, cls = {
+        "dns": (6, "Could not resolve host: query2.finance.yahoo.com", exceptions.DNSError),
+        "no_network": (7, "Failed to connect to query2.finance.yahoo.com port 443 after 2 ms: "
+                          "Could not connect to server", exceptions.ConnectionError),
+        "timeout": (28, "Operation timed out after 20002 milliseconds with 0 bytes received", exceptions.Timeout),
+    }[kind]
+    return cls(CURL.format(code=code, text=text), code)
 
 
 def daily_index(start: str = "2024-01-02", periods: int = 60, *, every_day: bool = False) -> pd.DatetimeIndex:
@@ -96,13 +133,17 @@ def failed_frame(ticker: str = "XYZQ") -> pd.DataFrame:
 
 class FakeDownload:
     """Stands in for yf.download: checks the call against the real signature, records it,
-    logs `logs` on the 'yfinance' logger like yfinance 1.7 and returns `frame` (or raises `raises`)."""
+    logs `logs` on the 'yfinance' logger like yfinance 1.7 and returns `frame` (or raises `raises`).
 
-    def __init__(self, frame: pd.DataFrame | None = None, *, logs: list[str] = (), raises: Exception | None = None):
-        import yfinance
+    Like yfinance, it labels a one-ticker frame's 'Ticker' level with the symbol asked for;
+    relabel=False returns the frame as given (another ticker's prices)."""
 
-        self.signature = inspect.signature(yfinance.download)
-        self.frame, self.logs, self.raises = frame, list(logs), raises
+    def __init__(self, frame: object = None, *, logs: list[str] = (), raises: Exception | None = None,
+                 relabel: bool = True):
+        from yfinance import multi  # the real download, even when yfinance.download is already a fake
+
+        self.signature = inspect.signature(multi.download)
+        self.frame, self.logs, self.raises, self.relabel = frame, list(logs), raises, relabel
         self.calls: list[dict] = []
 
     def __call__(self, *args, **kwargs):
@@ -113,7 +154,13 @@ class FakeDownload:
             logging.getLogger("yfinance").error(line.replace("{t}", ticker))
         if self.raises is not None:
             raise self.raises
-        return self.frame.copy()
+        frame = self.frame.copy() if hasattr(self.frame, "copy") else self.frame
+        columns = getattr(frame, "columns", None)
+        if self.relabel and isinstance(columns, pd.MultiIndex) and "Ticker" in columns.names:
+            level = columns.names.index("Ticker")
+            if columns.get_level_values(level).nunique() == 1:
+                frame.columns = columns.set_levels([ticker], level=level)
+        return frame
 
 
 # --- one level deeper: Yahoo's chart API JSON, fed to the real yfinance code ---------------------
@@ -126,7 +173,7 @@ class FakeResponse:
         self.text, self.url = json.dumps(payload), "https://query2.finance.yahoo.com/"
 
     def json(self) -> dict:
-        return self.payload
+        return json.loads(self.text)  # a fresh dict each time, as from a real response (yfinance edits it)
 
     def raise_for_status(self) -> None:
         if self.status_code >= 400:
@@ -158,6 +205,39 @@ def chart_payload(frame: pd.DataFrame, *, tz: str, intraday: bool, daily_open: s
     result = {"meta": meta, "timestamp": [int(t.timestamp()) for t in index],
               "indicators": {"quote": [quote], "adjclose": [{"adjclose": flat["Close"].tolist()}]}}
     return {"chart": {"result": [result], "error": None}}
+
+
+def empty_payload(ticker: str = "AAPL", tz: str = "America/New_York") -> dict:
+    """Yahoo's chart JSON for a known symbol with no bars in the range asked for."""
+    meta = {"currency": "USD", "symbol": ticker, "exchangeName": "NMS", "instrumentType": "EQUITY",
+            "exchangeTimezoneName": tz, "timezone": "EST", "gmtoffset": -18000, "dataGranularity": "1d",
+            "range": "", "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"]}
+    return {"chart": {"result": [{"meta": meta, "indicators": {"quote": [{}], "adjclose": [{}]}}], "error": None}}
+
+
+def set_payload_values(payload: dict, key: str, positions: list[int], value) -> dict:
+    """The payload with `key` ('close', 'volume', ... or 'adjclose') set to `value` (None: Yahoo's null)
+    at these bar positions; a changed copy."""
+    payload = json.loads(json.dumps(payload))
+    result = payload["chart"]["result"][0]["indicators"]
+    values = result["adjclose"][0]["adjclose"] if key == "adjclose" else result["quote"][0][key]
+    for i in positions:
+        values[i] = value
+    return payload
+
+
+class TzCacheKnowing:
+    """yfinance's tz cache after an earlier online session: it knows the symbol's timezone, so
+    yfinance sends no timezone request before the price request."""
+
+    def __init__(self, tz: str = "America/New_York"):
+        self.tz = tz
+
+    def lookup(self, ticker):
+        return self.tz
+
+    def store(self, ticker, tz):
+        pass
 
 
 NOT_FOUND = {"chart": {"result": None, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}}
