@@ -22,7 +22,7 @@ show_data(loaded)
 if config is not None and cells:
     train_now(loaded, config, cells)  # 3. Train, only when a train button was pressed
 else:
-    show_last_training()
-runs = runs_for(loaded)  # this session's and the runs folder's, listed once per rerun
-show_comparison(loaded, runs)  # 4. Forecast and compare
+    show_last_training(loaded)
+runs, broken = runs_for(loaded)  # this session's and the runs folder's, listed once per rerun
+show_comparison(loaded, runs, broken)  # 4. Forecast and compare
 show_inside(loaded, runs)  # 5. Look inside

@@ -145,7 +145,7 @@ def save_run(run: Run, folder: Path | str, *, expect: str | None = "any") -> Pat
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create the folder {str(parent)!r} ({exc.strerror}); choose another --out") from None
-    with _lock(parent / f".{folder.name}.lock"):
+    with _lock(parent / ".runs.lock"):  # one per folder of runs: writes are short, so they queue
         _check_replaceable(folder, expect)
         tmp = parent / f".{folder.name}.tmp-{secrets.token_hex(4)}"
         try:
@@ -348,6 +348,17 @@ def load_run(folder: Path | str, *, root: Path | str | None = None) -> Run:
         raise UserError(f"the run in {label} cannot be read ({reason}); retrain it or remove the folder") from None
 
 
+def read_forecasts(folder: Path | str, *, root: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A saved run's forecast and baselines frames, checked against its manifest, without its model."""
+    folder = Path(folder)
+    entry = read_entry(folder, root=root)
+    if not entry.ok:
+        raise UserError(f"the run in {str(folder)!r} cannot be used ({entry.reason}); retrain it or remove the folder")
+    _verify(folder, entry.manifest, ("forecast.csv", "baselines.csv"))
+    dated = bool(entry.info.get("freq"))
+    return _read_frame(folder / "forecast.csv", dated), _read_frame(folder / "baselines.csv", dated)
+
+
 def _check_state(state: Any, model) -> None:
     """model.pt must be a dict of finite tensors with exactly the model's keys and shapes."""
     import torch
@@ -525,7 +536,7 @@ def _slug(text: str) -> str:
 
 def _short_id(run_id: str) -> str:
     parts = run_id.split("-")
-    return parts[2][-6:] if len(parts) > 2 else run_id[-6:]
+    return parts[2] if len(parts) > 2 else run_id
 
 
 def _setting_text(value: Any) -> str:

@@ -66,7 +66,7 @@ def test_model_file_is_a_plain_state_dict(run, tmp_path):
 def test_no_temporary_folders_are_left_behind(run, tmp_path):
     save_run(run, tmp_path / "r3")
     save_run(run, tmp_path / "r3")  # replacing it swaps a whole new folder in
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["r3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".runs.lock", "r3"]
 
 
 def test_run_ids_are_unique_even_within_one_second():

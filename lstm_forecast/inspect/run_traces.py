@@ -84,19 +84,7 @@ def inspect_to_csv(args) -> Path:
 
 
 def _run_series(run: Run) -> LoadedSeries:
-    """The series a run was trained on, reloaded from where it came from (see `cli._origin`)."""
-    from ..data.loading import load_csv
-    from ..data.samples import load_sample
-    from ..data.yahoo import fetch_yahoo
+    """The series a run was trained on, reloaded only when it is unchanged (see `pipeline.training_data`)."""
+    from ..pipeline import training_data
 
-    origin = run.info.get("origin") or {}
-    if origin.get("sample"):
-        return load_sample(origin["sample"])
-    if origin.get("csv") and Path(origin["csv"]).is_file():
-        return load_csv(origin["csv"], date_col=origin.get("date_col"), value_col=origin.get("value_col"))
-    if origin.get("ticker"):
-        return fetch_yahoo(origin["ticker"], start=origin.get("start"), end=origin.get("end"),
-                           period=origin.get("period"), interval=origin.get("interval", "1d"),
-                           field=origin.get("field", "Close"))
-    raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) cannot be found again; "
-                    "pass it with --csv")
+    return training_data(run)

@@ -225,12 +225,14 @@ def plot_losses(history: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
 
 
 def plot_forecasts(
-    actual: pd.DataFrame, forecasts: pd.DataFrame, *, holdout_start=None, note: str = ""
+    actual: pd.DataFrame, forecasts: pd.DataFrame, *, bands: pd.DataFrame | None = None, holdout_start=None,
+    note: str = ""
 ) -> alt.LayerChart:
     """actual[timestamp, actual] + forecasts[timestamp, method, forecast, kind] -> one line per method.
 
     `kind` is "model" (solid) or "baseline" (dashed); the actual series is the gray line. A legend
-    click shows one method (shift-click for more); scrolling zooms the time axis.
+    click shows one method (shift-click for more); scrolling zooms the time axis. bands[timestamp,
+    method, lower, upper]: each method's interval, shaded in its colour.
     """
     _check(actual, ["timestamp", "actual"], builder="plot_forecasts", arg="actual")
     _check(forecasts, ["timestamp", "method", "forecast", "kind"], builder="plot_forecasts", arg="forecasts")
@@ -256,6 +258,14 @@ def plot_forecasts(
     tooltip = [encode_time(frame, channel=alt.Tooltip), "method:N", "kind:N",
                alt.Tooltip("value:Q", format=",.4~g")]
     layers = [lines, _hover_points(base.transform_filter(pick), tooltip, fields=["timestamp"], name="hover")]
+    if bands is not None and len(bands):
+        _check(bands, ["timestamp", "method", "lower", "upper"], builder="plot_forecasts", arg="bands")
+        band = alt.Chart(bands).mark_area(opacity=0.18).encode(
+            x=encode_time(bands), y="lower:Q", y2="upper:Q",
+            color=alt.Color("method:N", scale=alt.Scale(domain=methods, range=palette), legend=None),
+            opacity=alt.when(pick).then(alt.value(0.18)).otherwise(alt.value(0.03)),
+        )
+        layers.insert(0, band)
     if holdout_start is not None:
         if pd.api.types.is_datetime64_any_dtype(frame["timestamp"]):
             holdout_start = pd.Timestamp(holdout_start)
@@ -268,6 +278,24 @@ def plot_forecasts(
              "scroll to zoom"]
     return alt.layer(*layers).properties(
         title=_title("Forecasts against the actual series", *parts, note=note), width="container", height=400)
+
+
+def plot_error_by_step(by_step: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
+    """by_step[method, step, mae, kind] -> mean absolute error against horizon step, one line per method."""
+    _check(by_step, ["method", "step", "mae", "kind"], builder="plot_error_by_step", arg="by_step")
+    pick = alt.selection_point(name="pick", fields=["method"], bind="legend")
+    base = alt.Chart(by_step).encode(
+        x=alt.X("step:Q", title="steps ahead", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("mae:Q", title="mean absolute error", scale=alt.Scale(zero=True)),
+        color=alt.Color("method:N", title="method", scale=alt.Scale(scheme="tableau10")),
+        strokeDash=alt.StrokeDash("kind:N", legend=None, scale=alt.Scale(domain=["model", "baseline"],
+                                                                         range=[[1, 0], [6, 4]])),
+        opacity=alt.when(pick).then(alt.value(1)).otherwise(alt.value(0.15)),
+        tooltip=["method:N", "step:Q", alt.Tooltip("mae:Q", format=",.4~g")],
+    )
+    return alt.layer(base.mark_line(point=True).add_params(pick)).properties(
+        title=_title("Error against horizon step", "averaged over the backtest's origins", "dashed: baselines",
+                     note=note), width="container", height=300)
 
 
 def plot_residuals(residuals: pd.DataFrame, *, note: str = "") -> alt.LayerChart:

@@ -1,51 +1,64 @@
-"""Step 4: forecasts over the actuals, a leaderboard with the baselines as rows, residuals, downloads."""
+"""Step 4: a leaderboard with the baselines as rows, forecasts with their intervals over the actuals,
+residuals, a batched backtest, labels and downloads."""
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ..baselines import BASELINES
 from ..data.series import LoadedSeries
-from ..pipeline import Run, data_key
+from ..errors import UserError
+from ..evaluation.baselines import BASELINES
+from ..evaluation.leaderboard import leaderboard
+from ..export import neutralise
+from ..runs import RunEntry, data_key, distinct_labels, relabel
 from . import charts
 from .render import show_chart
-from .state import all_runs, memo, session_runs
+from .state import RunView, all_runs, forecast_frames, memo, open_run, session_runs
+from .text import escape_markdown
 
 METRICS = ["mae", "rmse", "smape", "mase"]
+MAX_DEFAULT_OVERLAY = 3  # lines a reader can follow; more are one click away
+BACKTEST_ORIGINS = 20
 
 
-def runs_for(loaded: LoadedSeries) -> dict[str, Run]:
-    """Runs (this session's and saved ones) trained on exactly this data, oldest first."""
+def runs_for(loaded: LoadedSeries) -> tuple[dict[str, RunView], list[RunEntry]]:
+    """Runs (this session's and saved ones) trained on exactly this data, oldest first, with labels
+    that tell them apart; and the run folders that could not be read."""
     key = data_key(loaded)
-    found = [r for r in all_runs().values() if r.info.get("data_key") == key]
-    return {r.run_id: r for r in sorted(found, key=lambda r: r.info.get("created", ""))}
+    views, broken = all_runs()
+    found = sorted((v for v in views if v.data_key == key), key=lambda v: v.info.get("created", ""))
+    labels = distinct_labels([(v.run_id, v.label, v.config.to_dict()) for v in found])
+    for v in found:
+        v.label = labels[v.run_id]
+    return {v.run_id: v for v in found}, broken
 
 
-def _setting(run: Run) -> tuple[int, int]:
+def _setting(run: RunView) -> tuple[int, int]:
     """Runs compare only on the same holdout (horizon) and MASE scale (period)."""
     return run.config.horizon, run.config.period
 
 
-def leaderboard(runs: dict[str, Run], setting: tuple[int, int]) -> pd.DataFrame:
-    """One row per run with this horizon and period, then one per baseline (scored on the same holdout)."""
-    mine = session_runs()
-    rows = []
+def leaderboard_rows(runs: dict[str, RunView], setting: tuple[int, int]) -> pd.DataFrame:
+    """One row per run with this horizon and period, then one per baseline, through the CLI's table function."""
     chosen = [r for r in runs.values() if _setting(r) == setting]
-    for r in chosen:
-        rows.append({"name": r.label, "kind": "model", "where": "this session" if r.run_id in mine else "runs folder",
-                     **{m: r.metrics["model"][m] for m in METRICS}, "run_id": r.run_id})
+    entries = [{"name": r.label, "kind": "model", **r.metrics["model"], "where": r.where, "run_id": r.run_id}
+               for r in chosen]
     if chosen:
-        for name, scores in chosen[-1].metrics["baselines"].items():
-            rows.append({"name": name, "kind": "baseline", "where": "", **{m: scores[m] for m in METRICS}, "run_id": ""})
-    table = pd.DataFrame(rows)
-    return table.sort_values("mase", ignore_index=True) if len(table) else table
+        newest = chosen[-1]
+        entries += [{"name": name, "kind": "baseline", **scores, "where": "", "run_id": ""}
+                    for name, scores in newest.metrics["baselines"].items()]
+    return leaderboard(entries)
 
 
-def show_comparison(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
+def show_comparison(loaded: LoadedSeries, runs: dict[str, RunView], broken: list[RunEntry]) -> None:
     """`runs`: those trained on this data (`runs_for`), listed once per rerun by the caller."""
     st.header("4. Forecast and compare")
+    if broken:
+        with st.expander(f"{len(broken)} run folder(s) in the runs folder cannot be used"):
+            st.markdown("\n".join(f"- **{escape_markdown(e.folder.name)}**: {escape_markdown(e.reason)}" for e in broken))
     if not runs:
         st.info("No model trained on this series yet. Press **Train** in the sidebar (a small model takes "
                 "seconds), or **Train LSTM, GRU and RNN** to compare the three cells.")
@@ -60,72 +73,156 @@ def show_comparison(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
 
 
 @st.fragment
-def _comparison_views(loaded: LoadedSeries, runs: dict[str, Run], setting: tuple[int, int]) -> None:
+def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: tuple[int, int]) -> None:
     horizon = setting[0]
-    table = leaderboard(runs, setting)
+    table = leaderboard_rows(runs, setting)
+    newest = list(runs.values())[-1]
     st.subheader("Leaderboard")
-    st.caption(f"Scored on the last {horizon} points, which no model saw while training. MASE divides the error by "
-               "the in-sample error of 'same as last season': below 1 is better than that on the history.")
-    st.dataframe(table.drop(columns=["run_id"]), hide_index=True, width="stretch",
-                 column_config={m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS})
+    scale, holdout = newest.metrics.get("mase_scale", {}), newest.metrics.get("holdout", {})
+    st.caption(f"Scored on the last {horizon} points, which no model saw while training "
+               f"({holdout.get('note', 'all scored')}). MASE divides the error by the in-sample error of "
+               f"'same as last season' ({scale.get('note', 'the seasonal difference')}): below 1 is better than "
+               "that on the history. Coverage: the share of holdout points inside the 80% and 95% intervals.")
+    shown = table.drop(columns=["run_id"]).assign(best=table["best"].map({True: "★ best", False: ""}))
+    config = {m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS}
+    config |= {c: st.column_config.NumberColumn(c.replace("_", " "), format="%.2f")
+               for c in shown.columns if c.startswith(("coverage", "width"))}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     labels = {r.run_id: r.label for r in runs.values()}
-    default = [rid for rid in labels][-3:]
     c1, c2 = st.columns([3, 2])
-    picked = c1.multiselect("Runs to overlay", list(labels), default=default, format_func=lambda k: labels[k],
-                            key=f"overlay::{setting}")
+    picked = c1.multiselect("Runs to overlay", list(labels), default=_default_overlay(runs, table),
+                            format_func=lambda k: labels[k], key=f"overlay::{setting}",
+                            help="The runs just trained, else the best three by MASE. Each model's 80% interval "
+                                 "is the shaded band.")
     baselines = c2.multiselect("Baselines", list(BASELINES), default=["seasonal_naive"], key="baselines")
     if not picked:
         st.info("Pick at least one run to overlay.")
         return
     chosen = [runs[rid] for rid in picked]
-    key = (data_key(loaded), tuple(picked), tuple(baselines))
-    frames = lambda: memo(("forecast_frames", *key), lambda: _forecast_frames(loaded, chosen, baselines))  # noqa: E731
+    span = st.radio("Show", ("holdout and future", "full history"), horizontal=True, key="forecast_span",
+                    help="The holdout and the future with a stretch of context, or the whole series.")
+    key = (data_key(loaded), tuple(picked), tuple(labels[p] for p in picked), tuple(baselines), span)
+    try:
+        frames = memo(("forecast_frames", *key), lambda: _forecast_frames(loaded, chosen, baselines, span))
+    except UserError as exc:
+        st.error(f"**Cannot show these forecasts.** {exc}")
+        return
+    actual, forecasts, bands, residuals, holdout_start = frames
     show_chart(("forecasts", *key), lambda: charts.plot_forecasts(
-        frames()[0], frames()[1], holdout_start=frames()[3], note=f"last {len(frames()[0]):,} points of the series shown"))
-    show_chart(("residuals", *key), lambda: charts.plot_residuals(frames()[2]))
-    _downloads(chosen[-1])
+        actual, forecasts, bands=bands, holdout_start=holdout_start,
+        note=f"{len(actual):,} points of the series shown; bands: 80% intervals"))
+    show_chart(("residuals", *key), lambda: charts.plot_residuals(residuals))
+    _backtest(loaded, chosen[-1])
+    _label_and_downloads(chosen[-1])
 
 
-def _forecast_frames(loaded: LoadedSeries, chosen: list[Run], baselines: list[str]):
-    horizon = chosen[0].config.horizon
+def _default_overlay(runs: dict[str, RunView], table: pd.DataFrame) -> list[str]:
+    just_trained = [rid for rid in st.session_state.get("training", {}).get("selected", []) if rid in runs]
+    if just_trained:
+        return just_trained
+    best = [rid for rid in table.loc[table["kind"] == "model", "run_id"] if rid in runs]
+    return best[:MAX_DEFAULT_OVERLAY]
+
+
+def _forecast_frames(loaded: LoadedSeries, chosen: list[RunView], baselines: list[str], span: str):
+    horizon, period = chosen[0].config.horizon, chosen[0].config.period
     y = loaded.series
-    tail = min(len(y), max(8 * horizon, 200))
+    context = max(3 * horizon, 2 * period, 48) if span == "holdout and future" else len(y)
+    tail = min(len(y), context + horizon)
     actual = pd.DataFrame({"timestamp": y.index[-tail:], "actual": y.to_numpy()[-tail:]})
-    frames, residuals = [], []
+    lines, bands, residuals = [], [], []
+    newest_forecast, newest_baselines = forecast_frames(chosen[-1])
     for r in chosen:
-        f = r.forecast
-        frames.append(pd.DataFrame({"timestamp": f["timestamp"], "method": r.label, "forecast": f["forecast"], "kind": "model"}))
+        f, _ = forecast_frames(r)
+        lines.append(pd.DataFrame({"timestamp": f["timestamp"], "method": r.label, "forecast": f["forecast"],
+                                   "kind": "model"}))
+        if "lower_80" in f:
+            bands.append(pd.DataFrame({"timestamp": f["timestamp"], "method": r.label,
+                                       "lower": f["lower_80"], "upper": f["upper_80"]}))
         hold = f.iloc[:horizon]
         residuals.append(pd.DataFrame({"timestamp": hold["timestamp"], "method": r.label,
                                        "residual": hold["actual"] - hold["forecast"]}))
-    b = chosen[-1].baselines
+    b = newest_baselines
+    hold = newest_forecast.iloc[:horizon]
     for name in baselines:
         if name in b.columns:
-            frames.append(pd.DataFrame({"timestamp": b["timestamp"], "method": name, "forecast": b[name], "kind": "baseline"}))
-            hold = chosen[-1].forecast.iloc[:horizon]
+            lines.append(pd.DataFrame({"timestamp": b["timestamp"], "method": name, "forecast": b[name],
+                                       "kind": "baseline"}))
             residuals.append(pd.DataFrame({"timestamp": hold["timestamp"], "method": name,
                                            "residual": hold["actual"].to_numpy() - b[name].to_numpy()[:horizon]}))
-    forecasts = pd.concat(frames, ignore_index=True)
-    if pd.api.types.is_datetime64_any_dtype(actual["timestamp"]):
-        forecasts["timestamp"] = pd.to_datetime(forecasts["timestamp"])
-    residual_frame = pd.concat(residuals, ignore_index=True)
-    if pd.api.types.is_datetime64_any_dtype(actual["timestamp"]):
-        residual_frame["timestamp"] = pd.to_datetime(residual_frame["timestamp"])
-    return actual, forecasts, residual_frame, chosen[-1].forecast["timestamp"].iloc[0]
+    dated = pd.api.types.is_datetime64_any_dtype(actual["timestamp"])
+    out = []
+    for frame in (pd.concat(lines, ignore_index=True),
+                  pd.concat(bands, ignore_index=True) if bands else None,
+                  pd.concat(residuals, ignore_index=True).dropna()):
+        if frame is not None and dated:
+            frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+        out.append(frame)
+    return actual, out[0], out[1], out[2], newest_forecast["timestamp"].iloc[0]
 
 
-def _downloads(run: Run) -> None:
-    st.subheader(f"Download · {run.label}")
+def _backtest(loaded: LoadedSeries, view: RunView) -> None:
+    """Error against horizon step, the model beside every baseline, over many origins."""
+    st.subheader(f"Backtest · {view.label}")
+    key = ("backtest", view.run_id, data_key(loaded))
+    result = st.session_state.get("_backtests", {}).get(key)
+    if result is None:
+        st.caption(f"Trains this run's settings once, on the data before the first of {BACKTEST_ORIGINS} origins, "
+                   "then forecasts from every origin in one batched pass beside every baseline (nothing is refitted, "
+                   "and no forecast reads data after its origin).")
+        if st.button(f"Run a backtest over {BACKTEST_ORIGINS} origins", key=f"bt::{view.run_id}"):
+            from ..evaluation.backtest import backtest
+
+            try:
+                with st.spinner("Training once and forecasting from every origin…"):
+                    result = backtest(loaded, open_run(view).config, origins=BACKTEST_ORIGINS, step=1)
+            except UserError as exc:
+                st.error(f"**Cannot backtest this run.** {exc}")
+                return
+            st.session_state.setdefault("_backtests", {})[key] = result
+        else:
+            return
+    by_step = result.by_step.assign(kind=lambda d: np.where(d["method"] == view.config.cell, "model", "baseline"))
+    show_chart(("bt_steps", *key), lambda: charts.plot_error_by_step(by_step))
+    summary = result.summary.rename(columns={"origins": "origins scored"})
+    st.dataframe(summary, hide_index=True, width="stretch",
+                 column_config={m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS})
+    st.download_button("Backtest errors CSV", neutralise(result.errors).to_csv(index=False),
+                       f"{view.run_id}-backtest.csv", "text/csv")
+
+
+def _label_and_downloads(view: RunView) -> None:
+    st.subheader(f"Download · {view.label}")
+    with st.form(f"label::{view.run_id}", border=False):
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+        text = c1.text_input("Label", value=view.label, max_chars=120,
+                             help="A name for this run, shown in the leaderboard and the charts.")
+        if c2.form_submit_button("Rename") and text.strip() != view.label:
+            try:
+                _rename(view, text)
+                st.rerun()
+            except UserError as exc:
+                st.error(str(exc))
     c = st.columns(4)
-    c[0].download_button("Forecast CSV", run.forecast.to_csv(index=False), f"{run.run_id}-forecast.csv", "text/csv")
-    c[1].download_button("Metrics JSON", json.dumps(run.metrics, indent=2), f"{run.run_id}-metrics.json", "application/json")
-    c[2].download_button("Config JSON", json.dumps({"config": run.config.to_dict(), "transform": run.transform.to_dict(),
-                                                    "feature_names": run.feature_names, "info": run.info},
+    forecast, _ = forecast_frames(view)
+    c[0].download_button("Forecast CSV", neutralise(forecast).to_csv(index=False), f"{view.run_id}-forecast.csv",
+                         "text/csv")
+    c[1].download_button("Metrics JSON", json.dumps(view.metrics, indent=2, default=str),
+                         f"{view.run_id}-metrics.json", "application/json")
+    c[2].download_button("Config JSON", json.dumps({"config": view.config.to_dict(), "info": view.info},
                                                    indent=2, default=str),
-                         f"{run.run_id}-config.json", "application/json")
-    model_path = run.path / "model.pt" if run.path else None
+                         f"{view.run_id}-config.json", "application/json")
+    model_path = view.folder / "model.pt" if view.folder else None
     if model_path and model_path.exists():
         c[3].download_button("Model (state_dict)", memo(("model_bytes", str(model_path)), model_path.read_bytes),
-                             f"{run.run_id}-model.pt", "application/octet-stream")
+                             f"{view.run_id}-model.pt", "application/octet-stream")
     else:
         c[3].caption("model file not saved")
+
+
+def _rename(view: RunView, label: str) -> None:
+    if view.folder is not None:
+        relabel(view.folder, label)
+    mine = session_runs().get(view.run_id)
+    if mine is not None:
+        mine.info["label"] = " ".join(label.split())[:120]

@@ -14,9 +14,11 @@ from ..data.series import LoadedSeries
 from ..data.yahoo import FIELDS, INTERVALS, fetch_yahoo
 from ..errors import UserError
 from ..inspect.fold import downsample
-from ..seasonality import infer_period, phase_and_cycle, phase_label
+from ..config import Config
+from ..prepare import decide_season
+from ..seasonality import phase_and_cycle, phase_label
 from . import charts
-from ..pipeline import data_key
+from ..runs import data_key
 from .render import show_chart
 from .state import help_text, memo
 
@@ -138,7 +140,7 @@ def show_data(loaded: LoadedSeries) -> None:
     st.header("1. Data")
     key = data_key(loaded)
     values = loaded.series.to_numpy(dtype=float)
-    choice = memo(("period", key), lambda: infer_period(values, loaded.freq))
+    choice = memo(("season", key), lambda: decide_season(loaded, Config()))  # the one training will use
     cols = st.columns(4)
     cols[0].metric("Points", f"{len(values):,}")
     cols[1].metric("Frequency", loaded.freq or "none (steps)")

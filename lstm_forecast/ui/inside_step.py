@@ -11,11 +11,11 @@ import streamlit as st
 from ..data.series import LoadedSeries
 from ..errors import UserError
 from ..inspect import fold as F
-from ..pipeline import Run, data_key
+from ..runs import Run, data_key
 from ..seasonality import phase_and_cycle, phase_label, seasonal_profile
 from . import charts
 from .render import show_chart
-from .state import memo
+from .state import RunView, memo, open_run
 
 if TYPE_CHECKING:  # torch and the trace engine load when a run is first inspected
     import torch
@@ -41,7 +41,7 @@ HOW_TO_READ = {
 }
 
 
-def show_inside(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
+def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
     st.header("5. Look inside")
     if not runs:
         st.info("Train a model to look inside it: its gates and states are traced from the trained weights.")
@@ -49,11 +49,16 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, Run]) -> None:
     from ..inspect.run_traces import trace_series
 
     ids = list(runs)
-    default = st.session_state.get("training", {}).get("selected")
+    selected = st.session_state.get("training", {}).get("selected") or []
+    default = selected[0] if selected else None
     c1, c2 = st.columns([4, 1])
     run_id = c1.selectbox("Run", ids, index=ids.index(default) if default in ids else len(ids) - 1,
                           format_func=lambda k: runs[k].label, key="inside_run")
-    run = runs[run_id]
+    try:
+        run = open_run(runs[run_id])  # the model loads here, only for the run looked at
+    except UserError as exc:
+        st.error(f"**Cannot open this run.** {exc}")
+        return
     layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer")
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="inside_view") or VIEWS[0]
     try:

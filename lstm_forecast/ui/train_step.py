@@ -17,16 +17,19 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from ..config import CELLS, Config
 from ..data.series import LoadedSeries
 from ..errors import UserError
-from ..pipeline import Run, data_key, train_run
+from ..evaluation.leaderboard import TIE_TOLERANCE, verdict
+from ..pipeline import train_run
 from ..prepare import resolve
-from ..runs import save_run
+from ..runs import Run, data_key, save_run
 from . import charts
 from .state import help_text, memo, runs_dir, session_runs
+from .text import escape_markdown
 
 if TYPE_CHECKING:
     from ..train import Progress
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+THREADS = ("auto", 1, 2, 4, 8)
 
 
 def _h(key: str) -> str:
@@ -62,6 +65,7 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
             bidirectional = st.checkbox("Bidirectional encoder", help=_h("bidirectional"))
             covariates = st.multiselect("Covariates", loaded.covariate_cols, help=_h("covariates"))
             device = st.selectbox("Device", DEVICES, help=_h("device"))
+            threads = st.selectbox("CPU threads", THREADS, help=_h("threads"))
         one = st.form_submit_button("Train", type="primary", width="stretch")
         three = st.form_submit_button("Train LSTM, GRU and RNN", width="stretch",
                                       help="The same settings for all three cells: a fair comparison.")
@@ -70,7 +74,8 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
                         hidden=int(hidden), layers=int(layers), dropout=float(dropout), epochs=int(epochs),
                         seed=int(seed), lr=float(lr), target=target, log=log, difference=difference,
                         period=int(period), calendar=calendar, bidirectional=bidirectional,
-                        covariates=list(covariates), device=device)
+                        covariates=list(covariates), device=device,
+                        threads=None if threads == "auto" else int(threads))
     except UserError as exc:
         st.sidebar.error(str(exc))
         return None, ()
@@ -78,32 +83,40 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
 
 
 def training_record() -> dict:
-    """This session's training status as a plain dict: active flag, notes, the run to select.
+    """This session's training status as a plain dict: active flag, notes per data, the runs to select.
 
     A click during training stops the script thread (fast reruns) and from then on every st call
     in that thread raises again, st.session_state included. So the finishing thread writes only to
     plain objects taken out of session state beforehand, and the new run reads the same objects.
     """
-    return st.session_state.setdefault("training", {"active": False, "notes": [], "selected": None})
+    return st.session_state.setdefault("training", {"active": False, "notes": {}, "selected": []})
 
 
 def train_now(loaded: LoadedSeries, config: Config, cells: tuple[str, ...]) -> None:
     """Train each cell with live progress; each finished run is kept in the session and saved."""
     st.header("3. Train")
     record, runs = training_record(), session_runs()
-    record.update(active=True, notes=[])
+    if record["active"]:  # a second click while the first training is still finishing
+        wait_for_stopped_training()
+        if record["active"]:
+            st.warning("A training is still finishing; press Train again when it is done.")
+            return
+    key = data_key(loaded)
+    record.update(active=True, selected=[])
+    notes = record["notes"].setdefault(key, [])
+    notes.clear()
     stop = st.empty()
-    stop.button("Stop training", key="stop", help="Stops after the current epoch and keeps the best model so far.")
+    stop.button("Stop training", key="stop", help="Stops at once and keeps the best model so far.")
     try:
         for cell in cells:
-            run, interrupt = _train_one(loaded, replace(config, cell=cell), record["notes"])
+            run, interrupt = _train_one(loaded, replace(config, cell=cell), notes)
             if run is not None:
                 runs[run.run_id] = run  # no st call: this may run after a stop request
                 try:
-                    save_run(run, runs_dir() / run.run_id)
+                    save_run(run, runs_dir() / run.run_id, expect="")
                 except UserError as exc:
-                    record["notes"].append(f"Trained, but not saved: {exc}")
-                record["selected"] = run.run_id
+                    notes.append(f"Trained, but not saved: {exc}")
+                record["selected"].append(run.run_id)
             if interrupt is not None:
                 raise interrupt  # let Streamlit carry out the click that stopped us
     finally:
@@ -125,7 +138,7 @@ def wait_for_stopped_training(timeout_s: float = 300) -> None:
 
 def _train_one(loaded: LoadedSeries, config: Config, notes: list[str]) -> tuple[Run | None, BaseException | None]:
     label = config.cell.upper()
-    box = st.status(f"Training {label}…", expanded=True)
+    box = st.status(f"Training {label}…", expanded=True, state="running")
     with box:
         bar = st.progress(0.0)
         text = st.empty()
@@ -133,24 +146,26 @@ def _train_one(loaded: LoadedSeries, config: Config, notes: list[str]) -> tuple[
     rows: list[dict] = []
     interrupt: list[BaseException] = []
 
-    def on_epoch(p: Progress) -> bool:
-        rows.append({"epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss})
+    def on_progress(p: Progress) -> bool:
         try:
-            bar.progress(p.epoch / p.epochs)
-            text.markdown(f"**{label}** epoch {p.epoch}/{p.epochs} · train {p.train_loss:.4f} · "
-                          f"validation {p.val_loss:.4f} (best {p.best_val_loss:.4f}) · "
-                          f"{p.elapsed_s:.0f}s elapsed, at most {p.eta_s:.0f}s left")
-            chart.altair_chart(charts.plot_losses(pd.DataFrame(rows)), width="stretch")
+            bar.progress(min((p.epoch - 1 + p.fraction) / p.epochs, 1.0))
+            if p.end_of_epoch:
+                rows.append({"epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss})
+                chart.altair_chart(charts.plot_losses(pd.DataFrame(rows)), width="stretch")
+            done = f"validation {p.val_loss:.4f} (best {p.best_val_loss:.4f})" if rows else "first epoch"
+            text.markdown(f"**{label}** epoch {p.epoch}/{p.epochs} · {done} · {p.elapsed_s:.0f}s elapsed, "
+                          f"about {p.eta_s:.0f}s left at the current pace (early stopping may end sooner) · "
+                          f"{p.threads} CPU thread{'s' * (p.threads > 1)}")
         except ScriptControlException as exc:  # a click (Stop, or any widget) arrived: finish cleanly
             interrupt.append(exc)
             return False
         return True
 
     try:
-        run = train_run(loaded, config, callback=on_epoch)
+        run = train_run(loaded, config, callback=on_progress)
     except UserError as exc:
         box.update(label=f"{label}: {exc}", state="error")
-        st.error(f"**Training {label} failed.** {exc}")
+        st.error(f"**Training {label} failed.** {escape_markdown(exc)}")
         return None, None
     note = summary(run)
     notes.append(note)
@@ -160,21 +175,29 @@ def _train_one(loaded: LoadedSeries, config: Config, notes: list[str]) -> tuple[
 
 
 def summary(run: Run) -> str:
-    """One line: the run's MASE against seasonal naive, and how training ended."""
-    m, b = run.metrics["model"], run.metrics["baselines"]["seasonal_naive"]
-    verdict = "beats" if m["mase"] < b["mase"] else "does not beat"
-    return (f"{run.config.cell.upper()}: MASE {m['mase']:.3f}, {verdict} seasonal naive ({b['mase']:.3f}) · "
-            f"best epoch {run.info['best_epoch']} of {run.info['epochs_run']} ({run.info['stopped']}) · "
-            f"{run.info['train_seconds']:.1f}s on {run.info['device']}")
+    """One line: the run's MASE against seasonal naive and the best baseline (beats / ties / loses), and how
+    training ended."""
+    m, baselines = run.metrics["model"], run.metrics["baselines"]
+    naive = baselines["seasonal_naive"]["mase"]
+    best_name = min(baselines, key=lambda k: baselines[k]["mase"] if baselines[k]["mase"] is not None else float("inf"))
+    best = baselines[best_name]["mase"]
+    against = f"{verdict(m['mase'], naive)} seasonal naive ({naive:.3f})"
+    if best_name != "seasonal_naive":
+        against += f", {verdict(m['mase'], best)} the best baseline, {best_name} ({best:.3f})"
+    return (f"{run.config.cell.upper()}: MASE {m['mase']:.3f}, {against} · best epoch {run.info['best_epoch']} "
+            f"of {run.info['epochs_run']} ({run.info['stopped']}) · {run.info['train_seconds']:.1f}s on "
+            f"{run.info['device']}")
 
 
-def show_last_training() -> None:
-    """The outcome of this session's last training, kept on screen across reruns."""
+def show_last_training(loaded: LoadedSeries) -> None:
+    """The outcome of this session's last training on this data, kept on screen across reruns."""
     wait_for_stopped_training()
-    notes = training_record()["notes"]
+    notes = training_record()["notes"].get(data_key(loaded), [])
     if notes:
         st.header("3. Train")
         for note in notes:
-            (st.success if " beats " in note else st.warning)(note)
+            winning = " beats seasonal naive" in note and "loses to" not in note
+            (st.success if winning else st.warning)(escape_markdown(note))
+        st.caption(f"MASEs within {TIE_TOLERANCE:.0%} of each other tie: a smaller gap is noise on one holdout.")
         if any("stopped by user" in note for note in notes):
             st.caption("Stopped early: the model kept is the one from the best validation epoch so far.")

@@ -186,14 +186,37 @@ def test_season_of_a_vanilla_rnn_is_one_error_line(runs, tmp_path):
     assert not out.exists()
 
 
+def _set_origin(folder, origin):
+    """Point a run's recorded data origin elsewhere, keeping its manifest true (as a forger would)."""
+    import hashlib
+
+    meta = json.loads((folder / "config.json").read_text())
+    meta["info"]["origin"] = origin
+    data = json.dumps(meta).encode()
+    (folder / "config.json").write_bytes(data)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["config.json"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
 def test_a_run_whose_data_is_gone_needs_csv(runs, tmp_path):
     moved = shutil.copytree(runs["lstm"], tmp_path / "moved_run")
-    config_path = moved / "config.json"
-    meta = json.loads(config_path.read_text())
-    meta["info"]["origin"] = {"csv": str(tmp_path / "gone.csv"), "date_col": None, "value_col": None}
-    config_path.write_text(json.dumps(meta))
+    _set_origin(moved, {"csv": str(tmp_path / "gone.csv"), "sha256": "0" * 64, "date_col": None, "value_col": None})
     out = tmp_path / "trace.csv"
 
     result = cli("inspect", "--run", moved, "--out", out)
     assert_one_error_line(result, "cannot be found again", "--csv")
     assert not out.exists()
+
+
+def test_a_foreign_run_cannot_make_inspect_read_an_arbitrary_file(runs, tmp_path):
+    """A run folder from elsewhere names a file it was not trained on: it is not read."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("date,value\n" + "\n".join(f"2020-01-{d:02d},{d}" for d in range(1, 29)))
+    foreign = shutil.copytree(runs["lstm"], tmp_path / "foreign_run")
+    _set_origin(foreign, {"csv": str(secret), "sha256": "f" * 64, "date_col": None, "value_col": None})
+    result = cli("inspect", "--run", foreign, "--out", tmp_path / "t.csv")
+    assert_one_error_line(result, "cannot be found again unchanged")
+    _set_origin(foreign, {"csv": str(secret), "date_col": None, "value_col": None})  # no hash at all
+    result = cli("inspect", "--run", foreign, "--out", tmp_path / "t.csv")
+    assert_one_error_line(result, "cannot be found again unchanged")

@@ -32,6 +32,10 @@ def _press(at: AppTest, label: str) -> AppTest:
     return at
 
 
+def _saved(runs_dir) -> list:
+    return [p for p in runs_dir.iterdir() if not p.name.startswith(".")]
+
+
 def _charts(at: AppTest) -> int:
     return len(at.get("vega_lite_chart"))
 
@@ -54,7 +58,7 @@ def test_whole_path_load_train_compare_inspect(runs_dir):
     assert {"seasonal_naive", "naive", "drift", "ets"} <= set(board["name"])
     assert (board["kind"] == "model").sum() == 1
     assert {b.label for b in at.get("download_button")} >= {"Forecast CSV", "Metrics JSON", "Config JSON"}
-    assert len(list(runs_dir.iterdir())) == 1  # saved to the runs folder
+    assert len(_saved(runs_dir)) == 1  # saved to the runs folder
     for view in VIEWS:
         at.segmented_control(key="inside_view").set_value(view).run()
         assert not at.exception, (view, [e.value for e in at.exception])
@@ -69,7 +73,7 @@ def test_view_controls_do_not_retrain(runs_dir):
     at.segmented_control(key="inside_view").set_value("Gates by season").run()
     at.multiselect(key="baselines").set_value(["ets", "naive"]).run()
     assert set(at.session_state["runs"]) == before
-    assert len(list(runs_dir.iterdir())) == 1
+    assert len(_saved(runs_dir)) == 1
 
 
 def test_train_all_three_cells_names_gates_honestly():
