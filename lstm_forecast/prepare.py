@@ -45,6 +45,9 @@ class Transform:
     cov_mean: list[float] = field(default_factory=list)
     cov_std: list[float] = field(default_factory=list)
     anchor: str | int | None = None  # first training time stamp (or step number): phases of new data count from it
+    base: str = "seasonal_naive"  # what the network corrects (target residual): see BASES
+    base_params: dict | None = None  # the fitted Ets (Ets.to_dict) when the base is "ets"
+    window_ref: float | None = None  # mean |step change| on the training part: per-window scales are relative to it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,10 +66,22 @@ class Prepared:
     transform: Transform
     train_end: int  # u[:train_end] is the training part
     val_end: int  # u[train_end:val_end] validates; u[val_end:] is the holdout
+    ets: object | None = None  # the fitted Ets and its states over this series, when the base is "ets"
 
     @property
     def n(self) -> int:
         return len(self.u)
+
+    def base(self, origins: np.ndarray, horizon: int, kind: str) -> np.ndarray:
+        """(N, H) the base forecast of `kind` from each origin, in model space."""
+        if kind != "ets":
+            t = self.transform
+            return base_forecast(self.u, origins, horizon, t.period, t.level_window, kind)
+        fitted, states = self.ets
+        values = fitted.forecast_states(states, origins, horizon)  # original units
+        if self.transform.log:
+            return np.log(np.maximum(values, ETS_BASE_FLOOR * np.median(self.y)))
+        return values
 
 
 class Windows:
@@ -91,6 +106,7 @@ class Windows:
         feats = torch.from_numpy(prep.features)  # (T, F), shared, not copied
         self._view = feats.unfold(0, self.lookback, 1)  # (T-L+1, F, L): window k starts at step k
         self._steps = np.arange(1, self.horizon + 1)
+        self._ratio = window_ratios(prep, self.lookback)  # (T,) or None: each window's scale / the global one
 
     def __len__(self) -> int:
         return len(self.origins)
@@ -104,13 +120,30 @@ class Windows:
         """(B, L, F) float32 inputs of windows `idx` (ints or a bool mask over the N windows)."""
         import torch
 
-        starts = torch.as_tensor(self.origins[np.asarray(idx)] - self.lookback + 1, device=self._view.device)
-        return self._view[starts].transpose(1, 2)  # (B, L, F)
+        o = self.origins[np.asarray(idx)]
+        starts = torch.as_tensor(o - self.lookback + 1, device=self._view.device)
+        X = self._view[starts].transpose(1, 2)  # (B, L, F), gathered: a copy of these B windows only
+        if self._ratio is not None:  # level_gap and change in the window's own scale
+            inverse = torch.as_tensor(1.0 / self._ratio[o], dtype=X.dtype, device=X.device)
+            X = X.contiguous()
+            X[:, :, :N_SCALED_FEATURES] *= inverse[:, None, None]
+        return X
+
+    def scales(self, idx=slice(None)) -> np.ndarray:
+        """(B,) the unit of each window's targets and outputs, in model space."""
+        scale = self._prep.transform.scale
+        o = self.origins[idx]
+        return scale * (self._ratio[o] if self._ratio is not None else np.ones(len(o)))
+
+    def values(self, scaled: np.ndarray, idx=slice(None)) -> np.ndarray:
+        """Network outputs (B, H) of windows `idx` -> forecasts in the original units (B, H)."""
+        return to_values(self._prep, self.origins[idx], self.base(idx), scaled, self.scales(idx))
 
     def base(self, idx=slice(None)) -> np.ndarray:
         """(B, H) what the network adds to, in model space."""
         t = self._prep.transform
-        return base_forecast(self._prep.u, self.origins[idx], self.horizon, t.period, t.level_window, self._config.target)
+        kind = "level" if self._config.target == "level" else t.base
+        return self._prep.base(self.origins[idx], self.horizon, kind)
 
     def targets(self, idx=slice(None)) -> "torch.Tensor":
         """(B, H) float32 scaled targets, NaN where the step is unknown or outside [start, limit)."""
@@ -120,7 +153,7 @@ class Windows:
         at = o[:, None] + self._steps[None, :]  # (B, H) target positions
         u = self._prep.u
         future = np.where((at < self.limit) & (at >= self.start), u[np.minimum(at, len(u) - 1)], np.nan)
-        return torch.from_numpy(((future - self.base(idx)) / self._prep.transform.scale).astype(np.float32))
+        return torch.from_numpy(((future - self.base(idx)) / self.scales(idx)[:, None]).astype(np.float32))
 
     def batch(self, idx) -> tuple["torch.Tensor", "torch.Tensor"]:
         return self.inputs(idx), self.targets(idx)
@@ -235,9 +268,25 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
         cov_mean = cov[:train_end].mean(axis=0).tolist() if cov.size else []
         cov_std = [s if s > 0 else 1.0 for s in cov[:train_end].std(axis=0).tolist()] if cov.size else []
         anchor = (str(index[0]) if isinstance(index, pd.DatetimeIndex) else int(index[0])) if len(index) else None
-        transform = Transform(use_log, difference, period, level_window, scale, cov_mean, cov_std, anchor)
+        ref = float(np.mean(np.abs(np.diff(u[:train_end])))) if config.window_scale else None
+        transform = Transform(use_log, difference, period, level_window, scale, cov_mean, cov_std, anchor,
+                              window_ref=ref if ref and np.isfinite(ref) and ref > 1e-12 else None)
+        prep = Prepared(index, y_all[skip:], v_all[skip:], u, np.empty((n, 0), np.float32), [], transform,
+                        train_end, val_end)
+        candidates = BASES if config.base == "auto" else (config.base,)
+        if "ets" in candidates and (difference or n > ETS_BASE_MAX_POINTS):
+            candidates = tuple(c for c in candidates if c != "ets") or ("seasonal_naive",)
+        if "ets" in candidates:
+            prep.ets = _ets_base(y_all, train_end, period, None)
+            if prep.ets is None:
+                candidates = tuple(c for c in candidates if c != "ets") or ("seasonal_naive",)
+        transform.base = choose_base(prep, config, candidates)
+        transform.base_params = prep.ets[0].to_dict() if transform.base == "ets" else None
+        ets = prep.ets if transform.base == "ets" else None
+    else:
+        ets = _ets_base(y_all, 0, period, transform.base_params) if transform.base == "ets" else None
     features, names = _features(u, index, frame, config, transform, skip)
-    return Prepared(index, y_all[skip:], v_all[skip:], u, features, names, transform, train_end, val_end)
+    return Prepared(index, y_all[skip:], v_all[skip:], u, features, names, transform, train_end, val_end, ets)
 
 
 def _check_length(n: int, config: Config, train_end: int) -> None:
@@ -282,14 +331,84 @@ def _features(u, index, frame, config: Config, t: Transform, skip: int) -> tuple
 
 
 def base_forecast(u: np.ndarray, origins: np.ndarray, horizon: int, period: int, level_window: int,
-                  target: str) -> np.ndarray:
-    """What the network adds to, per origin: seasonal naive (residual) or the recent level. (N, H)."""
-    if target == "level":
+                  kind: str) -> np.ndarray:
+    """What the network adds to, per origin, in model space (N, H): "seasonal_naive" (same as last
+    season), "naive" (the last value) or "level" (the recent level, for target "level")."""
+    if kind == "level":
         level = rolling_level(u, level_window)[origins]
         return np.repeat(level[:, None], horizon, axis=1)
     h = np.arange(1, horizon + 1)
-    offsets = h - period * np.ceil(h / period).astype(int) if period > 1 else np.zeros(horizon, int)
+    seasonal = kind == "seasonal_naive" and period > 1
+    offsets = h - period * np.ceil(h / period).astype(int) if seasonal else np.zeros(horizon, int)
     return u[origins[:, None] + offsets[None, :]]
+
+
+N_SCALED_FEATURES = 2  # level_gap and change: the features measured in the series' unit
+MIN_WINDOW_RATIO = 0.05  # a flat window's scale is floored at this share of the training part's
+
+
+def window_ratios(prep: "Prepared", lookback: int) -> np.ndarray | None:
+    """(T,) each window's mean |step change| over its lookback, relative to the training part's
+    (`Transform.window_ref`); None when per-window scaling is off.
+
+    Real series change volatility over decades (gas production, sales): one global unit makes an old,
+    volatile stretch dominate the training loss and the network over-correct the calm present.
+    Measuring each window in its own unit keeps every stretch comparable (in the spirit of
+    DeepAR's per-window scaling).
+    """
+    ref = prep.transform.window_ref
+    if not ref:
+        return None
+    change = np.abs(np.diff(prep.u, prepend=prep.u[0]))
+    total = np.concatenate([[0.0], np.cumsum(change)])
+    ends = np.arange(len(prep.u))
+    starts = np.maximum(ends - lookback + 1, 1)  # step 0 has no change before it
+    width = np.maximum(ends - starts + 1, 1)
+    mean = (total[ends + 1] - total[starts]) / width
+    return np.maximum(mean / ref, MIN_WINDOW_RATIO)
+
+
+BASES = ("seasonal_naive", "naive", "ets")  # candidates for base "auto", in order of preference on a tie
+BASE_CHOICE_ORIGINS = 2000  # the most recent origins whose base errors choose the base
+ETS_BASE_MAX_POINTS = 50_000  # filtering Holt-Winters through the whole series costs ~15 us a step
+ETS_BASE_FLOOR = 1e-6  # of the median value: a Holt-Winters forecast <= 0 on a log scale is clipped here
+
+
+def choose_base(prep: Prepared, config: Config, candidates: tuple[str, ...]) -> str:
+    """The base with the lowest mean absolute error on the training part, over its most recent origins.
+
+    Seasonal and plain naive have no parameters and Holt-Winters a handful, fitted on that same part,
+    so these in-sample errors are close to honest.
+    """
+    if len(candidates) == 1:
+        return candidates[0]
+    end = prep.train_end
+    first = max(config.lookback, config.period) - 1
+    origins = np.arange(max(first, end - 1 - BASE_CHOICE_ORIGINS), end - 1)
+    if len(origins) == 0:
+        return candidates[0]
+    at = origins[:, None] + np.arange(1, config.horizon + 1)[None, :]
+    known = at < end
+    truth = prep.u[np.minimum(at, end - 1)]
+    errors = {kind: float(np.mean(np.abs(truth - prep.base(origins, config.horizon, kind))[known]))
+              for kind in candidates}
+    return min(candidates, key=lambda k: (errors[k], candidates.index(k)))
+
+
+def _ets_base(y: np.ndarray, train_end: int, period: int, params: dict | None):
+    """(Ets, its states over all of y): fitted on y[:train_end] (shared with the ETS baseline's fit) or
+    rebuilt from a run's stored parameters."""
+    from .evaluation.baselines import Ets, fitted_baselines
+
+    fitted = Ets.from_dict(params) if params is not None else fitted_baselines(y[:train_end], period)["ets"]
+    if fitted.result_ is None:
+        return None
+    if fitted.spec_.get("seasonal") == "mul" and not np.all(y > 0):
+        if params is None:
+            return None  # a multiplicative season cannot follow values <= 0: another base is chosen
+        raise UserError("this run's Holt-Winters base has a multiplicative season, and the new data has values "
+                        "<= 0; use data on the same scale as the training data")
+    return fitted, fitted.states_from(y)
 
 
 def windows(prep: Prepared, origins: np.ndarray, config: Config, limit: int | None = None, start: int = 0) -> Windows:
@@ -319,9 +438,13 @@ def train_val_windows(prep: Prepared, config: Config) -> tuple[Windows, Windows]
             windows(prep, val, config, limit=prep.val_end, start=prep.train_end))
 
 
-def to_values(prep: Prepared, origins: np.ndarray, base: np.ndarray, scaled: np.ndarray) -> np.ndarray:
-    """Network output (N, H) in scaled units -> forecasts in the original units (N, H)."""
-    u_hat = base + scaled * prep.transform.scale
+def to_values(prep: Prepared, origins: np.ndarray, base: np.ndarray, scaled: np.ndarray,
+              scales: np.ndarray | None = None) -> np.ndarray:
+    """Network output (N, H) in scaled units -> forecasts in the original units (N, H).
+
+    scales: (N,) each window's unit (Windows.scales); the global scale when None."""
+    unit = prep.transform.scale if scales is None else np.asarray(scales)[:, None]
+    u_hat = base + scaled * unit
     if prep.transform.difference:
         u_hat = prep.v[origins][:, None] + np.cumsum(u_hat, axis=1)
     return np.exp(u_hat) if prep.transform.log else u_hat

@@ -103,7 +103,11 @@ def _fit(model, train, val, config, device, callback, n, bs, plan) -> FitResult:
     generator = torch.Generator().manual_seed(config.seed)
     per_epoch = min(n, config.epoch_windows or n)
     val_idx = _val_sample(len(val), config.seed)
-    best_val, best_epoch = math.inf, 0
+    # Epoch 0: the untrained model (its head starts near zero, so it is about its base forecast). A fit
+    # that never beats it on validation keeps it: the network never does worse than its own base there.
+    best_val, best_epoch = (evaluate_loss(model, val, loss_fn, val_idx) if len(val) else math.inf), 0
+    if not math.isfinite(best_val):
+        best_val = math.inf
     best_state = _snapshot(model)
     rows: list[tuple] = []
     stopped, start = "completed", time.perf_counter()
@@ -186,7 +190,7 @@ class _Diverged(Exception):
 
 def _give_up(what: str, best_epoch: int, config: Config, model: nn.Module, best_state: dict) -> str:
     """The stop reason, keeping the best weights; a UserError when no epoch finished well."""
-    if best_epoch == 0:
+    if what.split(" at epoch ")[1].startswith("1 ") or what.endswith(" at epoch 1"):
         raise UserError(f"training {what} before any epoch finished; lower the learning rate (now {config.lr}), "
                         "use a smaller model, or check the series for extreme values")
     model.load_state_dict(best_state)

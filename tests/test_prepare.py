@@ -58,7 +58,7 @@ def test_targets_invert_back_to_the_true_future(target, difference):
     config, prep = _prepared(loaded, horizon=12, target=target, difference=difference)
     train, _ = split_origins(prep, config)
     w = windows(prep, train[:5], config)  # no mask: every target known
-    values = to_values(prep, w.origins, w.base(), w.Y.numpy().astype(float))
+    values = w.values(w.Y.numpy().astype(float))
     y = loaded.series.to_numpy()
     skip = 1 if difference else 0
     truth = np.stack([y[skip + o + 1: skip + o + 13] for o in w.origins])
@@ -67,9 +67,54 @@ def test_targets_invert_back_to_the_true_future(target, difference):
 
 def test_residual_base_is_seasonal_naive():
     u = np.arange(30, dtype=float)
-    base = base_forecast(u, np.array([23]), horizon=14, period=12, level_window=12, target="residual")
+    base = base_forecast(u, np.array([23]), horizon=14, period=12, level_window=12, kind="seasonal_naive")
     expected = [u[23 + h - 12 * int(np.ceil(h / 12))] for h in range(1, 15)]
     assert base[0].tolist() == expected
+    assert base_forecast(u, np.array([23]), 3, 12, 12, kind="naive")[0].tolist() == [23.0] * 3
+
+
+def _base_errors(prep, config):
+    """Mean absolute error of each base on the training part, as choose_base measures it."""
+    end, first = prep.train_end, max(config.lookback, config.period) - 1
+    origins = np.arange(max(first, end - 2001), end - 1)
+    at = origins[:, None] + np.arange(1, config.horizon + 1)[None, :]
+    truth = prep.u[np.minimum(at, end - 1)]
+    return {k: np.mean(np.abs(truth - prep.base(origins, config.horizon, k))[at < end])
+            for k in ("seasonal_naive", "naive", "ets")}
+
+
+def test_the_base_is_the_one_that_forecasts_the_training_part_best():
+    """Daily temperature-like data: yesterday beats the same day last year, so the base is not seasonal naive."""
+    rng = np.random.default_rng(0)
+    t = np.arange(4 * 365)
+    walk = np.cumsum(rng.normal(0, 1.0, len(t)))  # weather: persistent anomalies
+    values = 15 + 8 * np.sin(2 * np.pi * t / 365) + walk - np.convolve(walk, np.ones(60) / 60, "same")
+    from lstm_forecast.data.series import LoadedSeries
+    import pandas as pd
+
+    frame = pd.DataFrame({"t": values}, index=pd.date_range("2010-01-01", periods=len(t), freq="D"))
+    daily = LoadedSeries(frame, "t", "date", "D")
+    for loaded, kw in ((daily, dict(period=365, horizon=14)), (airline(), dict(horizon=12))):
+        config, prep = _prepared(loaded, **kw)
+        errors = _base_errors(prep, config)
+        assert prep.transform.base == min(errors, key=errors.get), errors
+    assert _prepared(daily, period=365, horizon=14)[1].transform.base != "seasonal_naive"
+    for forced in ("seasonal_naive", "naive", "ets"):
+        assert _prepared(daily, period=365, horizon=14, base=forced)[1].transform.base == forced
+
+
+def test_an_ets_base_is_rebuilt_from_the_run_and_reads_no_later_data():
+    config, prep = _prepared(airline(), horizon=12, base="ets")
+    assert prep.transform.base == "ets" and prep.transform.base_params["period"] == 12
+    again = prepare(airline(), config, transform=prep.transform)  # as apply_run and backtests rebuild it
+    origins = np.arange(30, prep.n - 13)
+    np.testing.assert_allclose(again.base(origins, 12, "ets"), prep.base(origins, 12, "ets"))
+    loaded = airline()
+    frame = loaded.frame.copy()
+    frame.iloc[100:, 0] *= 2.0  # rewrite everything after step 99
+    changed = prepare(type(loaded)(frame, loaded.value_col, loaded.date_col, loaded.freq), config, transform=prep.transform)
+    early = np.arange(30, 100)
+    np.testing.assert_allclose(changed.base(early, 12, "ets"), prep.base(early, 12, "ets"))
 
 
 def test_calendar_features_follow_the_phase():
@@ -123,7 +168,30 @@ def test_windows_are_views_not_copies_per_origin():
     X, Y = train_w.batch(np.array([0, 5, 9]))
     assert X.shape == (3, config.lookback, prep.features.shape[1]) and Y.shape == (3, config.horizon)
     o = train_w.origins[5]
-    np.testing.assert_array_equal(X[1].numpy(), prep.features[o - config.lookback + 1: o + 1])
+    window = prep.features[o - config.lookback + 1: o + 1]
+    np.testing.assert_array_equal(X[1].numpy()[:, 2:], window[:, 2:])  # phase: as is
+    ratio = train_w.scales([5])[0] / prep.transform.scale  # level_gap, change: in the window's own unit
+    np.testing.assert_allclose(X[1].numpy()[:, :2], window[:, :2] / ratio, rtol=1e-6)
+
+
+def test_each_window_is_measured_in_its_own_unit():
+    """A series whose wiggles grow 10x: late windows get a 10x larger unit, so targets stay comparable."""
+    from lstm_forecast.data.series import LoadedSeries
+    import pandas as pd
+
+    t = np.arange(2000)
+    amplitude = np.where(t < 1000, 1.0, 10.0)
+    values = 100 + amplitude * np.sin(2 * np.pi * t / 24) + amplitude * np.random.default_rng(0).normal(0, 0.3, 2000)
+    frame = pd.DataFrame({"v": values}, index=pd.date_range("2020-01-01", periods=2000, freq="h"))
+    loaded = LoadedSeries(frame, "v", "time", "h")
+    config, prep = _prepared(loaded, horizon=24, log="off", window_scale=True)
+    train_w, _ = train_val_windows(prep, config)
+    early, late = np.searchsorted(train_w.origins, [500, 1500])
+    assert 7 < train_w.scales([late])[0] / train_w.scales([early])[0] < 13
+    Y = train_w.targets([early, late]).numpy()
+    assert 0.3 < np.nanstd(Y[1]) / np.nanstd(Y[0]) < 3  # comparable in each window's unit
+    config_off, prep_off = _prepared(loaded, horizon=24, log="off", window_scale=False)
+    assert prep_off.transform.window_ref is None
 
 
 def test_phases_of_an_undated_series_are_anchored_to_the_run():

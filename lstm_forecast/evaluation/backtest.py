@@ -91,7 +91,7 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     y = data.frame[config.value_col].to_numpy(dtype=float)
     positions = np.asarray(positions, dtype=int)
     w = windows(prep, positions - skip, config)
-    model = to_values(prep, w.origins, w.base(), predict(run.model, w, torch.device("cpu")))  # (N, H)
+    model = w.values(predict(run.model, w, torch.device("cpu")))  # (N, H)
     fitted = fitted_baselines(y[: _train_end(run) + skip], P)  # the run's own (cached) baselines
     methods = {config.cell: model, **{name: b.forecast_from(y, positions, H) for name, b in fitted.items()}}
     calibration = _stored_calibration(run)

@@ -10,8 +10,10 @@ that want a single forecast.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,6 +175,36 @@ class Ets:
         out[bad] = y[o[bad]][:, None]
         return out
 
+    def to_dict(self) -> dict | None:
+        """What `from_dict` needs to filter and forecast again (JSON-safe); None when no model converged."""
+        if self.result_ is None:
+            return None
+        p = self.result_.params
+        keys = ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend", "initial_level",
+                "initial_trend")
+        return {"spec": {k: v for k, v in self.spec_.items()}, "period": self.period_,
+                "params": {k: (None if p[k] is None else float(p[k])) for k in keys},
+                "initial_seasons": [float(v) for v in np.atleast_1d(p["initial_seasons"])] if self.spec_["seasonal"] else []}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Ets":
+        """A fitted Ets rebuilt from `to_dict`, able to filter new data (`states_from`) and forecast."""
+        fitted = cls()
+        fitted.period_, fitted.spec_, fitted.offset_ = int(d["period"]), dict(d["spec"]), 0
+        fitted.result_ = _Params({**d["params"], "initial_seasons": np.asarray(d["initial_seasons"], dtype=float)})
+        fitted.last_ = float("nan")
+        return fitted
+
+    def states_from(self, y: np.ndarray):
+        """Level, trend and season filtered through all of `y` from its first step, started from the fitted
+        initial states (a burn-in where `y` starts elsewhere than the fitted history: the states forget
+        their start within a few seasons). For forecasts at every origin of a series: `forecast_states`."""
+        return self._states(np.asarray(y, dtype=float))
+
+    def forecast_states(self, states, at: np.ndarray, horizon: int) -> np.ndarray:
+        """(N, H) forecasts from positions `at` of `states_from`'s arrays."""
+        return self._forecast_at(states, np.asarray(at, dtype=int), horizon)
+
     def _forecast_at(self, states, at: np.ndarray, horizon: int) -> np.ndarray:
         """The damped-trend forecast function at positions `at` of the filtered states, (N, H).
 
@@ -216,6 +248,13 @@ class Ets:
                 self._season(filtered.season))
 
 
+class _Params:
+    """The fitted parameters of an Ets rebuilt from JSON, read as statsmodels' results.params is."""
+
+    def __init__(self, params: dict) -> None:
+        self.params = params
+
+
 class _NegIndexed:
     """An array indexed from -offset: a[i] reads data[i + offset]."""
 
@@ -232,6 +271,23 @@ BASELINES: dict[str, type] = {"naive": Naive, "seasonal_naive": SeasonalNaive, "
 def fit_all(history: np.ndarray, period: int) -> dict[str, object]:
     """Every baseline fitted on `history`."""
     return {name: cls().fit(history, period) for name, cls in BASELINES.items()}
+
+
+CACHE_SIZE = 16  # fitted baselines kept per process: the dashboard trains many runs on one series
+_CACHE: OrderedDict = OrderedDict()
+
+
+def fitted_baselines(history: np.ndarray, period: int) -> dict[str, object]:
+    """Every baseline fitted on `history`, reused across runs of the same data, part and season."""
+    key = (hashlib.sha1(np.ascontiguousarray(history, dtype=float).tobytes()).hexdigest(), int(period))
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    fitted = fit_all(history, period)
+    _CACHE[key] = fitted
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return fitted
 
 
 def _one_shot(cls):

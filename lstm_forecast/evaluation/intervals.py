@@ -65,7 +65,7 @@ def calibrate(residuals: np.ndarray, levels=LEVELS, log: bool = False) -> Calibr
                 values = np.sort(np.concatenate(per_step[max(0, h - window): h + window + 1]))
             borrowed += window > 0
             widths[h] = _conformal_quantile(values, level)
-        out[level], pooled[level] = widths, borrowed
+        out[level], pooled[level] = np.fmax.accumulate(widths), borrowed  # never narrower further ahead
     return Calibration(out, log, [int(len(v)) for v in per_step], pooled)
 
 
