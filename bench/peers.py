@@ -1,7 +1,7 @@
 """The race against the tools people would pick instead: Darts, NeuralForecast, statsforecast.
 
-    python bench/peers.py [--series NAME ...] [--all] [--synthetic-hourly] [--seeds 5]
-                          [--peer-epoch-cap N] [--out bench/out/peers.csv]
+    python bench/peers.py [--series NAME ...] [--all] [--synthetic-hourly] [--seeds 5] [--threads 1]
+                          [--variants defaults matched] [--peer-epoch-cap N] [--out bench/out/peers.csv]
 
 Run with any Python: it creates bench/.venv-peers (once), installs bench/requirements-peers.txt
 there and re-executes itself inside it. The project is imported from this checkout, not installed.
@@ -10,8 +10,8 @@ Every method sees the same series, lookback L (what our `resolve` picks), horizo
 (the last H points), and is scored with the project's own metrics (MASE on the in-sample
 seasonal-naive scale, sMAPE). Ours runs with the project's default Config; each neural peer runs
 with its library's defaults and again with settings matched to ours (bench/PEERS.md lists them).
-Times are in-process wall seconds of the fit call only, after a warm-up, with torch's threads
-left as each library leaves them.
+Times are in-process wall seconds of the fit call only, after a warm-up, with torch's threads set
+before every fit to --threads or, without it, to torch's own default (one per core).
 """
 from __future__ import annotations
 
@@ -435,7 +435,6 @@ def main() -> None:
     ap.add_argument("--out", default=str(BENCH / "out" / "peers.csv"))
     args = ap.parse_args()
 
-    quiet_libraries()
     try:
         if args.all:
             found = corpus()
@@ -444,13 +443,15 @@ def main() -> None:
             names = args.series if args.series is not None else DEFAULT_SERIES
         cases = [load_named(n) for n in names]
     except UserError as exc:
-        sys.exit(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     if args.synthetic_hourly:
         cases += synthetic_cases(args.seeds)
 
     import torch
 
-    threads = args.threads or torch.get_num_threads()  # before any library could change it
+    threads = args.threads or torch.get_num_threads()  # read before any peer library is imported
+    quiet_libraries()
     torch.set_num_threads(threads)
     print(f"# peers race\n\n{versions()} ({'set by --threads' if args.threads else 'torch default'}); "
           f"peer epoch cap {args.peer_epoch_cap or 'none'}")
