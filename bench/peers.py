@@ -91,7 +91,6 @@ import pandas as pd  # noqa: E402
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from lstm_forecast.baselines import BASELINES  # noqa: E402
 from lstm_forecast.config import Config  # noqa: E402
 from lstm_forecast.data.samples import SAMPLES, load_sample, make_synthetic  # noqa: E402
 from lstm_forecast.data.series import LoadedSeries  # noqa: E402
@@ -99,10 +98,12 @@ from lstm_forecast.errors import UserError  # noqa: E402
 from lstm_forecast.pipeline import train_run  # noqa: E402
 from lstm_forecast.prepare import resolve  # noqa: E402
 
-try:  # the metrics may move into evaluation/ (issue 5)
+try:  # evaluation/ is their home from issue 5 on; before it they sat at the package's top level
     from lstm_forecast.evaluation import metrics as M  # noqa: E402
+    from lstm_forecast.evaluation.baselines import seasonal_naive  # noqa: E402
 except ImportError:
     from lstm_forecast import metrics as M  # noqa: E402
+    from lstm_forecast.baselines import seasonal_naive  # noqa: E402
 
 DEFAULT_SERIES = ["airline", "sunspots_yearly", "co2_weekly"]  # monthly, yearly, weekly: ~15 min on 2 busy cores
 NEURAL_PEERS = ("darts RNNModel", "darts BlockRNNModel", "neuralforecast LSTM")
@@ -119,7 +120,15 @@ class Case:
     lookback: int  # L: input window, as our resolve() picks it
     period: int  # P: the season, for seasonal naive, MASE and ETS
     val_size: int  # V: validation steps before the holdout (for early stopping)
+    observed: np.ndarray  # (H,) bool: True where the holdout point was read, False where the loader filled a gap
     group: str = "series"  # "series" or "synthetic-hourly"
+
+    def score(self, forecast: np.ndarray) -> tuple[float, float]:
+        """(MASE, sMAPE) of a holdout forecast (H,), on the observed points only, as the project scores."""
+        H = self.horizon
+        actual, insample = self.y[-H:], self.y[:-H]
+        gaps = {} if self.observed.all() else {"observed": self.observed}
+        return M.mase(actual, forecast, insample, self.period, **gaps), M.smape(actual, forecast, **gaps)
 
 
 @dataclass
@@ -134,22 +143,30 @@ class Outcome:
 def make_case(name: str, loaded: LoadedSeries, horizon: int | None, group: str = "series") -> Case:
     config, _ = resolve(Config(horizon=horizon), loaded)
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
-    return Case(name, loaded, y, config.horizon, config.lookback, config.period, config.val_size, group)
+    seen = getattr(loaded, "observed", None)  # the loader's record of filled gaps, where it keeps one
+    observed = (seen[config.value_col].to_numpy(dtype=bool) if seen is not None and config.value_col in seen.columns
+                else np.ones(len(y), dtype=bool))[-config.horizon:]
+    return Case(name, loaded, y, config.horizon, config.lookback, config.period, config.val_size, observed, group)
 
 
 # --- ours -------------------------------------------------------------------------------------------
 
-def run_ours(case: Case) -> Outcome:
-    """The project's default Config; only horizon and lookback are given (the lookback it would pick)."""
+def run_ours(case: Case, threads: int | None) -> Outcome:
+    """The project's default Config; only horizon and lookback are given (the lookback it would pick).
+
+    threads: passed on to train_run where it takes them (None: our fit chooses, as it does by default).
+    """
+    import inspect
+
     import torch
 
-    threads = torch.get_num_threads()
-    run = train_run(case.loaded, Config(horizon=case.horizon, lookback=case.lookback))
+    extra = {"threads": threads} if threads and "threads" in inspect.signature(train_run).parameters else {}
+    run = train_run(case.loaded, Config(horizon=case.horizon, lookback=case.lookback), **extra)
     forecast = run.forecast["forecast"].to_numpy()[:case.horizon]
-    if not math.isclose(M.mase(case.y[-case.horizon:], forecast, case.y[:-case.horizon], case.period),
-                        run.metrics["model"]["mase"], rel_tol=1e-9):
+    if not math.isclose(case.score(forecast)[0], run.metrics["model"]["mase"], rel_tol=1e-9):
         raise RuntimeError("our holdout forecast does not match the run's own score: the holdouts differ")
     info = run.info
+    threads = info.get("threads") or torch.get_num_threads()  # what our fit chose, where it records it
     trained = f"{info['epochs_run']} ep, {info['epochs_run'] * our_epoch_steps(case)} steps (best ep {info['best_epoch']})"
     return Outcome(forecast, info["train_seconds"], trained, threads,
                    {"horizon": case.horizon, "lookback": case.lookback})
@@ -265,9 +282,10 @@ def run_autoets(case: Case) -> Outcome:
 
 # --- the race -----------------------------------------------------------------------------------------------
 
-def methods(cap: int | None, seed: int, variants: tuple[str, ...]) -> list[tuple[str, str, object]]:
+def methods(cap: int | None, seed: int, variants: tuple[str, ...], threads: int | None
+            ) -> list[tuple[str, str, object]]:
     """(method, settings, runner) in running order; the peers' `variants` among defaults, matched."""
-    out = [("ours (lstm_forecast)", "defaults", run_ours)]
+    out = [("ours (lstm_forecast)", "defaults", lambda c: run_ours(c, threads))]
     for settings in variants:
         m = settings == "matched"
         out += [
@@ -278,29 +296,28 @@ def methods(cap: int | None, seed: int, variants: tuple[str, ...]) -> list[tuple
     return out + [("statsforecast AutoETS", "defaults", run_autoets)]
 
 
-def race(case: Case, cap: int | None, seed: int, threads: int, variants: tuple[str, ...]) -> list[dict]:
+def race(case: Case, cap: int | None, seed: int, threads: int, variants: tuple[str, ...],
+         forced: int | None) -> list[dict]:
     """Every method on one case: one row each, plus seasonal naive; errors become a row, not a crash.
 
     threads: torch intra-op threads set before every fit, so a library that changed them does not
-    pass that on; what each fit then ran with is recorded.
+    pass that on; what each fit then ran with is recorded. forced: --threads, passed to ours too.
     """
     import torch
 
     H, P = case.horizon, case.period
-    actual, insample = case.y[-H:], case.y[:-H]
     common = {"series": case.name, "group": case.group, "n": len(case.y), "H": H, "L": case.lookback,
-              "P": P, "V": case.val_size}
-    snaive = BASELINES["seasonal_naive"](insample, H, P)
-    snaive_mase = M.mase(actual, snaive, insample, P)
+              "P": P, "V": case.val_size, "scored": int(case.observed.sum())}
+    snaive_mase, snaive_smape = case.score(seasonal_naive(case.y[:-H], H, P))
     rows = [{**common, "method": "seasonal naive", "settings": "-", "mase": snaive_mase,
-             "smape": M.smape(actual, snaive), "rel_mase": 1.0, "fit_s": 0.0, "trained": "", "threads": 0,
+             "smape": snaive_smape, "rel_mase": 1.0, "fit_s": 0.0, "trained": "", "threads": 0,
              "args": "", "error": ""}]
-    for method, settings, runner in methods(cap, seed, variants):
+    for method, settings, runner in methods(cap, seed, variants, forced):
         torch.set_num_threads(threads)
         try:
             out = runner(case)
-            mase = M.mase(actual, out.forecast, insample, P)
-            row = {"mase": mase, "smape": M.smape(actual, out.forecast), "rel_mase": mase / snaive_mase,
+            mase, smape = case.score(out.forecast)
+            row = {"mase": mase, "smape": smape, "rel_mase": mase / snaive_mase,
                    "fit_s": out.fit_s, "trained": out.trained, "threads": out.threads,
                    "args": json.dumps(out.args, default=str), "error": ""}
         except Exception as exc:  # a peer failing on one series is a result to report, not a crash
@@ -325,31 +342,39 @@ def warm_up() -> None:
 
 # --- series -----------------------------------------------------------------------------------------------------
 
-def corpus() -> tuple[dict, object] | None:
-    """The project's bench corpus (bench/series.py) when it exists."""
+def corpus():
+    """The project's bench corpus module (bench/series.py: SERIES, load_series, available), or None."""
     try:
-        from series import SERIES, load_series
+        import series
     except ImportError:
         return None
-    return SERIES, load_series
+    return series
 
 
 def load_named(name: str) -> Case:
-    """A corpus series or a bundled sample, with its usual horizon."""
-    found = corpus()
-    if found is not None and name in found[0]:
-        spec, loaded = found[0][name], found[1](name)
-        if isinstance(loaded, tuple):  # (loaded, horizon)
-            loaded, horizon = loaded
-        else:
-            horizon = getattr(spec, "horizon", None) or getattr(spec, "default_horizon", None)
-            if isinstance(spec, dict):
-                horizon = spec.get("horizon")
-        return make_case(name, loaded, horizon)
+    """A corpus series (with its registered horizon) or, failing that, a bundled sample."""
+    bench = corpus()
+    if bench is not None and name in bench.SERIES:
+        try:
+            loaded = bench.load_series(name)
+        except LookupError as exc:  # SeriesUnavailable: its data package or file is missing here
+            raise UserError(f"series {name!r} cannot load here: {exc}") from exc
+        return make_case(name, loaded, bench.SERIES[name].horizon)
     if name in SAMPLES:
         return make_case(name, load_sample(name), SAMPLES[name].default_horizon)
-    known = sorted(set(SAMPLES) | set(found[0] if found else []))
+    known = sorted(set(SAMPLES) | set(bench.SERIES if bench else []))
     raise UserError(f"unknown series {name!r}; choose from {known}")
+
+
+def all_names() -> list[str]:
+    """Every corpus series that loads here (the others are named on stderr), or every sample."""
+    bench = corpus()
+    if bench is None:
+        return list(SAMPLES)
+    names, skipped = bench.available()
+    for name, why in skipped.items():
+        print(f"skipped {name}: {why}", file=sys.stderr)
+    return names
 
 
 def synthetic_cases(seeds: int) -> list[Case]:
@@ -362,7 +387,9 @@ def synthetic_cases(seeds: int) -> list[Case]:
 
 def series_table(rows: pd.DataFrame) -> str:
     first = rows.iloc[0]
-    head = f"\n### {first['series']}  (n={first['n']}, H={first['H']}, L={first['L']}, P={first['P']}, V={first['V']})\n"
+    gaps = f", {first['scored']} of {first['H']} holdout points scored (the rest were filled gaps)" \
+        if first["scored"] < first["H"] else ""
+    head = f"\n### {first['series']}  (n={first['n']}, H={first['H']}, L={first['L']}, P={first['P']}, V={first['V']}{gaps})\n"
     table = rows[["method", "settings", "mase", "smape", "rel_mase", "fit_s", "trained", "threads", "error"]]
     return head + table.to_markdown(index=False, floatfmt=".3f")
 
@@ -437,8 +464,7 @@ def main() -> None:
 
     try:
         if args.all:
-            found = corpus()
-            names = list(found[0]) if found else list(SAMPLES)
+            names = all_names()
         else:
             names = args.series if args.series is not None else DEFAULT_SERIES
         cases = [load_named(n) for n in names]
@@ -458,7 +484,7 @@ def main() -> None:
     warm_up()
     rows = []
     for case in cases:
-        rows += race(case, args.peer_epoch_cap, args.seed, threads, tuple(args.variants))
+        rows += race(case, args.peer_epoch_cap, args.seed, threads, tuple(args.variants), args.threads)
         frame = pd.DataFrame(rows)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(args.out, index=False)  # after every series: a long run keeps what it has
