@@ -105,7 +105,7 @@ except ImportError:
     from lstm_forecast import metrics as M  # noqa: E402
     from lstm_forecast.baselines import seasonal_naive  # noqa: E402
 
-DEFAULT_SERIES = ["airline", "sunspots_yearly", "co2_weekly"]  # monthly, yearly, weekly: ~15 min on 2 busy cores
+DEFAULT_SERIES = ["airline", "sunspots_yearly", "co2_weekly"]  # monthly, yearly, weekly: 19 min on 2 busy cores (--threads 1)
 NEURAL_PEERS = ("darts RNNModel", "darts BlockRNNModel", "neuralforecast LSTM")
 
 
