@@ -84,10 +84,10 @@ class Cell:
         path, name = self.module.split(":")
         return getattr(importlib.import_module(path), name)
 
-    def build(self, input_size: int, hidden_size: int, *, num_layers: int = 1, dropout: float = 0.0,
-              bidirectional: bool = False, batch_first: bool = True) -> nn.Module:
+    def build(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bias: bool = True,
+              dropout: float = 0.0, bidirectional: bool = False, batch_first: bool = True) -> nn.Module:
         """Its torch module with nn.LSTM's arguments; dropout acts between stacked layers only."""
-        return self.module_class()(input_size, hidden_size, num_layers=num_layers, dropout=dropout,
+        return self.module_class()(input_size, hidden_size, num_layers=num_layers, bias=bias, dropout=dropout,
                                    bidirectional=bidirectional, batch_first=batch_first)
 
 
