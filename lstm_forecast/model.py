@@ -4,9 +4,14 @@ The fused cells are PyTorch's nn.LSTM, nn.GRU and nn.RNN. The LSTM variants no f
 (peephole, coupled input-forget gate) are custom modules below, with nn.LSTM's interface and
 parameter names. Their recurrence is a hand-written autograd Function: a step loop forward and
 backpropagation through time by hand, so each step costs a handful of tensor ops and the weight
-gradients come out of one matmul over all steps. TorchScript and torch.compile did not beat it on
-CPU (bench/train_speed.py --cells, README): scripting was no faster than eager autograd and is
-deprecated; torch.compile unrolls the step loop and took minutes to warm up.
+gradients come out of one matmul over all steps.
+
+Why by hand (bench/train_speed.py --recurrence, one layer, batch 64, 48 steps, 64 units, 1 CPU
+thread, forward + backward as a multiple of the fused nn.LSTM): peephole 1.5-1.7x, coupled
+1.2-1.3x by hand; the same step loop left to autograd 3.2-4.5x (peephole) and 2.6-3.2x (coupled);
+under torch.jit.script 3.1-4.1x and 2.7x, and TorchScript is deprecated; under torch.compile
+1.9x and 1.65x after a first call of 40-70 s that unrolls the loop and recompiles for every new
+batch size or lookback.
 """
 from __future__ import annotations
 
@@ -139,13 +144,11 @@ class _LSTMVariant(nn.Module):
 
     def _run(self, x: torch.Tensor, suffix: str) -> tuple[torch.Tensor, torch.Tensor]:
         """One layer and direction over time-major x (T, B, D): hidden and cell states (T, B, H)."""
-        w_ih = getattr(self, "weight_ih" + suffix)
-        bias = getattr(self, "bias_ih" + suffix) + getattr(self, "bias_hh" + suffix) if self.bias else None
-        projected = F.linear(x, w_ih, bias)  # (T, B, G*H): every step's input term at once
-        return self._recurrence(projected, suffix)
+        def param(name: str) -> torch.Tensor | None:
+            return getattr(self, name + suffix) if hasattr(self, name + suffix) else None
 
-    def _recurrence(self, projected: torch.Tensor, suffix: str) -> tuple[torch.Tensor, torch.Tensor]:
-        raise NotImplementedError
+        return self._recurrence.apply(x, param("weight_ih"), param("bias_ih"), param("bias_hh"),
+                                      param("weight_hh"), param("peephole"))
 
 
 class PeepholeLSTM(_LSTMVariant):
@@ -158,9 +161,9 @@ class PeepholeLSTM(_LSTMVariant):
     def _extra_parameters(self, suffix: str) -> None:
         self.register_parameter("peephole" + suffix, nn.Parameter(torch.empty(3, self.hidden_size)))
 
-    def _recurrence(self, projected, suffix):
-        return _PeepholeRecurrence.apply(projected, getattr(self, "weight_hh" + suffix),
-                                         getattr(self, "peephole" + suffix))
+    @property
+    def _recurrence(self):
+        return _PeepholeRecurrence
 
 
 class CoupledLSTM(_LSTMVariant):
@@ -169,8 +172,53 @@ class CoupledLSTM(_LSTMVariant):
     cell = "lstm-coupled"
     n_gates = 3
 
-    def _recurrence(self, projected, suffix):
-        return _CoupledRecurrence.apply(projected, getattr(self, "weight_hh" + suffix))
+    @property
+    def _recurrence(self):
+        return _CoupledRecurrence
+
+
+# --- the recurrences: forward step loop, backpropagation through time by hand ------------------
+# Forward: one matmul projects every step's input, then per step one addmm and a few in-place
+# elementwise ops into preallocated buffers. Backward: the per-step factors for all steps at once,
+# then per step a few elementwise ops and one matmul, then the weight gradients over all steps in
+# one matmul each. Skinny matmuls are written in the orientation MKL runs fast (measured: d^T x
+# with x (T*B, 5) took 8x longer than (x^T d)^T).
+
+
+def _project(x: torch.Tensor, w_ih: torch.Tensor, b_ih: torch.Tensor | None, b_hh: torch.Tensor | None) -> torch.Tensor:
+    """x (T, B, D) -> x W_ih^T + b_ih + b_hh (T, B, G*H)."""
+    n_steps, batch, n_in = x.shape
+    flat = x.reshape(n_steps * batch, n_in)
+    w_t = w_ih.t().contiguous()  # (D, G*H)
+    out = torch.mm(flat, w_t) if b_ih is None else torch.addmm(b_ih + b_hh, flat, w_t)
+    return out.view(n_steps, batch, -1)
+
+
+def _project_backward(ctx, d_pre: torch.Tensor, x: torch.Tensor, w_ih: torch.Tensor) -> tuple:
+    """Gradients of x, w_ih, b_ih, b_hh from d_pre (T, B, G*H), the gradient of the projection."""
+    n_steps, batch, n_in = x.shape
+    d_flat = d_pre.view(n_steps * batch, -1)  # (T*B, G*H)
+    need = ctx.needs_input_grad
+    d_x = (w_ih.t() @ d_flat.t()).t().reshape(n_steps, batch, n_in) if need[0] else None
+    d_w_ih = (x.reshape(n_steps * batch, n_in).t() @ d_flat).t() if need[1] else None
+    d_bias = d_flat.sum(0) if need[2] or need[3] else None
+    return d_x, d_w_ih, d_bias if need[2] else None, d_bias if need[3] else None
+
+
+def _recurrent_weight_grad(d_pre: torch.Tensor, hs: torch.Tensor) -> torch.Tensor:
+    """sum over steps of d_pre_t^T h_{t-1}: (G*H, H); hs (T + 1, B, H) with hs[0] = 0."""
+    size = hs.shape[-1]
+    return d_pre.view(-1, d_pre.shape[-1]).t() @ hs[:-1].reshape(-1, size)
+
+
+def _doubled(w_t: torch.Tensor, projected: torch.Tensor, rows: slice) -> torch.Tensor:
+    """A contiguous copy of w_t (H, G*H) with the columns of `rows` doubled, and the same block of
+    projected (T, B, G*H) doubled in place: the candidate's tanh(v) is then 2 sigmoid(2v) - 1, and
+    sigmoid runs several times faster than tanh on CPU. Doubling is exact in floating point."""
+    w_t = w_t.contiguous()  # twice as fast in addmm as the transposed view
+    w_t[:, rows].mul_(2)
+    projected[..., rows].mul_(2)
+    return w_t
 
 
 def _sigmoid_slope(s: torch.Tensor) -> torch.Tensor:
@@ -179,40 +227,42 @@ def _sigmoid_slope(s: torch.Tensor) -> torch.Tensor:
 
 
 class _PeepholeRecurrence(torch.autograd.Function):
-    """Peephole LSTM steps over projected (T, B, 4H) = x W_ih^T + b from a zero state.
-
-    Returns hidden and cell states (T, B, H). Backward is backpropagation through time by hand:
-    per step a few elementwise ops and one matmul, then the weight gradients over all steps at once.
-    """
+    """Peephole LSTM over time-major x (T, B, D) from a zero state -> hidden and cell states (T, B, H)."""
 
     @staticmethod
-    def forward(ctx, projected, w_hh, peephole):
-        n_steps, batch, gates = projected.shape
+    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, peephole):
+        acts = _project(x, w_ih, b_ih, b_hh)  # (T, B, 4H); becomes i, f, g, o after their activations
+        n_steps, batch, gates = acts.shape
         size = gates // 4
-        acts = torch.empty_like(projected)  # (T, B, 4H): i, f, g, o after their activations
-        hs = projected.new_zeros(n_steps + 1, batch, size)  # hs[t + 1] = h_t; hs[0] = 0
-        cs = projected.new_zeros(n_steps + 1, batch, size)
-        tanh_c = projected.new_empty(n_steps, batch, size)
-        w_t, p_if, p_o = w_hh.t(), peephole[:2].unsqueeze(0), peephole[2]  # (H, 4H), (1, 2, H), (H,)
+        hs = acts.new_zeros(n_steps + 1, batch, size)  # hs[t + 1] = h_t; hs[0] = 0
+        cs = acts.new_zeros(n_steps + 1, batch, size)
+        tanh_c = acts.new_empty(n_steps, batch, size)
+        w_t = _doubled(w_hh.t(), acts, slice(2 * size, 3 * size))  # (H, 4H), g columns doubled
+        p_if, p_o = peephole[:2].unsqueeze(0), peephole[2]  # (1, 2, H), (H,)
+        # per-step views made once: slicing inside the loop costs as much as the maths at this size
+        a, i_f_g = acts.unbind(0), acts[..., : 3 * size].unbind(0)
+        i_f = acts[..., : 2 * size].view(n_steps, batch, 2, size).unbind(0)
+        i, f, g, o = (part.unbind(0) for part in acts.chunk(4, dim=2))
+        h, c, c_wide, tc = hs.unbind(0), cs.unbind(0), cs.unsqueeze(2).unbind(0), tanh_c.unbind(0)
         for t in range(n_steps):
-            a = torch.addmm(projected[t], hs[t], w_t, out=acts[t])  # (B, 4H)
-            i_f, g, o = a[:, : 2 * size], a[:, 2 * size: 3 * size], a[:, 3 * size:]
-            i_f.view(batch, 2, size).addcmul_(cs[t].unsqueeze(1), p_if).sigmoid_()
-            g.tanh_()
-            c = torch.mul(a[:, size: 2 * size], cs[t], out=cs[t + 1]).addcmul_(a[:, :size], g)
-            o.addcmul_(c, p_o).sigmoid_()
-            torch.mul(o, torch.tanh(c, out=tanh_c[t]), out=hs[t + 1])
-        ctx.save_for_backward(w_hh, peephole, acts, hs, cs, tanh_c)
+            a[t].addmm_(h[t], w_t)  # (B, 4H) pre-activations, g doubled
+            i_f[t].addcmul_(c_wide[t], p_if)  # i and f see c_{t-1}
+            i_f_g[t].sigmoid_()
+            g[t].mul_(2).sub_(1)  # tanh(v) = 2 sigmoid(2v) - 1
+            torch.mul(f[t], c[t], out=c[t + 1]).addcmul_(i[t], g[t])
+            o[t].addcmul_(c[t + 1], p_o).sigmoid_()  # o sees c_t
+            torch.mul(o[t], torch.tanh(c[t + 1], out=tc[t]), out=h[t + 1])
+        ctx.save_for_backward(x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c)
         ctx.set_materialize_grads(False)
         return hs[1:], cs[1:]
 
     @staticmethod
     def backward(ctx, d_hs, d_cs):
-        w_hh, peephole, acts, hs, cs, tanh_c = ctx.saved_tensors
+        x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c = ctx.saved_tensors
         n_steps, batch, gates = acts.shape
         size = gates // 4
         i, f, g, o = acts.chunk(4, dim=2)  # (T, B, H) each
-        # Per-step factors, for all steps at once: d pre_{i,f,g} = dc * [g, c_prev, i] * act', d pre_o = dh * out_o
+        # Per-step factors, for all steps at once: d pre_{i,f,g} = dc * [g, c_prev, i] * act', d pre_o = dh * to_o
         to_ifg = torch.cat([g * _sigmoid_slope(i), cs[:-1] * _sigmoid_slope(f), i * (1 - g * g)], dim=2)
         to_o = tanh_c * _sigmoid_slope(o)  # (T, B, H)
         h_to_c = o * (1 - tanh_c * tanh_c)  # dh -> dc through h = o * tanh(c)
@@ -220,56 +270,59 @@ class _PeepholeRecurrence(torch.autograd.Function):
         p_i, p_f, p_o = peephole.unbind(0)
         dh = d_hs[-1].clone() if d_hs is not None else acts.new_zeros(batch, size)
         dc = d_cs[-1].clone() if d_cs is not None else acts.new_zeros(batch, size)
+        d_step, d_ifg = d_pre.unbind(0), d_pre[..., : 3 * size].view(n_steps, batch, 3, size).unbind(0)
+        d_i, d_f, d_o = (d_pre[..., k * size: (k + 1) * size].unbind(0) for k in (0, 1, 3))
+        to_ifg = to_ifg.view(n_steps, batch, 3, size).unbind(0)
+        to_o, h_to_c, f = to_o.unbind(0), h_to_c.unbind(0), f.unbind(0)
+        dc_wide = dc.unsqueeze(1).expand(batch, 3, size)  # (B, 3, H) view of dc
         for t in range(n_steps - 1, -1, -1):
-            d_ifg, d_o = d_pre[t, :, : 3 * size], d_pre[t, :, 3 * size:]
-            torch.mul(dh, to_o[t], out=d_o)
-            dc.addcmul_(dh, h_to_c[t]).addcmul_(d_o, p_o)  # c_t reaches h_t directly and through o_t
-            torch.mul(dc.unsqueeze(1), to_ifg[t].view(batch, 3, size), out=d_ifg.view(batch, 3, size))
-            dc.mul_(f[t]).addcmul_(d_ifg[:, :size], p_i).addcmul_(d_ifg[:, size: 2 * size], p_f)
+            torch.mul(dh, to_o[t], out=d_o[t])
+            dc.addcmul_(dh, h_to_c[t]).addcmul_(d_o[t], p_o)  # c_t reaches h_t directly and through o_t
+            torch.mul(dc_wide, to_ifg[t], out=d_ifg[t])
+            dc.mul_(f[t]).addcmul_(d_i[t], p_i).addcmul_(d_f[t], p_f)
             if t:
-                dh = torch.mm(d_pre[t], w_hh) if d_hs is None else torch.addmm(d_hs[t - 1], d_pre[t], w_hh)
+                dh = torch.mm(d_step[t], w_hh) if d_hs is None else torch.addmm(d_hs[t - 1], d_step[t], w_hh)
                 if d_cs is not None:
                     dc.add_(d_cs[t - 1])
-        d_w_hh = d_peephole = None
-        if ctx.needs_input_grad[1]:
-            d_w_hh = d_pre.view(-1, gates).t() @ hs[:-1].reshape(-1, size)  # (4H, H)
-        if ctx.needs_input_grad[2]:
+        need = ctx.needs_input_grad
+        d_w_hh = _recurrent_weight_grad(d_pre, hs) if need[4] else None
+        d_peephole = None
+        if need[5]:
             d_peephole = torch.stack([
                 (d_pre[..., :size] * cs[:-1]).sum((0, 1)),
                 (d_pre[..., size: 2 * size] * cs[:-1]).sum((0, 1)),
                 (d_pre[..., 3 * size:] * cs[1:]).sum((0, 1)),
             ])
-        return d_pre, d_w_hh, d_peephole
+        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, d_peephole)
 
 
 class _CoupledRecurrence(torch.autograd.Function):
-    """Coupled-gate LSTM steps over projected (T, B, 3H) = x W_ih^T + b (rows f, g, o) from a zero
-    state: c = f*c_prev + (1 - f)*g. Returns hidden and cell states (T, B, H)."""
+    """Coupled-gate LSTM over time-major x (T, B, D) from a zero state, rows f, g, o:
+    c = f*c_prev + (1 - f)*g -> hidden and cell states (T, B, H)."""
 
     @staticmethod
-    def forward(ctx, projected, w_hh):
-        n_steps, batch, gates = projected.shape
+    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, peephole):
+        acts = _project(x, w_ih, b_ih, b_hh)  # (T, B, 3H); becomes f, g, o after their activations
+        n_steps, batch, gates = acts.shape
         size = gates // 3
-        acts = torch.empty_like(projected)  # (T, B, 3H): f, g, o after their activations
-        hs = projected.new_zeros(n_steps + 1, batch, size)
-        cs = projected.new_zeros(n_steps + 1, batch, size)
-        tanh_c = projected.new_empty(n_steps, batch, size)
-        w_t = w_hh.t()
+        hs = acts.new_zeros(n_steps + 1, batch, size)
+        cs = acts.new_zeros(n_steps + 1, batch, size)
+        tanh_c = acts.new_empty(n_steps, batch, size)
+        w_t = _doubled(w_hh.t(), acts, slice(size, 2 * size))  # (H, 3H), g columns doubled
+        a, (f, g, o) = acts.unbind(0), (part.unbind(0) for part in acts.chunk(3, dim=2))
+        h, c, tc = hs.unbind(0), cs.unbind(0), tanh_c.unbind(0)
         for t in range(n_steps):
-            a = torch.addmm(projected[t], hs[t], w_t, out=acts[t])  # (B, 3H)
-            f, g, o = a.chunk(3, dim=1)
-            f.sigmoid_()
-            g.tanh_()
-            o.sigmoid_()
-            torch.addcmul(g, f, cs[t] - g, out=cs[t + 1])  # f*c_prev + (1 - f)*g
-            torch.mul(o, torch.tanh(cs[t + 1], out=tanh_c[t]), out=hs[t + 1])
-        ctx.save_for_backward(w_hh, acts, hs, cs, tanh_c)
+            a[t].addmm_(h[t], w_t).sigmoid_()  # f, g, o at once: g's pre-activation is doubled
+            g[t].mul_(2).sub_(1)  # tanh(v) = 2 sigmoid(2v) - 1
+            torch.addcmul(g[t], f[t], c[t] - g[t], out=c[t + 1])  # f*c_prev + (1 - f)*g
+            torch.mul(o[t], torch.tanh(c[t + 1], out=tc[t]), out=h[t + 1])
+        ctx.save_for_backward(x, w_ih, w_hh, acts, hs, cs, tanh_c)
         ctx.set_materialize_grads(False)
         return hs[1:], cs[1:]
 
     @staticmethod
     def backward(ctx, d_hs, d_cs):
-        w_hh, acts, hs, cs, tanh_c = ctx.saved_tensors
+        x, w_ih, w_hh, acts, hs, cs, tanh_c = ctx.saved_tensors
         n_steps, batch, gates = acts.shape
         size = gates // 3
         f, g, o = acts.chunk(3, dim=2)
@@ -279,18 +332,21 @@ class _CoupledRecurrence(torch.autograd.Function):
         d_pre = torch.empty_like(acts)
         dh = d_hs[-1].clone() if d_hs is not None else acts.new_zeros(batch, size)
         dc = d_cs[-1].clone() if d_cs is not None else acts.new_zeros(batch, size)
+        d_step, d_fg = d_pre.unbind(0), d_pre[..., : 2 * size].view(n_steps, batch, 2, size).unbind(0)
+        d_o, to_fg = d_pre[..., 2 * size:].unbind(0), to_fg.view(n_steps, batch, 2, size).unbind(0)
+        to_o, h_to_c, f = to_o.unbind(0), h_to_c.unbind(0), f.unbind(0)
+        dc_wide = dc.unsqueeze(1).expand(batch, 2, size)  # (B, 2, H) view of dc
         for t in range(n_steps - 1, -1, -1):
-            d_fg, d_o = d_pre[t, :, : 2 * size], d_pre[t, :, 2 * size:]
-            torch.mul(dh, to_o[t], out=d_o)
+            torch.mul(dh, to_o[t], out=d_o[t])
             dc.addcmul_(dh, h_to_c[t])
-            torch.mul(dc.unsqueeze(1), to_fg[t].view(batch, 2, size), out=d_fg.view(batch, 2, size))
+            torch.mul(dc_wide, to_fg[t], out=d_fg[t])
             dc.mul_(f[t])
             if t:
-                dh = torch.mm(d_pre[t], w_hh) if d_hs is None else torch.addmm(d_hs[t - 1], d_pre[t], w_hh)
+                dh = torch.mm(d_step[t], w_hh) if d_hs is None else torch.addmm(d_hs[t - 1], d_step[t], w_hh)
                 if d_cs is not None:
                     dc.add_(d_cs[t - 1])
-        d_w_hh = d_pre.view(-1, gates).t() @ hs[:-1].reshape(-1, size) if ctx.needs_input_grad[1] else None
-        return d_pre, d_w_hh
+        d_w_hh = _recurrent_weight_grad(d_pre, hs) if ctx.needs_input_grad[4] else None
+        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, None)
 
 
 def choose_device(name: str = "auto") -> torch.device:

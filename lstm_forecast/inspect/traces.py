@@ -15,6 +15,7 @@ run batched (bench/trace_speed.py measures it).
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -134,16 +135,30 @@ def exact_float32() -> Iterator[None]:
     away from the float64 reference; with it off they agree to about 1e-5. PyTorch has two sets of
     switches: the legacy flags (`torch.backends.cuda.matmul.allow_tf32`, `torch.backends.cudnn.allow_tf32`)
     and, since 2.9, a `fp32_precision` per backend and op. Both are turned off and both restored.
+    The switches are global: overlapping uses (nested, or traces in several dashboard sessions'
+    threads) share one entry, and the last to leave restores what the first found.
     """
-    saved = _float32_settings()
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    for path in _EXACT_PATHS:  # an op's own setting wins over the legacy flags and its parents
-        _set_precision(path, "ieee")
+    global _exact_users, _exact_saved
+    with _EXACT_LOCK:
+        if _exact_users == 0:
+            _exact_saved = _float32_settings()
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+            for path in _EXACT_PATHS:  # an op's own setting wins over the legacy flags and its parents
+                _set_precision(path, "ieee")
+        _exact_users += 1
     try:
         yield
     finally:
-        _restore_float32_settings(saved)
+        with _EXACT_LOCK:
+            _exact_users -= 1
+            if _exact_users == 0:
+                _restore_float32_settings(_exact_saved)
+
+
+_EXACT_LOCK = threading.Lock()
+_exact_users = 0  # callers inside exact_float32 now
+_exact_saved: dict[str, object] = {}  # the settings the first of them found
 
 
 # fp32_precision settings under torch.backends, coarse before fine: setting one sets those below it

@@ -113,3 +113,15 @@ def test_chunked_long_trace_matches_the_reference():
     expected = reference_trace(rnn, x)
     for name in chunked.quantities:
         np.testing.assert_allclose(chunked.get(name), expected[name], rtol=0, atol=1e-5, err_msg=name)
+
+
+def test_overlapping_uses_restore_what_the_first_found(tf32_on):
+    """Nested (or concurrent, from several dashboard sessions) uses: the flags stay off until the
+    last one leaves, then come back as the first one found them."""
+    outer = exact_float32()
+    outer.__enter__()
+    with exact_float32():
+        assert tf32_flags() == (False, False)
+    assert tf32_flags() == (False, False)  # the outer use is still tracing
+    outer.__exit__(None, None, None)
+    assert tf32_flags() == (True, True)
