@@ -191,9 +191,10 @@ def main() -> None:
             best[name] = min(best[name], time.perf_counter() - t0)
     sps = {k: per_epoch * config.epochs / v for k, v in best.items()}
     cell_text = "cells " + ", ".join(args.cells) if args.cells else config.cell
-    print(f"{cell_text}: hidden {config.hidden} x{config.layers}, lookback {config.lookback}, horizon {config.horizon}, "
-          f"batch {config.batch_size}, {per_epoch} of {n} training windows per epoch (+{len(val_w.X)} validation), "
-          f"{config.epochs} epochs, torch {torch.__version__}, {torch.get_num_threads()} threads, best of {args.repeats}")
+    print(f"{cell_text}: hidden {config.hidden} x{config.layers}, lookback {config.lookback}, "
+          f"horizon {config.horizon}, batch {config.batch_size}, {per_epoch} of {n} training windows per epoch "
+          f"(+{len(val_w.X)} validation), {config.epochs} epochs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, best of {args.repeats}")
     first = next(iter(contestants))
     print(f"{'loop':<16}{'seconds':>10}{'samples/s':>12}{f'x {first}':>14}")
     for name in contestants:

@@ -116,7 +116,8 @@ class _LSTMVariant(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """x (B, T, D) if batch_first else (T, B, D) -> output (same layout, dirs*H), (h_n, c_n) (L*dirs, B, H)."""
         if x.ndim != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"expected input of shape (batch, steps, {self.input_size}), got {tuple(x.shape)}")
+            layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
+            raise ValueError(f"expected input {layout} with {self.input_size} features, got {tuple(x.shape)}")
         layer_in = x.transpose(0, 1) if self.batch_first else x  # (T, B, D_k)
         last_h, last_c = [], []
         for layer in range(self.num_layers):

@@ -96,7 +96,7 @@ def test_variants_follow_nn_lstm_layout(cell):
     time_major = cells.get(cell).build(3, 4, batch_first=False, **kw)
     time_major.load_state_dict(custom.state_dict())
     torch.testing.assert_close(time_major(x.transpose(0, 1))[0], out.transpose(0, 1))
-    with pytest.raises(ValueError, match=r"\(batch, steps, 3\)"):
+    with pytest.raises(ValueError, match=r"\(batch, steps, features\) with 3 features, got \(5, 7, 2\)"):
         custom(torch.randn(5, 7, 2))
 
 

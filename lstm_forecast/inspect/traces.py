@@ -176,8 +176,10 @@ def _backend(path: str) -> object:
 
 def _set_precision(path: str, value: object) -> None:
     try:
-        _backend(path).fp32_precision = value
-    except (AttributeError, RuntimeError):  # a torch without the setting
+        backend = _backend(path)
+        if hasattr(backend, "fp32_precision"):  # a torch before 2.9 has none (and must not get one)
+            backend.fp32_precision = value
+    except (AttributeError, RuntimeError):
         pass
 
 

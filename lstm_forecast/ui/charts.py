@@ -28,7 +28,7 @@ CONCAT_WIDTH = 760  # px: stacked charts keep a fixed width (Vega-Lite cannot fi
 NEUTRAL = "gray"  # the actual series, rules and shading: readable on light and dark themes
 TABLEAU10 = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
              "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")  # Vega's "tableau10"
-WALKTHROUGH_ORDER = {name: cell.walkthrough for name, cell in CELLS.items()}  # rows of plot_walkthrough, from the registry
+WALKTHROUGH_ORDER = {name: cell.walkthrough for name, cell in CELLS.items()}  # plot_walkthrough's rows, in order
 WALKTHROUGH_GATES = frozenset(s for cell in CELLS.values() for s in cell.walkthrough_gates)  # rows on the [0, 1] scale
 _STATE_ORDER = ("cell", "hidden")
 _GATE_ORDER = ("input", "forget", "candidate", "output", "reset", "update")

@@ -161,7 +161,8 @@ def test_csv_traces_new_data(runs, tmp_path):
     assert len(frame) == len(QUANTITIES["gru"]) * 300 * HIDDEN
 
 
-@pytest.mark.parametrize("cell, column", [("lstm", "forget_mean"), ("gru", "update_mean"), ("lstm-coupled", "forget_mean")])
+@pytest.mark.parametrize("cell, column",
+                         [("lstm", "forget_mean"), ("gru", "update_mean"), ("lstm-coupled", "forget_mean")])
 def test_season_writes_the_keep_gate_by_phase_and_cycle(cell, column, runs, traces, tmp_path):
     out = tmp_path / "season.csv"
     result = cli("inspect", "--run", runs[cell], "--season", "--out", out)
