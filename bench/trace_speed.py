@@ -1,11 +1,12 @@
-"""Time compute_trace against one fused forward pass of the same module over the same sequence.
+"""Time compute_trace against one forward pass of the same module over the same sequence.
 
-    python bench/trace_speed.py [--steps 10000] [--layers 2] [--hidden 64] [--cell lstm] [--repeats 5]
+    python bench/trace_speed.py [--steps 10000 100000] [--threads 1 2] [--layers 2] [--hidden 64]
+                                [--cell lstm] [--repeats 5]
 
-DESIGN decision 1 targets trace / forward <= 1.5 (limit about 1). The two are timed in
-alternation and the ratio is the median of per-round ratios, robust to a busy machine. Also
-prints where the trace's time goes (fused layer passes, gate matmuls, cell scan) and the naive
-float64 reference loop on a short prefix, scaled per step, as context.
+DESIGN decision 1 targets trace / forward <= 1.5 (limit about 1), at every thread count. For each
+thread count and length, the two are timed in alternation and the ratio is the median of per-round
+ratios, robust to a busy machine. Also prints where the trace's time goes (layer passes, gate
+maths, cell scan, copies) and the naive float64 reference loop on a short prefix, scaled per step.
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere, no install needed
-from lstm_forecast.inspect.reference import reference_trace  # noqa: E402
+from lstm_forecast import cells  # noqa: E402
 from lstm_forecast.inspect import traces  # noqa: E402
+from lstm_forecast.inspect.reference import reference_trace  # noqa: E402
 from lstm_forecast.inspect.traces import compute_trace  # noqa: E402
-
-CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 def time_pair(first: Callable[[], object], second: Callable[[], object], repeats: int) -> tuple[list, list]:
@@ -44,86 +43,104 @@ def time_pair(first: Callable[[], object], second: Callable[[], object], repeats
     return times_first, times_second
 
 
-def time_stages(rnn: nn.Module, x: torch.Tensor, repeats: int) -> dict[str, float]:
-    """Best seconds of each stage of compute_trace, run by hand through its private steps."""
-    kind, seq = traces.cell_kind(rnn), x[0]
-    dirs, size, n_layers = 2 if rnn.bidirectional else 1, rnn.hidden_size, rnn.num_layers
-    best = {"fused layer passes": float("inf"), "gate matmuls": float("inf"), "cell scan": float("inf")}
-    with torch.no_grad():
-        for _ in range(repeats + 1):
-            values = traces._empty(seq, len(traces.QUANTITIES[kind]), len(seq), n_layers, dirs * size)
-            spent = dict.fromkeys(best, 0.0)
-            layer_in = seq
-            for layer in range(n_layers):
-                start = time.perf_counter()
-                hidden = traces._run_layer(rnn, kind, layer, layer_in)
-                spent["fused layer passes"] += time.perf_counter() - start
-                start = time.perf_counter()
-                for direction in range(dirs if kind != "rnn" else 0):
-                    traces._fill_gates(rnn, kind, layer, direction, layer_in, hidden, values)
-                spent["gate matmuls"] += time.perf_counter() - start
-                layer_in = hidden
+class StageClock:
+    """Wraps compute_trace's private stages to add up the seconds each takes."""
+
+    STAGES = {"_run_layer": "layer passes", "_fill_gates": "gate maths", "_fill_cell": "cell scan"}
+
+    def __init__(self) -> None:
+        self.spent = dict.fromkeys(self.STAGES.values(), 0.0)
+        self.originals = {name: getattr(traces, name) for name in self.STAGES}
+
+    def __enter__(self) -> "StageClock":
+        for name, label in self.STAGES.items():
+            setattr(traces, name, self._timed(self.originals[name], label))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for name, original in self.originals.items():
+            setattr(traces, name, original)
+
+    def _timed(self, fn: Callable, label: str) -> Callable:
+        def timed(*args, **kwargs):
             start = time.perf_counter()
-            if kind == "lstm":
-                traces._fill_cell(values, dirs, size)
-            spent["cell scan"] += time.perf_counter() - start
-            best = {name: min(best[name], spent[name]) for name in best}
-    return best
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spent[label] += time.perf_counter() - start
+        return timed
+
+
+def time_stages(rnn: torch.nn.Module, x: torch.Tensor, repeats: int) -> tuple[float, dict[str, float]]:
+    """Best total seconds of compute_trace, and the seconds of each stage in that best run."""
+    best_total, best_stages = float("inf"), {}
+    for _ in range(repeats):
+        with StageClock() as clock:
+            start = time.perf_counter()
+            compute_trace(rnn, x)
+            total = time.perf_counter() - start
+        if total < best_total:
+            best_total, best_stages = total, dict(clock.spent)
+    best_stages["the rest (allocation, copies)"] = best_total - sum(best_stages.values())
+    return best_total, best_stages
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=10_000, help="sequence length T")
+    parser.add_argument("--steps", type=int, nargs="+", default=[10_000, 100_000], help="sequence lengths T")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to time")
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--hidden", type=int, default=64, help="hidden units per direction")
     parser.add_argument("--features", type=int, default=3, help="input features D")
-    parser.add_argument("--cell", choices=sorted(CELLS), default="lstm")
+    parser.add_argument("--cell", choices=list(cells.CELLS), default="lstm")
     parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reference-steps", type=int, default=300, help="T for the naive reference; 0 skips it")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps the machine's default")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    rnn = CELLS[args.cell](
-        args.features, args.hidden, num_layers=args.layers, batch_first=True, bidirectional=args.bidirectional
-    ).eval()
-    x = torch.randn(1, args.steps, args.features)  # (1, T, D)
+    rnn = cells.get(args.cell).build(args.features, args.hidden, num_layers=args.layers,
+                                     bidirectional=args.bidirectional).eval()
+    print(f"{args.cell} layers={args.layers} hidden={args.hidden} features={args.features} "
+          f"bidirectional={args.bidirectional} repeats={args.repeats} torch={torch.__version__}")
+    summary = []
+    for n_steps in args.steps:
+        x = torch.randn(1, n_steps, args.features)  # (1, T, D)
 
-    def forward() -> None:
-        with torch.no_grad():
-            rnn(x)
+        def forward() -> None:
+            with torch.no_grad():
+                rnn(x)
 
-    fwd_times, trace_times = time_pair(forward, lambda: compute_trace(rnn, x), args.repeats)
-    fwd_best, fwd_med = min(fwd_times), statistics.median(fwd_times)
-    trace_best, trace_med = min(trace_times), statistics.median(trace_times)
-    ratio = statistics.median(t / f for t, f in zip(trace_times, fwd_times))
-
-    print(
-        f"{args.cell} layers={args.layers} hidden={args.hidden} features={args.features} "
-        f"bidirectional={args.bidirectional} T={args.steps} threads={torch.get_num_threads()} "
-        f"repeats={args.repeats} torch={torch.__version__}"
-    )
-    print(f"{'route':<28}{'best s':>10}{'median s':>10}{'x forward':>11}")
-    print(f"{'fused forward':<28}{fwd_best:>10.4f}{fwd_med:>10.4f}{1.0:>11.2f}")
-    print(f"{'compute_trace':<28}{trace_best:>10.4f}{trace_med:>10.4f}{ratio:>11.2f}")
-    for name, seconds in time_stages(rnn, x, args.repeats).items():
-        label = f"  of which {name}"
-        print(f"{label:<28}{seconds:>10.4f}{'':>10}{seconds / fwd_best:>11.2f}")
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            fwd_times, trace_times = time_pair(forward, lambda: compute_trace(rnn, x), args.repeats)
+            fwd_best, fwd_med = min(fwd_times), statistics.median(fwd_times)
+            trace_best, trace_med = min(trace_times), statistics.median(trace_times)
+            ratio = statistics.median(t / f for t, f in zip(trace_times, fwd_times))
+            summary.append((n_steps, threads, ratio, trace_best / fwd_best))
+            print(f"\nT={n_steps:,} threads={threads}")
+            print(f"{'route':<34}{'best s':>10}{'median s':>10}{'x forward':>11}")
+            print(f"{'forward (no grad)':<34}{fwd_best:>10.4f}{fwd_med:>10.4f}{1.0:>11.2f}")
+            print(f"{'compute_trace':<34}{trace_best:>10.4f}{trace_med:>10.4f}{ratio:>11.2f}")
+            _, stages = time_stages(rnn, x, args.repeats)
+            for name, seconds in stages.items():
+                label = f"  of which {name}"
+                print(f"{label:<34}{seconds:>10.4f}{'':>10}{seconds / fwd_best:>11.2f}")
     if args.reference_steps > 0:
-        n_ref = min(args.reference_steps, args.steps)
+        n_ref = min(args.reference_steps, min(args.steps))
+        x = torch.randn(1, n_ref, args.features)
         start = time.perf_counter()
-        reference_trace(rnn, x[:, :n_ref])
-        scaled = (time.perf_counter() - start) * args.steps / n_ref
-        label = f"naive reference (T={n_ref}, scaled)"
-        print(f"{label:<28}{scaled:>10.4f}{'':>10}{scaled / fwd_med:>11.2f}")
-    print(f"ratio trace / forward: {ratio:.2f} (median of per-round ratios; best/best {trace_best / fwd_best:.2f})")
+        reference_trace(rnn, x)
+        per_step = (time.perf_counter() - start) / n_ref
+        print(f"\nnaive float64 reference: {per_step * 1e6:.0f} us per step (T={n_ref}), "
+              f"{per_step * min(args.steps):.2f} s at T={min(args.steps):,}")
+    print("\nratio trace / forward (median of per-round ratios; best/best in brackets)")
+    for n_steps, threads, ratio, best_ratio in summary:
+        print(f"  T={n_steps:>7,} threads={threads}: {ratio:.2f} ({best_ratio:.2f})")
 
 
 if __name__ == "__main__":

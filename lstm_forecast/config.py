@@ -5,9 +5,10 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from .cells import CELLS as _REGISTRY
 from .errors import UserError
 
-CELLS = ("lstm", "gru", "rnn")
+CELLS = tuple(_REGISTRY)  # names of the registered cells (lstm_forecast/cells.py)
 TARGETS = ("residual", "level")
 LOSSES = ("huber", "mse", "mae")
 

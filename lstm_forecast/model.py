@@ -1,12 +1,29 @@
-"""One Forecaster for LSTM, GRU and vanilla RNN: a recurrent encoder and a direct multi-horizon head."""
+"""One Forecaster over any registered cell: a recurrent encoder and a direct multi-horizon head.
+
+The fused cells are PyTorch's nn.LSTM, nn.GRU and nn.RNN. The LSTM variants no fused op runs
+(peephole, coupled input-forget gate) are custom modules below, with nn.LSTM's interface and
+parameter names. Their recurrence is a hand-written autograd Function: a step loop forward and
+backpropagation through time by hand, so each step costs a handful of tensor ops and the weight
+gradients come out of one matmul over all steps.
+
+Why by hand (bench/train_speed.py --recurrence, one layer, batch 64, 48 steps, 64 units, 1 CPU
+thread, forward + backward as a multiple of the fused nn.LSTM): peephole 1.5-1.7x, coupled
+1.2-1.3x by hand; the same step loop left to autograd 3.2-4.5x (peephole) and 2.6-3.2x (coupled);
+under torch.jit.script 3.1-4.1x and 2.7x, and TorchScript is deprecated; under torch.compile
+1.9x and 1.65x after a first call of 40-70 s that unrolls the loop and recompiles for every new
+batch size or lookback.
+"""
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
+from . import cells
 from .config import Config
-
-RNN_CLASSES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+from .errors import UserError
 
 
 class Forecaster(nn.Module):
@@ -16,9 +33,9 @@ class Forecaster(nn.Module):
         super().__init__()
         self.n_features = n_features
         self.config = config
-        self.rnn = RNN_CLASSES[config.cell](
-            input_size=n_features,
-            hidden_size=config.hidden,
+        self.rnn = cells.get(config.cell).build(
+            n_features,
+            config.hidden,
             num_layers=config.layers,
             dropout=config.dropout if config.layers > 1 else 0.0,
             bidirectional=config.bidirectional,
@@ -44,10 +61,297 @@ class Forecaster(nn.Module):
         return self.head(self.dropout(self.encode(x)))  # (B, H)
 
 
+# --- custom LSTM variants ---------------------------------------------------------------------
+
+
+class _LSTMVariant(nn.Module):
+    """nn.LSTM's interface and parameter names for an LSTM variant no fused op runs.
+
+    Parameters of layer k (and, with `_reverse`, of its backward direction): weight_ih_l{k}
+    (G*H, D_k), weight_hh_l{k} (G*H, H), bias_ih_l{k}, bias_hh_l{k} (G*H,), with the G row blocks
+    in the order of the registry's `gate_rows`; subclasses add their own (peephole_l{k}).
+    forward(x) returns (output, (h_n, c_n)) like nn.LSTM, from a zero initial state.
+    """
+
+    cell = ""  # the registry name
+    n_gates = 4
+
+    def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False) -> None:
+        super().__init__()
+        if num_layers < 1 or hidden_size < 1:
+            raise UserError(f"a {self.cell} needs hidden_size >= 1 and num_layers >= 1 "
+                            f"(got {hidden_size}, {num_layers})")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, dropout, bidirectional
+        self.proj_size = 0
+        gates = self.n_gates * hidden_size
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.directions
+            for suffix in self._suffixes(layer):
+                self.register_parameter("weight_ih" + suffix, nn.Parameter(torch.empty(gates, layer_input)))
+                self.register_parameter("weight_hh" + suffix, nn.Parameter(torch.empty(gates, hidden_size)))
+                if bias:
+                    self.register_parameter("bias_ih" + suffix, nn.Parameter(torch.empty(gates)))
+                    self.register_parameter("bias_hh" + suffix, nn.Parameter(torch.empty(gates)))
+                self._extra_parameters(suffix)
+        self.reset_parameters()
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _suffixes(self, layer: int) -> list[str]:
+        return [f"_l{layer}", f"_l{layer}_reverse"][: self.directions]
+
+    def _extra_parameters(self, suffix: str) -> None:
+        """Register a subclass's own parameters of one layer and direction."""
+
+    def reset_parameters(self) -> None:
+        """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), as nn.LSTM."""
+        bound = 1 / math.sqrt(self.hidden_size)
+        for weight in self.parameters():
+            nn.init.uniform_(weight, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """x (B, T, D) if batch_first else (T, B, D) -> output (same layout, dirs*H), (h_n, c_n) (L*dirs, B, H)."""
+        if x.ndim != 3 or x.shape[-1] != self.input_size:
+            layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
+            raise ValueError(f"expected input {layout} with {self.input_size} features, got {tuple(x.shape)}")
+        layer_in = x.transpose(0, 1) if self.batch_first else x  # (T, B, D_k)
+        last_h, last_c = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction, suffix in enumerate(self._suffixes(layer)):
+                hs, cs = self._run(layer_in if direction == 0 else layer_in.flip(0), suffix)  # (T, B, H) each
+                outs.append(hs if direction == 0 else hs.flip(0))
+                last_h.append(hs[-1])
+                last_c.append(cs[-1])
+            layer_in = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)  # (T, B, dirs*H)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, training=True)
+        out = layer_in.transpose(0, 1) if self.batch_first else layer_in
+        return out, (torch.stack(last_h), torch.stack(last_c))
+
+    @torch.no_grad()
+    def layer_states(self, layer: int, direction: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden and cell state of every step (T, H) of one layer and direction run alone from a
+        zero state over one sequence x (T, D_k), in x's time order (the traces use this)."""
+        suffix = self._suffixes(layer)[direction]
+        seq = x.unsqueeze(1) if direction == 0 else x.flip(0).unsqueeze(1)  # (T, 1, D_k)
+        hs, cs = self._run(seq, suffix)
+        hs, cs = hs.squeeze(1), cs.squeeze(1)
+        return (hs, cs) if direction == 0 else (hs.flip(0), cs.flip(0))
+
+    def _run(self, x: torch.Tensor, suffix: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """One layer and direction over time-major x (T, B, D): hidden and cell states (T, B, H)."""
+        def param(name: str) -> torch.Tensor | None:
+            return getattr(self, name + suffix) if hasattr(self, name + suffix) else None
+
+        return self._recurrence.apply(x, param("weight_ih"), param("bias_ih"), param("bias_hh"),
+                                      param("weight_hh"), param("peephole"))
+
+
+class PeepholeLSTM(_LSTMVariant):
+    """LSTM whose input and forget gates see c_{t-1} and whose output gate sees c_t (Gers &
+    Schmidhuber 2000), through diagonal weights peephole_l{k} (3, H): rows p_i, p_f, p_o."""
+
+    cell = "lstm-peephole"
+    n_gates = 4
+
+    def _extra_parameters(self, suffix: str) -> None:
+        self.register_parameter("peephole" + suffix, nn.Parameter(torch.empty(3, self.hidden_size)))
+
+    @property
+    def _recurrence(self):
+        return _PeepholeRecurrence
+
+
+class CoupledLSTM(_LSTMVariant):
+    """LSTM with coupled input and forget gates (CIFG): i = 1 - f. Row blocks f, g, o."""
+
+    cell = "lstm-coupled"
+    n_gates = 3
+
+    @property
+    def _recurrence(self):
+        return _CoupledRecurrence
+
+
+# --- the recurrences: forward step loop, backpropagation through time by hand ------------------
+# Forward: one matmul projects every step's input, then per step one addmm and a few in-place
+# elementwise ops into preallocated buffers. Backward: the per-step factors for all steps at once,
+# then per step a few elementwise ops and one matmul, then the weight gradients over all steps in
+# one matmul each. Skinny matmuls are written in the orientation MKL runs fast (measured: d^T x
+# with x (T*B, 5) took 8x longer than (x^T d)^T).
+
+
+def _project(x: torch.Tensor, w_ih: torch.Tensor, b_ih: torch.Tensor | None, b_hh: torch.Tensor | None) -> torch.Tensor:
+    """x (T, B, D) -> x W_ih^T + b_ih + b_hh (T, B, G*H)."""
+    n_steps, batch, n_in = x.shape
+    flat = x.reshape(n_steps * batch, n_in)
+    w_t = w_ih.t().contiguous()  # (D, G*H)
+    out = torch.mm(flat, w_t) if b_ih is None else torch.addmm(b_ih + b_hh, flat, w_t)
+    return out.view(n_steps, batch, -1)
+
+
+def _project_backward(ctx, d_pre: torch.Tensor, x: torch.Tensor, w_ih: torch.Tensor) -> tuple:
+    """Gradients of x, w_ih, b_ih, b_hh from d_pre (T, B, G*H), the gradient of the projection."""
+    n_steps, batch, n_in = x.shape
+    d_flat = d_pre.view(n_steps * batch, -1)  # (T*B, G*H)
+    need = ctx.needs_input_grad
+    d_x = (w_ih.t() @ d_flat.t()).t().reshape(n_steps, batch, n_in) if need[0] else None
+    d_w_ih = (x.reshape(n_steps * batch, n_in).t() @ d_flat).t() if need[1] else None
+    d_bias = d_flat.sum(0) if need[2] or need[3] else None
+    return d_x, d_w_ih, d_bias if need[2] else None, d_bias if need[3] else None
+
+
+def _recurrent_weight_grad(d_pre: torch.Tensor, hs: torch.Tensor) -> torch.Tensor:
+    """sum over steps of d_pre_t^T h_{t-1}: (G*H, H); hs (T + 1, B, H) with hs[0] = 0."""
+    size = hs.shape[-1]
+    return d_pre.view(-1, d_pre.shape[-1]).t() @ hs[:-1].reshape(-1, size)
+
+
+def _doubled(w_t: torch.Tensor, projected: torch.Tensor, rows: slice) -> torch.Tensor:
+    """A contiguous copy of w_t (H, G*H) with the columns of `rows` doubled, and the same block of
+    projected (T, B, G*H) doubled in place: the candidate's tanh(v) is then 2 sigmoid(2v) - 1, and
+    sigmoid runs several times faster than tanh on CPU. Doubling is exact in floating point."""
+    w_t = w_t.contiguous()  # twice as fast in addmm as the transposed view
+    w_t[:, rows].mul_(2)
+    projected[..., rows].mul_(2)
+    return w_t
+
+
+def _sigmoid_slope(s: torch.Tensor) -> torch.Tensor:
+    """sigmoid'(v) = s * (1 - s) for s = sigmoid(v)."""
+    return s - s * s
+
+
+class _PeepholeRecurrence(torch.autograd.Function):
+    """Peephole LSTM over time-major x (T, B, D) from a zero state -> hidden and cell states (T, B, H)."""
+
+    @staticmethod
+    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, peephole):
+        acts = _project(x, w_ih, b_ih, b_hh)  # (T, B, 4H); becomes i, f, g, o after their activations
+        n_steps, batch, gates = acts.shape
+        size = gates // 4
+        hs = acts.new_zeros(n_steps + 1, batch, size)  # hs[t + 1] = h_t; hs[0] = 0
+        cs = acts.new_zeros(n_steps + 1, batch, size)
+        tanh_c = acts.new_empty(n_steps, batch, size)
+        w_t = _doubled(w_hh.t(), acts, slice(2 * size, 3 * size))  # (H, 4H), g columns doubled
+        p_if, p_o = peephole[:2].unsqueeze(0), peephole[2]  # (1, 2, H), (H,)
+        # per-step views made once: slicing inside the loop costs as much as the maths at this size
+        a, i_f_g = acts.unbind(0), acts[..., : 3 * size].unbind(0)
+        i_f = acts[..., : 2 * size].view(n_steps, batch, 2, size).unbind(0)
+        i, f, g, o = (part.unbind(0) for part in acts.chunk(4, dim=2))
+        h, c, c_wide, tc = hs.unbind(0), cs.unbind(0), cs.unsqueeze(2).unbind(0), tanh_c.unbind(0)
+        for t in range(n_steps):
+            a[t].addmm_(h[t], w_t)  # (B, 4H) pre-activations, g doubled
+            i_f[t].addcmul_(c_wide[t], p_if)  # i and f see c_{t-1}
+            i_f_g[t].sigmoid_()
+            g[t].mul_(2).sub_(1)  # tanh(v) = 2 sigmoid(2v) - 1
+            torch.mul(f[t], c[t], out=c[t + 1]).addcmul_(i[t], g[t])
+            o[t].addcmul_(c[t + 1], p_o).sigmoid_()  # o sees c_t
+            torch.mul(o[t], torch.tanh(c[t + 1], out=tc[t]), out=h[t + 1])
+        ctx.save_for_backward(x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c)
+        ctx.set_materialize_grads(False)
+        return hs[1:], cs[1:]
+
+    @staticmethod
+    def backward(ctx, d_hs, d_cs):
+        x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c = ctx.saved_tensors
+        n_steps, batch, gates = acts.shape
+        size = gates // 4
+        i, f, g, o = acts.chunk(4, dim=2)  # (T, B, H) each
+        # Per-step factors, for all steps at once: d pre_{i,f,g} = dc * [g, c_prev, i] * act', d pre_o = dh * to_o
+        to_ifg = torch.cat([g * _sigmoid_slope(i), cs[:-1] * _sigmoid_slope(f), i * (1 - g * g)], dim=2)
+        to_o = tanh_c * _sigmoid_slope(o)  # (T, B, H)
+        h_to_c = o * (1 - tanh_c * tanh_c)  # dh -> dc through h = o * tanh(c)
+        d_pre = torch.empty_like(acts)  # (T, B, 4H)
+        p_i, p_f, p_o = peephole.unbind(0)
+        dh = d_hs[-1].clone() if d_hs is not None else acts.new_zeros(batch, size)
+        dc = d_cs[-1].clone() if d_cs is not None else acts.new_zeros(batch, size)
+        d_step, d_ifg = d_pre.unbind(0), d_pre[..., : 3 * size].view(n_steps, batch, 3, size).unbind(0)
+        d_i, d_f, d_o = (d_pre[..., k * size: (k + 1) * size].unbind(0) for k in (0, 1, 3))
+        to_ifg = to_ifg.view(n_steps, batch, 3, size).unbind(0)
+        to_o, h_to_c, f = to_o.unbind(0), h_to_c.unbind(0), f.unbind(0)
+        dc_wide = dc.unsqueeze(1).expand(batch, 3, size)  # (B, 3, H) view of dc
+        for t in range(n_steps - 1, -1, -1):
+            torch.mul(dh, to_o[t], out=d_o[t])
+            dc.addcmul_(dh, h_to_c[t]).addcmul_(d_o[t], p_o)  # c_t reaches h_t directly and through o_t
+            torch.mul(dc_wide, to_ifg[t], out=d_ifg[t])
+            dc.mul_(f[t]).addcmul_(d_i[t], p_i).addcmul_(d_f[t], p_f)
+            if t:
+                dh = torch.mm(d_step[t], w_hh) if d_hs is None else torch.addmm(d_hs[t - 1], d_step[t], w_hh)
+                if d_cs is not None:
+                    dc.add_(d_cs[t - 1])
+        need = ctx.needs_input_grad
+        d_w_hh = _recurrent_weight_grad(d_pre, hs) if need[4] else None
+        d_peephole = None
+        if need[5]:
+            d_peephole = torch.stack([
+                (d_pre[..., :size] * cs[:-1]).sum((0, 1)),
+                (d_pre[..., size: 2 * size] * cs[:-1]).sum((0, 1)),
+                (d_pre[..., 3 * size:] * cs[1:]).sum((0, 1)),
+            ])
+        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, d_peephole)
+
+
+class _CoupledRecurrence(torch.autograd.Function):
+    """Coupled-gate LSTM over time-major x (T, B, D) from a zero state, rows f, g, o:
+    c = f*c_prev + (1 - f)*g -> hidden and cell states (T, B, H)."""
+
+    @staticmethod
+    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, peephole):
+        acts = _project(x, w_ih, b_ih, b_hh)  # (T, B, 3H); becomes f, g, o after their activations
+        n_steps, batch, gates = acts.shape
+        size = gates // 3
+        hs = acts.new_zeros(n_steps + 1, batch, size)
+        cs = acts.new_zeros(n_steps + 1, batch, size)
+        tanh_c = acts.new_empty(n_steps, batch, size)
+        w_t = _doubled(w_hh.t(), acts, slice(size, 2 * size))  # (H, 3H), g columns doubled
+        a, (f, g, o) = acts.unbind(0), (part.unbind(0) for part in acts.chunk(3, dim=2))
+        h, c, tc = hs.unbind(0), cs.unbind(0), tanh_c.unbind(0)
+        for t in range(n_steps):
+            a[t].addmm_(h[t], w_t).sigmoid_()  # f, g, o at once: g's pre-activation is doubled
+            g[t].mul_(2).sub_(1)  # tanh(v) = 2 sigmoid(2v) - 1
+            torch.addcmul(g[t], f[t], c[t] - g[t], out=c[t + 1])  # f*c_prev + (1 - f)*g
+            torch.mul(o[t], torch.tanh(c[t + 1], out=tc[t]), out=h[t + 1])
+        ctx.save_for_backward(x, w_ih, w_hh, acts, hs, cs, tanh_c)
+        ctx.set_materialize_grads(False)
+        return hs[1:], cs[1:]
+
+    @staticmethod
+    def backward(ctx, d_hs, d_cs):
+        x, w_ih, w_hh, acts, hs, cs, tanh_c = ctx.saved_tensors
+        n_steps, batch, gates = acts.shape
+        size = gates // 3
+        f, g, o = acts.chunk(3, dim=2)
+        to_fg = torch.cat([(cs[:-1] - g) * _sigmoid_slope(f), (1 - f) * (1 - g * g)], dim=2)  # (T, B, 2H)
+        to_o = tanh_c * _sigmoid_slope(o)
+        h_to_c = o * (1 - tanh_c * tanh_c)
+        d_pre = torch.empty_like(acts)
+        dh = d_hs[-1].clone() if d_hs is not None else acts.new_zeros(batch, size)
+        dc = d_cs[-1].clone() if d_cs is not None else acts.new_zeros(batch, size)
+        d_step, d_fg = d_pre.unbind(0), d_pre[..., : 2 * size].view(n_steps, batch, 2, size).unbind(0)
+        d_o, to_fg = d_pre[..., 2 * size:].unbind(0), to_fg.view(n_steps, batch, 2, size).unbind(0)
+        to_o, h_to_c, f = to_o.unbind(0), h_to_c.unbind(0), f.unbind(0)
+        dc_wide = dc.unsqueeze(1).expand(batch, 2, size)  # (B, 2, H) view of dc
+        for t in range(n_steps - 1, -1, -1):
+            torch.mul(dh, to_o[t], out=d_o[t])
+            dc.addcmul_(dh, h_to_c[t])
+            torch.mul(dc_wide, to_fg[t], out=d_fg[t])
+            dc.mul_(f[t])
+            if t:
+                dh = torch.mm(d_step[t], w_hh) if d_hs is None else torch.addmm(d_hs[t - 1], d_step[t], w_hh)
+                if d_cs is not None:
+                    dc.add_(d_cs[t - 1])
+        d_w_hh = _recurrent_weight_grad(d_pre, hs) if ctx.needs_input_grad[4] else None
+        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, None)
+
+
 def choose_device(name: str = "auto") -> torch.device:
     """CUDA when present, then Apple MPS, then CPU; an explicit name is honoured if available."""
-    from .errors import UserError
-
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")

@@ -15,19 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .. import cells
 from ..errors import UserError
 
 if TYPE_CHECKING:
     from .traces import Trace
 
 LAYER_MEAN = -1  # the `unit` of rows that average over all units of a layer
-SIGMOID_GATES = {"lstm": ("input", "forget", "output"), "gru": ("reset", "update"), "rnn": ()}
-_KEEP_GATES = {"lstm": "forget", "gru": "update", "rnn": None}
-_KEEP_LABELS = {
-    "lstm": "forget gate f",
-    "gru": "update gate z (keep-the-past gate)",
-    "rnn": "no gates: a vanilla RNN has only its hidden state",
-}
+SIGMOID_GATES = {name: cell.sigmoid_gates for name, cell in cells.CELLS.items()}  # the registry's, by cell name
 PHASE_COLUMNS = ["layer", "unit", "phase", "mean", "q25", "q75", "n_cycles"]
 CYCLE_COLUMNS = ["layer", "unit", "phase", "cycle", "value"]
 SCORE_COLUMNS = ["layer", "unit", "score", "amplitude"]
@@ -36,13 +31,13 @@ TRAJECTORY_COLUMNS = ["timestamp", "step", "layer", "unit", "quantity", "value"]
 
 
 def keep_gate(cell: str) -> str | None:
-    """The gate that decides how much of the past is kept: 'forget' (LSTM), 'update' (GRU), None."""
-    return _KEEP_GATES[cell]
+    """The gate that decides how much of the past is kept: 'forget' (LSTMs), 'update' (GRU), None (RNN)."""
+    return cells.get(cell).keep_gate
 
 
 def keep_gate_label(cell: str) -> str:
     """Human name of the keep gate, or why there is none."""
-    return _KEEP_LABELS[cell]
+    return cells.get(cell).keep_label
 
 
 def fold_by_phase(
@@ -229,9 +224,10 @@ def saturation(trace: Trace, *, layer: int | None = None, low: float = 0.1, high
     """Share of steps each sigmoid gate spends saturated (Karpathy, Johnson & Fei-Fei 2015).
 
     Columns layer, unit, gate, frac_low (activation < low: left-saturated), frac_high (> high:
-    right-saturated); LSTM input/forget/output, GRU reset/update; empty for an RNN.
+    right-saturated); the cell's sigmoid gates (LSTM input/forget/output, GRU reset/update); empty
+    for an RNN.
     """
-    gates = SIGMOID_GATES[trace.cell]
+    gates = cells.get(trace.cell).sigmoid_gates
     if not gates:
         return _empty(SATURATION_COLUMNS)
     if layer is not None and not 0 <= layer < trace.n_layers:

@@ -1,17 +1,24 @@
-"""Gate and state traces of a fused torch RNN, recomputed from its weights (DESIGN decision 1).
+"""Gate and state traces of a trained recurrent module, recomputed from its weights (DESIGN decision 1).
 
-The fused ops (``nn.LSTM``, ``nn.GRU``, ``nn.RNN``) hide their gates. We run each layer alone as
-the fused op to get its hidden sequence, compute every gate of every step with batched matmuls
-from ``x_t`` and ``h_{t-1}``, and get the LSTM cell state by a two-level chunked scan of
-``c_t = f_t * c_{t-1} + i_t * g_t``. Cost: one fused forward pass plus the gates' matmuls, which
-hold as many flops as the forward pass but run batched (bench/trace_speed.py measures it).
+Every cell comes from the registry (lstm_forecast.cells). The fused ops (nn.LSTM, nn.GRU, nn.RNN)
+hide their gates, so each layer runs alone as the fused op to get its hidden sequence (in chunks
+of at most CHUNK_STEPS steps, carrying the state across), then the cell's gate maths computes
+every gate of every step in batched blocks from x_t and h_{t-1}, and the LSTM's cell state comes
+from a two-level chunked scan of c_t = f_t * c_{t-1} + i_t * g_t. The custom variants' modules
+return their cell states as well, so their gates follow from x_t, h_{t-1}, c_{t-1} and c_t.
+
+Traces are exact on every device: TF32 is switched off while tracing (see `exact_float32`).
+Cost: one forward pass plus the gates' matmuls, which hold as many flops as the forward pass but
+run batched (bench/trace_speed.py measures it).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,12 +26,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-QUANTITIES = {
-    "lstm": ("input", "forget", "candidate", "output", "cell", "hidden"),
-    "gru": ("reset", "update", "candidate", "hidden"),
-    "rnn": ("hidden",),
-}
+from ..cells import CELLS, Cell, Steps, of_module, weights
+
+QUANTITIES = {name: cell.quantities for name, cell in CELLS.items()}  # the registry's, by cell name
 FRAME_COLUMNS = ("timestamp", "step", "layer", "unit", "quantity", "value")
+CHUNK_STEPS = 32_768  # most steps per fused call: cuDNN refuses one 100,000-step sequence (NOT_SUPPORTED)
+BLOCK_STEPS = 512  # steps per block of gate maths: its (n, 4H) scratch stays in cache
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
 
@@ -32,8 +39,8 @@ _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 class Trace:
     """Every quantity of every step, layer and unit of one sequence run from a zero state."""
 
-    cell: str  # "lstm" | "gru" | "rnn"
-    quantities: tuple[str, ...]  # QUANTITIES[cell]
+    cell: str  # registry name: "lstm", "gru", "rnn", "lstm-peephole", "lstm-coupled"
+    quantities: tuple[str, ...]  # the cell's registry quantities
     values: np.ndarray  # float32 (n_quantities, T, n_layers, n_units); units [0, H) forward, [H, 2H) reverse
     index: pd.Index  # length T: timestamps (DatetimeIndex) or integer steps
     hidden_size: int
@@ -116,46 +123,131 @@ class Trace:
 
 
 def cell_kind(rnn: nn.Module) -> str:
-    """'lstm', 'gru' or 'rnn' for a torch recurrent module."""
-    if isinstance(rnn, nn.LSTM):
-        return "lstm"
-    if isinstance(rnn, nn.GRU):
-        return "gru"
-    if isinstance(rnn, nn.RNN):
-        return "rnn"
-    raise TypeError(f"expected nn.LSTM, nn.GRU or nn.RNN, got {type(rnn).__name__}")
+    """The registry name of a torch recurrent module's cell ('lstm', 'gru', 'rnn', ...)."""
+    return of_module(rnn).name
 
 
-def compute_trace(rnn: nn.Module, x: torch.Tensor, index: pd.Index | None = None) -> Trace:
-    """Trace of one sequence x (T, D) or (1, T, D) from a zero initial state, without grad or dropout."""
-    kind = cell_kind(rnn)
+@contextmanager
+def exact_float32() -> Iterator[None]:
+    """TF32 (and bf16) off for matmuls, cuDNN and oneDNN inside; the caller's settings back after, also on error.
+
+    cuDNN's RNNs and cuBLAS matmuls default to TF32 on recent GPUs, which moves traces about 4e-4
+    away from the float64 reference; with it off they agree to about 1e-5. PyTorch has two sets of
+    switches: the legacy flags (`torch.backends.cuda.matmul.allow_tf32`, `torch.backends.cudnn.allow_tf32`)
+    and, since 2.9, a `fp32_precision` per backend and op. Both are turned off and both restored.
+    The switches are global: overlapping uses (nested, or traces in several dashboard sessions'
+    threads) share one entry, and the last to leave restores what the first found.
+    """
+    global _exact_users, _exact_saved
+    with _EXACT_LOCK:
+        if _exact_users == 0:
+            _exact_saved = _float32_settings()
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+            for path in _EXACT_PATHS:  # an op's own setting wins over the legacy flags and its parents
+                _set_precision(path, "ieee")
+        _exact_users += 1
+    try:
+        yield
+    finally:
+        with _EXACT_LOCK:
+            _exact_users -= 1
+            if _exact_users == 0:
+                _restore_float32_settings(_exact_saved)
+
+
+_EXACT_LOCK = threading.Lock()
+_exact_users = 0  # callers inside exact_float32 now
+_exact_saved: dict[str, object] = {}  # the settings the first of them found
+
+
+# fp32_precision settings under torch.backends, coarse before fine: setting one sets those below it
+_PRECISION_PATHS = ("", "cuda.matmul", "cudnn", "cudnn.rnn", "cudnn.conv", "mkldnn", "mkldnn.matmul",
+                    "mkldnn.rnn", "mkldnn.conv")
+_EXACT_PATHS = ("cuda.matmul", "cudnn.rnn", "cudnn.conv", "mkldnn.matmul", "mkldnn.rnn", "mkldnn.conv")
+
+
+def _backend(path: str) -> object:
+    obj = torch.backends
+    for name in filter(None, path.split(".")):
+        obj = getattr(obj, name)
+    return obj
+
+
+def _set_precision(path: str, value: object) -> None:
+    try:
+        backend = _backend(path)
+        if hasattr(backend, "fp32_precision"):  # a torch before 2.9 has none (and must not get one)
+            backend.fp32_precision = value
+    except (AttributeError, RuntimeError):
+        pass
+
+
+def _float32_settings() -> dict[str, object]:
+    """Everything exact_float32 changes, as it is now."""
+    saved: dict[str, object] = {}
+    legacy = {"matmul_precision": torch.get_float32_matmul_precision,  # what the legacy matmul flag stands for
+              "cudnn.allow_tf32": lambda: torch.backends.cudnn.allow_tf32}
+    for name, read in legacy.items():
+        try:
+            saved[name] = read()
+        except RuntimeError:  # reading a legacy setting fails once the newer API has set a different value
+            pass
+    for path in _PRECISION_PATHS:
+        try:
+            saved[path] = _backend(path).fp32_precision
+        except (AttributeError, RuntimeError):
+            pass
+    return saved
+
+
+def _restore_float32_settings(saved: dict[str, object]) -> None:
+    if "matmul_precision" in saved:
+        torch.set_float32_matmul_precision(saved["matmul_precision"])
+    if "cudnn.allow_tf32" in saved:
+        torch.backends.cudnn.allow_tf32 = saved["cudnn.allow_tf32"]
+    for path in _PRECISION_PATHS:
+        if path in saved:
+            _set_precision(path, saved[path])
+
+
+def compute_trace(rnn: nn.Module, x: torch.Tensor, index: pd.Index | None = None, *,
+                  chunk_steps: int = CHUNK_STEPS) -> Trace:
+    """Trace of one sequence x (T, D) or (1, T, D) from a zero initial state, without grad or dropout.
+
+    chunk_steps: most steps per fused call (the state is carried across calls; smaller only for tests).
+    """
+    cell = of_module(rnn)
     _check_supported(rnn)
     seq = _as_sequence(rnn, x)  # (T, D)
     n_steps = seq.shape[0]
     index = pd.RangeIndex(n_steps) if index is None else pd.Index(index)
     if len(index) != n_steps:
         raise ValueError(f"index has {len(index)} entries but x has {n_steps} steps; pass one label per step")
-    dirs, hidden_size = _directions(rnn), rnn.hidden_size
-    quantities = QUANTITIES[kind]
+    dirs, size = _directions(rnn), rnn.hidden_size
+    position = {q: k for k, q in enumerate(cell.quantities)}
     # (Q, T, L, U), filled in place; on CPU in float32 this is the returned array without a copy
-    values = _empty(seq, len(quantities), n_steps, rnn.num_layers, dirs * hidden_size)
-    with torch.no_grad():
+    values = _empty(seq, len(cell.quantities), n_steps, rnn.num_layers, dirs * size)
+    with exact_float32(), torch.no_grad():
         layer_in = seq  # (T, D_k)
         for layer in range(rnn.num_layers):
-            hidden = _run_layer(rnn, kind, layer, layer_in)  # (T, dirs*H)
-            values[-1, :, layer] = hidden
-            if kind != "rnn":
+            # (T + 2, dirs*H): row t + 1 holds the state after step t; rows 0 and T + 1 are zero
+            hidden, cell_states = _run_layer(rnn, cell, layer, layer_in, chunk_steps)
+            values[position["hidden"], :, layer] = hidden[1:-1]
+            if cell_states is not None:
+                values[position["cell"], :, layer] = cell_states[1:-1]
+            if cell.gates is not None:
                 for direction in range(dirs):
-                    _fill_gates(rnn, kind, layer, direction, layer_in, hidden, values)
-            layer_in = hidden
-        if kind == "lstm":
-            _fill_cell(values, dirs, hidden_size)
+                    _fill_gates(rnn, cell, layer, direction, layer_in, hidden, cell_states, values)
+            layer_in = hidden[1:-1]
+        if "cell" in position and cell.fused:  # the fused op returns no cell states: scan them
+            _fill_cell(values, position, dirs, size)
     return Trace(
-        cell=kind,
-        quantities=quantities,
+        cell=cell.name,
+        quantities=cell.quantities,
         values=values.detach().to(device="cpu", dtype=torch.float32).numpy(),
         index=index,
-        hidden_size=hidden_size,
+        hidden_size=size,
         bidirectional=dirs == 2,
     )
 
@@ -207,52 +299,38 @@ def walkthrough(
 ) -> dict[str, np.ndarray]:
     """One step of one layer and direction, recomputed in float64 from the weights and the trace's states.
 
-    Keys, in reading order: x_t (layer input), h_prev, then
-    LSTM: c_prev, i, f, g, o, f*c_prev, i*g, c, tanh(c), h;
-    GRU: r, z, n, (1-z)*n, z*h_prev, h;  RNN: pre-activation, h.
-    Pass ``trace`` (from compute_trace on the same rnn and x) to skip recomputing it.
+    Keys, in reading order: the cell's registry `walkthrough` rows, e.g. for an LSTM x_t (layer
+    input), h_prev, c_prev, i, f, g, o, f*c_prev, i*g, c, tanh(c), h. The maths is the cell's
+    reference step. Pass ``trace`` (from compute_trace on the same rnn and x) to skip recomputing it.
     """
-    kind = cell_kind(rnn)
+    cell = of_module(rnn)
     trace = compute_trace(rnn, x) if trace is None else trace
-    if trace.cell != kind:
-        raise ValueError(f"trace is of a {trace.cell} but rnn is a {kind}; pass the trace of this rnn")
-    n_steps, dirs, hidden_size = trace.n_steps, _directions(rnn), rnn.hidden_size
+    if trace.cell != cell.name:
+        raise ValueError(f"trace is of a {trace.cell} but rnn is a {cell.name}; pass the trace of this rnn")
+    n_steps, dirs, size = trace.n_steps, _directions(rnn), rnn.hidden_size
     if not 0 <= step < n_steps:
         raise ValueError(f"step {step} out of range; choose 0..{n_steps - 1}")
     if not 0 <= direction < dirs:
         raise ValueError(f"direction {direction} out of range; choose 0..{dirs - 1}")
-    units = slice(direction * hidden_size, (direction + 1) * hidden_size)
-    hidden = trace.get("hidden", layer).astype(np.float64)  # (T, U)
+    units = slice(direction * size, (direction + 1) * size)
     if layer == 0:
-        x_t = _as_sequence(rnn, x)[step].detach().cpu().double().numpy()
+        x_t = _as_sequence(rnn, x)[step].detach().cpu().double()
     else:
-        x_t = trace.get("hidden", layer - 1)[step].astype(np.float64)
+        x_t = torch.from_numpy(trace.get("hidden", layer - 1)[step]).double()
     prev = step - 1 if direction == 0 else step + 1
     has_prev = 0 <= prev < n_steps
-    h_prev = hidden[prev, units] if has_prev else np.zeros(hidden_size)
-    w_ih, w_hh, b_ih, b_hh = (
-        p.detach().cpu().double().numpy() for p in _direction_params(rnn, layer, direction)
-    )
-    gi = w_ih @ x_t + b_ih  # (G*H,)
-    gh = w_hh @ h_prev + b_hh  # (G*H,)
-    out = {"x_t": x_t, "h_prev": h_prev}
-    if kind == "lstm":
-        c_prev = trace.get("cell", layer)[prev, units].astype(np.float64) if has_prev else np.zeros(hidden_size)
-        i, f, g, o = np.split(gi + gh, 4)
-        i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
-        c = f * c_prev + i * g
-        out |= {"c_prev": c_prev, "i": i, "f": f, "g": g, "o": o, "f*c_prev": f * c_prev, "i*g": i * g}
-        out |= {"c": c, "tanh(c)": np.tanh(c), "h": o * np.tanh(c)}
-    elif kind == "gru":
-        gi_r, gi_z, gi_n = np.split(gi, 3)
-        gh_r, gh_z, gh_n = np.split(gh, 3)
-        r, z = _sigmoid(gi_r + gh_r), _sigmoid(gi_z + gh_z)
-        n = np.tanh(gi_n + r * gh_n)
-        out |= {"r": r, "z": z, "n": n, "(1-z)*n": (1 - z) * n, "z*h_prev": z * h_prev, "h": (1 - z) * n + z * h_prev}
-    else:
-        pre = gi + gh
-        out |= {"pre-activation": pre, "h": np.tanh(pre) if rnn.nonlinearity == "tanh" else np.maximum(pre, 0.0)}
-    return out
+
+    def before(quantity: str) -> torch.Tensor:
+        """The state `quantity` before this step (zero at the start), float64 (H,)."""
+        if not has_prev:
+            return torch.zeros(size, dtype=torch.float64)
+        return torch.from_numpy(trace.get(quantity, layer)[prev, units]).double()
+
+    h_prev = before("hidden")
+    c_prev = before("cell") if "cell" in cell.quantities else torch.zeros(size, dtype=torch.float64)
+    parts = cell.step(weights(rnn, layer, direction, torch.float64, "cpu"), x_t, h_prev, c_prev)
+    inputs = {"x_t": x_t, "h_prev": h_prev, "c_prev": c_prev}
+    return {row: (inputs[row] if row in inputs else parts[row]).numpy() for row in cell.walkthrough}
 
 
 def _empty(like: torch.Tensor, *shape: int) -> torch.Tensor:
@@ -266,10 +344,6 @@ def _empty(like: torch.Tensor, *shape: int) -> torch.Tensor:
     if like.device.type == "cpu" and np_dtype is not None:
         return torch.from_numpy(np.empty(shape, dtype=np_dtype))
     return like.new_empty(shape)
-
-
-def _sigmoid(v: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-v))
 
 
 def _directions(rnn: nn.Module) -> int:
@@ -293,80 +367,79 @@ def _as_sequence(rnn: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return x.detach().to(device=weight.device, dtype=weight.dtype)
 
 
-def _direction_params(rnn: nn.Module, layer: int, direction: int) -> list[torch.Tensor]:
-    """[w_ih (G*H, D_k), w_hh (G*H, H), b_ih, b_hh] of one layer and direction; zero biases if bias=False."""
-    if not 0 <= layer < rnn.num_layers:
-        raise ValueError(f"layer {layer} out of range; choose 0..{rnn.num_layers - 1}")
-    suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-    w_ih, w_hh = getattr(rnn, "weight_ih" + suffix), getattr(rnn, "weight_hh" + suffix)
-    if rnn.bias:
-        return [w_ih, w_hh, getattr(rnn, "bias_ih" + suffix), getattr(rnn, "bias_hh" + suffix)]
-    zeros = w_ih.new_zeros(w_ih.shape[0])
-    return [w_ih, w_hh, zeros, zeros]
+def _padded_states(like: torch.Tensor, n_steps: int, width: int) -> torch.Tensor:
+    """(T + 2, width) with zero first and last rows, the rest to be filled."""
+    states = _empty(like, n_steps + 2, width)
+    states[0], states[-1] = 0, 0
+    return states
 
 
-def _run_layer(rnn: nn.Module, kind: str, layer: int, layer_in: torch.Tensor) -> torch.Tensor:
-    """Hidden sequence (T, dirs*H) of one layer, run alone as the fused op from a zero state."""
-    dirs = _directions(rnn)
-    params = [p for d in range(dirs) for p in _direction_params(rnn, layer, d)]
-    inp = layer_in.unsqueeze(1)  # (T, 1, D_k), time-major
-    h0 = inp.new_zeros(dirs, 1, rnn.hidden_size)
-    args = (params, True, 1, 0.0, False, dirs == 2, False)  # has_biases, layers, dropout, train, bidir, batch_first
+def _run_layer(rnn: nn.Module, cell: Cell, layer: int, layer_in: torch.Tensor,
+               chunk_steps: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Hidden states (T + 2, dirs*H) of one layer run alone from a zero state, row t + 1 after step t,
+    and the cell states in the same layout for a custom module (None for a fused op)."""
+    n_steps, size = len(layer_in), rnn.hidden_size
+    hidden = _padded_states(layer_in, n_steps, _directions(rnn) * size)
+    cell_states = None if cell.fused else _padded_states(layer_in, n_steps, _directions(rnn) * size)
+    for direction in range(_directions(rnn)):
+        units = slice(direction * size, (direction + 1) * size)
+        if cell.fused:
+            hidden[1:-1, units] = _run_fused(rnn, layer, direction, layer_in, chunk_steps)
+        else:
+            hidden[1:-1, units], cell_states[1:-1, units] = rnn.layer_states(layer, direction, layer_in)
+    return hidden, cell_states
+
+
+def _run_fused(rnn: nn.Module, layer: int, direction: int, layer_in: torch.Tensor, chunk_steps: int) -> torch.Tensor:
+    """Hidden states (T, H) of one layer and direction, as the fused op, at most chunk_steps per call."""
+    w = weights(rnn, layer, direction)
+    params = [w.w_ih, w.w_hh, w.b_ih, w.b_hh]
+    if isinstance(rnn, nn.LSTM):
+        op = torch.lstm
+    elif isinstance(rnn, nn.GRU):
+        op = torch.gru
+    else:
+        op = torch.rnn_tanh if rnn.nonlinearity == "tanh" else torch.rnn_relu
+    seq = layer_in if direction == 0 else layer_in.flip(0)  # the reverse direction reads from the end
+    zeros = seq.new_zeros(1, 1, rnn.hidden_size)
+    state = (zeros, zeros) if op is torch.lstm else zeros
+    outs = []
     with warnings.catch_warnings():  # cuDNN asks for one flat weight buffer; per-layer weights are not one
         warnings.filterwarnings("ignore", message=".*contiguous chunk of memory.*")
-        if kind == "lstm":
-            out = torch.lstm(inp, (h0, h0), *args)[0]
-        elif kind == "gru":
-            out = torch.gru(inp, h0, *args)[0]
-        else:
-            out = (torch.rnn_tanh if rnn.nonlinearity == "tanh" else torch.rnn_relu)(inp, h0, *args)[0]
-    return out.squeeze(1)  # (T, dirs*H)
+        for start in range(0, len(seq), chunk_steps):
+            inp = seq[start: start + chunk_steps].unsqueeze(1)  # (n, 1, D_k), time-major
+            # has_biases, num_layers, dropout, train, bidirectional, batch_first
+            result = op(inp, state, params, True, 1, 0.0, False, False, False)
+            outs.append(result[0].squeeze(1))
+            state = (result[1], result[2]) if op is torch.lstm else result[1]
+    out = outs[0] if len(outs) == 1 else torch.cat(outs)
+    return out if direction == 0 else out.flip(0)
 
 
-def _fill_gates(
-    rnn: nn.Module, kind: str, layer: int, direction: int, layer_in: torch.Tensor, hidden: torch.Tensor,
-    values: torch.Tensor,
-) -> None:
-    """Write every gate of every step of one layer and direction into values (Q, T, L, U).
-
-    One matmul per gate over [x_t, h_prev], written straight into its place in ``values``.
-    tanh(v) is taken as 2*sigmoid(2v) - 1 with the factor 2 folded into the weights (exact in
-    floating point), because torch's CPU tanh is several times slower than its sigmoid.
-    """
-    size, n_in = rnn.hidden_size, layer_in.shape[1]
+def _fill_gates(rnn: nn.Module, cell: Cell, layer: int, direction: int, layer_in: torch.Tensor,
+                hidden: torch.Tensor, cell_states: torch.Tensor | None, values: torch.Tensor) -> None:
+    """Every gate of every step of one layer and direction into values (Q, T, L, U), in blocks of
+    BLOCK_STEPS steps: the cell's gate maths writes each block straight into its place."""
+    size, n_steps = rnn.hidden_size, len(layer_in)
     units = slice(direction * size, (direction + 1) * size)
-    h = hidden[:, units]  # (T, H)
-    joined = _empty(layer_in, layer_in.shape[0], n_in + size)  # (T, D_k+H): [x_t, h_prev]
-    joined[:, :n_in] = layer_in
-    if direction == 0:  # h_prev of step t is h of t-1, zero at the start
-        joined[0, n_in:] = 0
-        joined[1:, n_in:] = h[:-1]
-    else:  # the reverse direction starts at the end: h_prev of step t is h of t+1
-        joined[-1, n_in:] = 0
-        joined[:-1, n_in:] = h[1:]
-    w_ih, w_hh, b_ih, b_hh = _direction_params(rnn, layer, direction)
-    weight, bias = torch.cat([w_ih, w_hh], dim=1), b_ih + b_hh  # (G*H, D_k+H), (G*H,): both biases count
-    rows = [slice(q * size, (q + 1) * size) for q in range(4)]
-    out = [values[q, :, layer, units] for q in range(len(QUANTITIES[kind]) - 1)]  # (T, H) views
-    if kind == "lstm":  # i, f, g, o; g = tanh(v) = 2*sigmoid(2v) - 1
-        for q, row in enumerate(rows):
-            scale = 2 if q == 2 else 1
-            torch.addmm(scale * bias[row], joined, scale * weight[row].T, out=out[q]).sigmoid_()
-        out[2].mul_(2).sub_(1)
-        return
-    # GRU: r, z = sigmoid(W_i x + b_i + W_h h_prev + b_h); n = tanh(W_in x + b_in + r * (W_hn h_prev + b_hn))
-    for q in range(2):
-        torch.addmm(bias[rows[q]], joined, weight[rows[q]].T, out=out[q]).sigmoid_()
-    n_pre = _empty(joined, len(joined), size)  # (T, H): 2 * pre-activation of n
-    torch.addmm(2 * b_hh[rows[2]], joined[:, n_in:], 2 * w_hh[rows[2]].T, out=n_pre)
-    n_pre.mul_(out[0]).addmm_(layer_in, 2 * w_ih[rows[2]].T).add_(2 * b_ih[rows[2]])
-    torch.sigmoid(n_pre, out=out[2]).mul_(2).sub_(1)
+    w = weights(rnn, layer, direction)
+    slots = {q: values[cell.quantities.index(q), :, layer, units] for q in cell.gate_quantities}  # (T, H) views
+    before = 0 if direction == 0 else 2  # padded row of the state before step t: t forward, t + 2 reverse
+    for start in range(0, n_steps, BLOCK_STEPS):
+        stop = min(start + BLOCK_STEPS, n_steps)
+        at = Steps(
+            x=layer_in[start:stop],
+            h_prev=hidden[start + before: stop + before, units],
+            c_prev=None if cell_states is None else cell_states[start + before: stop + before, units],
+            c=None if cell_states is None else cell_states[start + 1: stop + 1, units],
+        )
+        cell.gates(w, at, {q: slot[start:stop] for q, slot in slots.items()})
 
 
-def _fill_cell(values: torch.Tensor, dirs: int, hidden_size: int) -> None:
-    """LSTM cell state c_t = f_t * c_{t-1} + i_t * g_t for all layers and units, into values[4]."""
-    forget, cell = values[1], values[4]  # (T, L, U)
-    torch.mul(values[0], values[2], out=cell)  # i * g
+def _fill_cell(values: torch.Tensor, position: dict[str, int], dirs: int, hidden_size: int) -> None:
+    """LSTM cell state c_t = f_t * c_{t-1} + i_t * g_t for all layers and units, into its slot."""
+    forget, cell = values[position["forget"]], values[position["cell"]]  # (T, L, U)
+    torch.mul(values[position["input"]], values[position["candidate"]], out=cell)  # i * g
     n_steps = len(cell)
     if dirs == 1:
         _scan_in_place(forget.view(n_steps, -1), cell.view(n_steps, -1))

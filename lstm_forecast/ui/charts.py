@@ -20,23 +20,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..cells import CELLS
+
 MAX_ROWS = 5_000  # rows per frame; Altair refuses more, and the browser slows down well before
 CONCAT_WIDTH = 760  # px: stacked charts keep a fixed width (Vega-Lite cannot fit concats to a container)
 # Heights of single and layered charts are totals (title and axes included): Streamlit fits them.
 NEUTRAL = "gray"  # the actual series, rules and shading: readable on light and dark themes
 TABLEAU10 = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
              "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")  # Vega's "tableau10"
-WALKTHROUGH_ORDER = {  # rows of plot_walkthrough, in the order of the cell's equations
-    "lstm": ("x_t", "h_prev", "c_prev", "i", "f", "g", "o", "f*c_prev", "i*g", "c", "tanh(c)", "h"),
-    "gru": ("x_t", "h_prev", "r", "z", "n", "h"),
-    "rnn": ("x_t", "h_prev", "pre-activation", "h"),
-}
-WALKTHROUGH_GATES = frozenset({"i", "f", "o", "r", "z"})  # rows drawn on the [0, 1] gate scale
-_EQUATIONS = {
-    "lstm": "c = f*c_prev + i*g,  h = o*tanh(c)",
-    "gru": "h = (1 - z)*n + z*h_prev,  n = tanh(W_in x_t + r*(W_hn h_prev))",
-    "rnn": "h = tanh(pre-activation),  pre-activation = W_ih x_t + W_hh h_prev + b",
-}
+WALKTHROUGH_ORDER = {name: cell.walkthrough for name, cell in CELLS.items()}  # plot_walkthrough's rows, in order
+WALKTHROUGH_GATES = frozenset(s for cell in CELLS.values() for s in cell.walkthrough_gates)  # rows on the [0, 1] scale
 _STATE_ORDER = ("cell", "hidden")
 _GATE_ORDER = ("input", "forget", "candidate", "output", "reset", "update")
 
@@ -513,7 +506,7 @@ def plot_walkthrough(step_df: pd.DataFrame, *, cell: str, note: str = "") -> alt
             f"plot_walkthrough: cell {cell!r} is unknown; choose one of {list(WALKTHROUGH_ORDER)}")
     _check(step_df, ["quantity", "unit", "value"], builder="plot_walkthrough", arg="step_df")
     order = _ordered(step_df["quantity"], WALKTHROUGH_ORDER[cell])
-    gates = sorted(WALKTHROUGH_GATES & set(order))
+    gates = sorted(set(CELLS[cell].walkthrough_gates) & set(order))
     units = sorted(pd.unique(step_df["unit"]))
     base = alt.Chart(step_df).mark_rect(stroke=NEUTRAL, strokeWidth=0.25).encode(
         x=alt.X("unit:O", title="unit", axis=alt.Axis(labelAngle=0, values=_sparse_labels(units, 32))),
@@ -529,7 +522,7 @@ def plot_walkthrough(step_df: pd.DataFrame, *, cell: str, note: str = "") -> alt
         layers.append(base.transform_filter(is_gate).encode(color=alt.Color(
             "value:Q", title="gate (0 closed, 1 open)", scale=_gate_scale(), legend=alt.Legend(**legend))))
     return alt.layer(*layers).resolve_scale(color="independent").properties(
-        title=_title(f"One {cell.upper()} step, row by row", _EQUATIONS[cell], note=note),
+        title=_title(f"One {CELLS[cell].label} step, row by row", CELLS[cell].summary, note=note),
         width="container", height=180 + 24 * len(order))
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from .. import cells
 from ..data.series import LoadedSeries
 from ..errors import UserError
 from ..inspect import fold as F
@@ -92,8 +93,8 @@ def _describe(run: Run, trace: Trace) -> str:
 
 @st.fragment
 def _view_states(loaded: LoadedSeries, run: Run, trace: Trace, layer: int, phase: np.ndarray) -> None:
-    quantity = "cell" if run.config.cell == "lstm" else "hidden"
-    if run.config.cell != "lstm":
+    quantity = "cell" if "cell" in trace.quantities else "hidden"
+    if quantity == "hidden":
         st.caption(f"A {run.config.cell.upper()} has no separate cell state: its hidden state is its memory.")
     c1, c2 = st.columns(2)
     by = c1.radio("Pick units by", ("variance", "seasonality"), horizontal=True, key="traj_by")
@@ -192,7 +193,7 @@ def _view_step(loaded: LoadedSeries, run: Run, trace: Trace, layer: int) -> None
                f"x_t's entries are the layer's inputs ({inputs}); every other row has one entry per unit")
     show_chart(("walk", run.run_id, data_key(loaded), layer, step),
                lambda: charts.plot_walkthrough(_walk_rows(run, x, trace, step, layer), cell=run.config.cell))
-    st.markdown(_EQUATIONS[run.config.cell])
+    st.markdown(cells.get(run.config.cell).equations)
 
 
 def _walk_rows(run: Run, x: torch.Tensor, trace: Trace, step: int, layer: int) -> pd.DataFrame:
@@ -201,29 +202,6 @@ def _walk_rows(run: Run, x: torch.Tensor, trace: Trace, step: int, layer: int) -
     parts = walkthrough(run.model.rnn, x, step, layer=layer, trace=trace)
     return pd.concat([pd.DataFrame({"quantity": name, "unit": np.arange(len(v)), "value": np.asarray(v, dtype=float)})
                       for name, v in parts.items()], ignore_index=True)
-
-
-_EQUATIONS = {
-    "lstm": r"""
-$i_t = \sigma(W_{ii}x_t + b_{ii} + W_{hi}h_{t-1} + b_{hi})$ (input gate) ·
-$f_t = \sigma(W_{if}x_t + b_{if} + W_{hf}h_{t-1} + b_{hf})$ (forget gate) ·
-$g_t = \tanh(W_{ig}x_t + b_{ig} + W_{hg}h_{t-1} + b_{hg})$ (candidate) ·
-$o_t = \sigma(W_{io}x_t + b_{io} + W_{ho}h_{t-1} + b_{ho})$ (output gate)
-
-$c_t = f_t \odot c_{t-1} + i_t \odot g_t$ (keep part of the old memory, add part of the candidate) ·
-$h_t = o_t \odot \tanh(c_t)$ (show part of the memory)
-""",
-    "gru": r"""
-$r_t = \sigma(W_{ir}x_t + b_{ir} + W_{hr}h_{t-1} + b_{hr})$ (reset gate) ·
-$z_t = \sigma(W_{iz}x_t + b_{iz} + W_{hz}h_{t-1} + b_{hz})$ (update gate: keep the past) ·
-$n_t = \tanh(W_{in}x_t + b_{in} + r_t \odot (W_{hn}h_{t-1} + b_{hn}))$ (candidate)
-
-$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$
-""",
-    "rnn": r"""
-$h_t = \tanh(W_{ih}x_t + b_{ih} + W_{hh}h_{t-1} + b_{hh})$ — no gates: every step rewrites the whole state.
-""",
-}
 
 
 def _series_values(loaded: LoadedSeries, run: Run, trace: Trace) -> np.ndarray:

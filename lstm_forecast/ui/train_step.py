@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from ..cells import CELLS as REGISTRY
 from ..config import CELLS, Config
 from ..data.series import LoadedSeries
 from ..errors import UserError
@@ -46,7 +47,8 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
         return None, ()
     n = len(loaded.frame)
     with st.sidebar.form("config"):
-        cell = st.selectbox("Model", CELLS, format_func=str.upper, help=_h("cell"))
+        cell = st.selectbox("Model", CELLS, format_func=lambda name: REGISTRY[name].label,
+                            help="  \n".join(f"{c.label}: {c.help}." for c in REGISTRY.values()))
         c1, c2 = st.columns(2)
         lookback = c1.number_input("Lookback", 2, max(2, n // 2), min(defaults.lookback, max(2, n // 2)), help=_h("lookback"))
         horizon = c2.number_input("Horizon", 1, max(1, n // 4), min(defaults.horizon, max(1, n // 4)), help=_h("horizon"))
@@ -79,7 +81,7 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
     except UserError as exc:
         st.sidebar.error(str(exc))
         return None, ()
-    return config, (CELLS if three else (cell,) if one else ())
+    return config, (("lstm", "gru", "rnn") if three else (cell,) if one else ())
 
 
 def training_record() -> dict:

@@ -18,9 +18,11 @@ from lstm_forecast.data.samples import make_synthetic
 ROOT = Path(__file__).resolve().parents[2]
 N_POINTS, HIDDEN = 600, 8
 TRAIN_ARGS = ("--period", 24, "--horizon", 12, "--lookback", 24, "--hidden", HIDDEN, "--epochs", 2, "--quiet")
-SHAPES = {"lstm": 2, "gru": 1, "rnn": 1}  # cell: layers
+SHAPES = {"lstm": 2, "gru": 1, "rnn": 1, "lstm-peephole": 2, "lstm-coupled": 1}  # cell: layers
 QUANTITIES = {
     "lstm": ["input", "forget", "candidate", "output", "cell", "hidden"],
+    "lstm-peephole": ["input", "forget", "candidate", "output", "cell", "hidden"],
+    "lstm-coupled": ["input", "forget", "candidate", "output", "cell", "hidden"],
     "gru": ["reset", "update", "candidate", "hidden"],
     "rnn": ["hidden"],
 }
@@ -109,9 +111,10 @@ def pivot_lstm(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.pivot_table(index=["layer", "unit", "step"], columns="quantity", values="value", observed=True)
 
 
-def test_lstm_rows_obey_the_cell_equations(traces):
-    wide = pivot_lstm(traces["lstm"]).sort_index()
-    assert len(wide) == SHAPES["lstm"] * HIDDEN * N_POINTS
+@pytest.mark.parametrize("cell", ["lstm", "lstm-peephole", "lstm-coupled"])
+def test_lstm_rows_obey_the_cell_equations(cell, traces):
+    wide = pivot_lstm(traces[cell]).sort_index()
+    assert len(wide) == SHAPES[cell] * HIDDEN * N_POINTS
     prev_cell = wide["cell"].groupby(level=["layer", "unit"]).shift(1, fill_value=0.0)
     assert (prev_cell.xs(0, level="step") == 0).all()
 
@@ -158,7 +161,8 @@ def test_csv_traces_new_data(runs, tmp_path):
     assert len(frame) == len(QUANTITIES["gru"]) * 300 * HIDDEN
 
 
-@pytest.mark.parametrize("cell, column", [("lstm", "forget_mean"), ("gru", "update_mean")])
+@pytest.mark.parametrize("cell, column",
+                         [("lstm", "forget_mean"), ("gru", "update_mean"), ("lstm-coupled", "forget_mean")])
 def test_season_writes_the_keep_gate_by_phase_and_cycle(cell, column, runs, traces, tmp_path):
     out = tmp_path / "season.csv"
     result = cli("inspect", "--run", runs[cell], "--season", "--out", out)

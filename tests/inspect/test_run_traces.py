@@ -45,7 +45,8 @@ def trained(cell: str, layers: int = 1, bidirectional: bool = False) -> tuple[Ru
     return _RUNS[key], loaded
 
 
-SHAPES = [(cell, layers, bidirectional) for cell in ("lstm", "gru", "rnn") for layers, bidirectional in [(1, False), (2, True)]]
+SHAPES = [(cell, layers, bidirectional) for cell in ("lstm", "gru", "rnn", "lstm-peephole", "lstm-coupled")
+          for layers, bidirectional in [(1, False), (2, True)]]
 
 
 @pytest.mark.parametrize("cell, layers, bidirectional", SHAPES)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from lstm_forecast import cells
 from lstm_forecast.inspect.reference import reference_trace
 from lstm_forecast.inspect.traces import (
     FRAME_COLUMNS,
@@ -25,7 +26,10 @@ CELLS = {
     "gru": lambda d, h, **kw: nn.GRU(d, h, batch_first=True, **kw),
     "rnn_tanh": lambda d, h, **kw: nn.RNN(d, h, batch_first=True, nonlinearity="tanh", **kw),
     "rnn_relu": lambda d, h, **kw: nn.RNN(d, h, batch_first=True, nonlinearity="relu", **kw),
+    "lstm-peephole": lambda d, h, **kw: cells.get("lstm-peephole").build(d, h, batch_first=True, **kw),
+    "lstm-coupled": lambda d, h, **kw: cells.get("lstm-coupled").build(d, h, batch_first=True, **kw),
 }
+LSTM_LIKE = ("lstm", "lstm-peephole", "lstm-coupled")  # cells with a cell state c and h = o * tanh(c)
 
 
 
@@ -42,16 +46,16 @@ def make_input(steps: int, features: int, *, seed: int = 1) -> torch.Tensor:
     return 2 * torch.randn(1, steps, features, generator=generator)
 
 
-def assert_matches_reference(rnn: nn.Module, x: torch.Tensor) -> Trace:
+def assert_matches_reference(rnn: nn.Module, x: torch.Tensor, rtol: float = 0.0) -> Trace:
     trace = compute_trace(rnn, x)
     expected = reference_trace(rnn, x)
     assert set(expected) == set(trace.quantities)
     for name in trace.quantities:
-        np.testing.assert_allclose(trace.get(name), expected[name], rtol=0, atol=ATOL, err_msg=name)
+        np.testing.assert_allclose(trace.get(name), expected[name], rtol=rtol, atol=ATOL, err_msg=name)
     with torch.no_grad():
         fused = rnn(x)[0][0].numpy()  # (T, U): last layer's output
     np.testing.assert_allclose(trace.get("hidden", rnn.num_layers - 1), fused, rtol=0, atol=ATOL)
-    if trace.cell == "lstm":  # the scanned cell reproduces the fused hidden state
+    if trace.cell in LSTM_LIKE:  # the scanned (or returned) cell state reproduces the hidden state
         recomputed = trace.get("output") * np.tanh(trace.get("cell"))
         np.testing.assert_allclose(recomputed, trace.get("hidden"), rtol=0, atol=ATOL)
     return trace
@@ -95,10 +99,10 @@ def test_linear_scan_matches_sequential_loop(steps):
     torch.testing.assert_close(linear_scan(a, b), expected, rtol=1e-12, atol=1e-12)
 
 
-def train_sine_lstm(steps: int = 30) -> tuple[nn.LSTM, torch.Tensor]:
-    """A small LSTM + Linear head trained on a sine for ``steps`` Adam steps (seeded)."""
+def train_sine(cell: str = "lstm", steps: int = 30) -> tuple[nn.Module, torch.Tensor]:
+    """A small 2-layer `cell` + Linear head trained on a sine for ``steps`` Adam steps (seeded)."""
     torch.manual_seed(0)
-    rnn, head = nn.LSTM(1, 12, num_layers=2, batch_first=True), nn.Linear(12, 1)
+    rnn, head = CELLS[cell](1, 12, num_layers=2), nn.Linear(12, 1)
     series = torch.sin(torch.arange(400, dtype=torch.float32) * 2 * torch.pi / 24)
     windows = series.unfold(0, 49, 7)  # (N, 49)
     x, y = windows[:, :48, None], windows[:, 48:]  # (N, 48, 1), (N, 1)
@@ -114,19 +118,25 @@ def train_sine_lstm(steps: int = 30) -> tuple[nn.LSTM, torch.Tensor]:
     return rnn.eval(), series[None, :200, None]  # (1, T, 1)
 
 
-def test_trained_lstm_matches_reference():
-    rnn, x = train_sine_lstm()
-    assert_matches_reference(rnn, x)
+@pytest.mark.parametrize("cell", [*LSTM_LIKE, "gru"])
+def test_trained_cell_matches_reference(cell):
+    rnn, x = train_sine(cell)
+    # The trained peephole cell counts up to |c| ~ 170, where float32 keeps ~1e-5 absolute at best
+    # (7 significant digits): there the bound is 1e-6 relative (about 16 float32 ulps).
+    assert_matches_reference(rnn, x, rtol=1e-6)
 
 
-def test_lstm_equations_hold_on_frame():
-    rnn, x = train_sine_lstm()
+@pytest.mark.parametrize("cell", LSTM_LIKE)
+def test_lstm_equations_hold_on_frame(cell):
+    rnn, x = train_sine(cell)
     frame = compute_trace(rnn, x).to_frame()
     wide = frame.pivot_table(index=["layer", "unit", "step"], columns="quantity", values="value", observed=True)
     wide = wide.sort_index()
     prev_cell = wide.groupby(level=["layer", "unit"])["cell"].shift(1, fill_value=0.0)
     np.testing.assert_allclose(wide["cell"], wide["forget"] * prev_cell + wide["input"] * wide["candidate"], atol=1e-4)
     np.testing.assert_allclose(wide["hidden"], wide["output"] * np.tanh(wide["cell"]), atol=1e-4)
+    if cell == "lstm-coupled":
+        np.testing.assert_allclose(wide["input"], 1 - wide["forget"], atol=1e-7)
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
@@ -186,9 +196,10 @@ def test_input_shapes_and_index_length_are_checked():
         cell_kind(nn.Linear(2, 2))
 
 
-def test_trace_leaves_module_mode_alone_and_ignores_dropout():
+@pytest.mark.parametrize("cell", LSTM_LIKE)
+def test_trace_leaves_module_mode_alone_and_ignores_dropout(cell):
     torch.manual_seed(0)
-    rnn = nn.LSTM(2, 6, num_layers=2, dropout=0.5, batch_first=True).train()
+    rnn = CELLS[cell](2, 6, num_layers=2, dropout=0.5).train()
     x = make_input(30, 2)
     trace = compute_trace(rnn, x)
     assert rnn.training
@@ -198,7 +209,8 @@ def test_trace_leaves_module_mode_alone_and_ignores_dropout():
 @pytest.mark.parametrize(
     ("cell", "layer", "direction", "step"),
     [("lstm", 0, 0, 0), ("lstm", 1, 1, 17), ("lstm", 1, 1, 39), ("gru", 1, 0, 12), ("gru", 0, 1, 39),
-     ("rnn_tanh", 1, 1, 5), ("rnn_relu", 0, 0, 20)],
+     ("rnn_tanh", 1, 1, 5), ("rnn_relu", 0, 0, 20), ("lstm-peephole", 1, 1, 17), ("lstm-peephole", 0, 0, 0),
+     ("lstm-coupled", 1, 0, 39)],
 )
 def test_walkthrough_matches_trace(cell, layer, direction, step):
     rnn = make_rnn(cell, layers=2, bidirectional=True)
@@ -207,16 +219,15 @@ def test_walkthrough_matches_trace(cell, layer, direction, step):
     parts = walkthrough(rnn, x, step, layer=layer, direction=direction, trace=trace)
     units = slice(6 * direction, 6 * (direction + 1))
     at_step = {q: trace.get(q, layer)[step, units] for q in trace.quantities}
-    names = {"lstm": {"i": "input", "f": "forget", "g": "candidate", "o": "output", "c": "cell", "h": "hidden"},
-             "gru": {"r": "reset", "z": "update", "n": "candidate", "h": "hidden"}}.get(cell_kind(rnn), {"h": "hidden"})
-    for key, quantity in names.items():
+    assert tuple(parts) == cells.get(cell_kind(rnn)).walkthrough  # the rows the chart draws, in order
+    for quantity, key in cells.get(cell_kind(rnn)).symbols.items():
         np.testing.assert_allclose(parts[key], at_step[quantity], atol=ATOL, err_msg=key)
     expected_x = x[0, step].numpy() if layer == 0 else trace.get("hidden", layer - 1)[step]
     np.testing.assert_allclose(parts["x_t"], expected_x, atol=1e-7)
     prev = step - 1 if direction == 0 else step + 1
     expected_h_prev = trace.get("hidden", layer)[prev, units] if 0 <= prev < 40 else np.zeros(6)
     np.testing.assert_allclose(parts["h_prev"], expected_h_prev, atol=1e-7)
-    if cell == "lstm":
+    if cell in LSTM_LIKE:
         np.testing.assert_allclose(parts["c"], parts["f*c_prev"] + parts["i*g"], atol=1e-12)
         np.testing.assert_allclose(parts["h"], parts["o"] * parts["tanh(c)"], atol=1e-12)
 
