@@ -36,25 +36,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lstm_forecast.config import CELLS, Config  # noqa: E402
 from lstm_forecast.data.samples import make_synthetic  # noqa: E402
 from lstm_forecast.model import Forecaster  # noqa: E402
-from lstm_forecast.prepare import prepare, resolve, split_origins, windows  # noqa: E402
-from lstm_forecast.train import LOSSES, fit, seed_everything  # noqa: E402
+from lstm_forecast.prepare import prepare, resolve, train_val_windows  # noqa: E402
+from lstm_forecast.train import LOSSES, fit, masked_loss, seed_everything  # noqa: E402
 
 
-def bare_loop(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, config: Config, per_epoch: int,
-              device: torch.device) -> None:
-    """The reference: what anyone would hand-write, with the same optimiser settings, loss, clipping
-    and the same number of windows drawn per epoch."""
+def bare_loop(model: nn.Module, train, config: Config, per_epoch: int, device: torch.device) -> None:
+    """The reference: what anyone would hand-write, with the same optimiser settings, the same batches
+    (gathered from the same windows), the same masked loss, clipping and windows drawn per epoch."""
     seed_everything(config.seed)
-    loss_fn = LOSSES[config.loss]()
+    loss_fn = LOSSES[config.loss](reduction="none")
     fused = device.type in ("cpu", "cuda")  # as fit: one kernel for the whole Adam update
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
     g = torch.Generator().manual_seed(config.seed)
     model.train()
     for _ in range(config.epochs):
-        order = torch.randperm(len(X), generator=g)[:per_epoch]
+        order = torch.randperm(len(train), generator=g)[:per_epoch]
         for i in range(0, per_epoch, config.batch_size):
-            idx = order[i:i + config.batch_size]
-            loss = loss_fn(model(X[idx]), Y[idx])
+            Xb, Yb = train.batch(order[i:i + config.batch_size].numpy())
+            loss, _ = masked_loss(loss_fn, model(Xb), Yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), config.clip)
@@ -146,7 +145,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--layers", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps the machine's default")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads, the same for every loop (default 1)")
     ap.add_argument("--recurrence", choices=("lstm-peephole", "lstm-coupled"),
                     help="time the ways to run this custom cell's recurrence instead")
     ap.add_argument("--compile", action="store_true", help="with --recurrence: also torch.compile (slow first call)")
@@ -155,8 +154,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     if args.recurrence:
         time_recurrences(args.recurrence, args.batch_size, 48, 3, args.hidden, args.repeats, args.compile)
         return
@@ -164,20 +162,20 @@ def main() -> None:
     config, _ = resolve(Config(cell=args.cell, hidden=args.hidden, layers=args.layers, epochs=args.epochs,
                                batch_size=args.batch_size, patience=10 ** 6, period=24), loaded)
     prep = prepare(loaded, config)
-    tr, va = split_origins(prep, config)
-    train_w, val_w = windows(prep, tr, config), windows(prep, va, config)
-    n = len(train_w.X)
+    train_w, val_w = train_val_windows(prep, config)
+    n = len(train_w)
     per_epoch = min(n, config.epoch_windows or n)  # what fit draws per epoch; the bare loop does the same
     device = torch.device("cpu")
 
     def run_fit(cell: str) -> None:
         cfg = Config.from_dict({**config.to_dict(), "cell": cell})
         torch.manual_seed(0)
-        fit(Forecaster(len(prep.feature_names), cfg), train_w, val_w, cfg, device, callback=lambda p: None)
+        fit(Forecaster(len(prep.feature_names), cfg), train_w, val_w, cfg, device, callback=lambda p: None,
+            threads=args.threads)
 
     def run_bare() -> None:
         torch.manual_seed(0)
-        bare_loop(Forecaster(len(prep.feature_names), config), train_w.X, train_w.Y, config, per_epoch, device)
+        bare_loop(Forecaster(len(prep.feature_names), config), train_w, config, per_epoch, device)
 
     if args.cells:
         contestants = {cell: (lambda cell=cell: run_fit(cell)) for cell in args.cells}
@@ -193,7 +191,7 @@ def main() -> None:
     cell_text = "cells " + ", ".join(args.cells) if args.cells else config.cell
     print(f"{cell_text}: hidden {config.hidden} x{config.layers}, lookback {config.lookback}, "
           f"horizon {config.horizon}, batch {config.batch_size}, {per_epoch} of {n} training windows per epoch "
-          f"(+{len(val_w.X)} validation), {config.epochs} epochs, torch {torch.__version__}, "
+          f"(+{len(val_w)} validation), {config.epochs} epochs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, best of {args.repeats}")
     first = next(iter(contestants))
     print(f"{'loop':<16}{'seconds':>10}{'samples/s':>12}{f'x {first}':>14}")

@@ -80,7 +80,9 @@ def new_run_id(cell: str, source: str, created: datetime | None = None) -> str:
 
 def describe(config: Config) -> str:
     """A run's default label: what it is, in a few words ('LSTM 64x1 · lookback 48 · seed 0')."""
-    return f"{config.cell.upper()} {config.hidden}×{config.layers} · lookback {config.lookback} · seed {config.seed}"
+    from .cells import get
+
+    return f"{get(config.cell).label} {config.hidden}×{config.layers} · lookback {config.lookback} · seed {config.seed}"
 
 
 def distinct_labels(records: list[tuple[str, str, dict]]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from torch import nn
 from lstm_forecast import cells
 from lstm_forecast.config import CELLS, Config
 from lstm_forecast.model import CoupledLSTM, Forecaster, PeepholeLSTM
-from lstm_forecast.prepare import Windows
+from lstm_forecast.prepare import TensorWindows
 from lstm_forecast.train import fit
 
 VARIANTS = ("lstm-peephole", "lstm-coupled")
@@ -30,11 +30,11 @@ def config(cell: str, **kw) -> Config:
     return Config(cell=cell, horizon=3, lookback=12, period=1, hidden=8, **kw)
 
 
-def copy_task(n: int = 512, seed: int = 0) -> Windows:
+def copy_task(n: int = 512, seed: int = 0) -> TensorWindows:
     """(n, 12, 2) windows whose 3 targets are half the last input: learnable by any cell."""
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(n, 12, 2, generator=g)
-    return Windows(np.arange(n), X, X[:, -1, :1].repeat(1, 3) * 0.5, np.zeros((n, 3)))
+    return TensorWindows(X, X[:, -1, :1].repeat(1, 3) * 0.5)
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])

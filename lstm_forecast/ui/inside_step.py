@@ -16,6 +16,7 @@ from ..runs import Run, data_key
 from ..seasonality import phase_and_cycle, phase_label, seasonal_profile
 from . import charts
 from .render import show_chart
+from .text import cell_label
 from .state import RunView, memo, open_run
 
 if TYPE_CHECKING:  # torch and the trace engine load when a run is first inspected
@@ -86,7 +87,7 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
 def _describe(run: Run, trace: Trace) -> str:
     c = run.config
     dirs = " (units ≥ %d read backwards)" % c.hidden if c.bidirectional else ""
-    return (f"{c.cell.upper()}, {c.layers} layer(s) × {c.hidden} units{dirs}: traced over the whole series "
+    return (f"{cell_label(c.cell)}, {c.layers} layer(s) × {c.hidden} units{dirs}: traced over the whole series "
             f"({trace.n_steps:,} steps) as one sequence from a zero state. Each forecast reads only the last "
             f"{c.lookback} steps, also from a zero state, so the first steps here look like a window's start.")
 
@@ -95,7 +96,7 @@ def _describe(run: Run, trace: Trace) -> str:
 def _view_states(loaded: LoadedSeries, run: Run, trace: Trace, layer: int, phase: np.ndarray) -> None:
     quantity = "cell" if "cell" in trace.quantities else "hidden"
     if quantity == "hidden":
-        st.caption(f"A {run.config.cell.upper()} has no separate cell state: its hidden state is its memory.")
+        st.caption(f"A {cell_label(run.config.cell)} has no separate cell state: its hidden state is its memory.")
     c1, c2 = st.columns(2)
     by = c1.radio("Pick units by", ("variance", "seasonality"), horizontal=True, key="traj_by")
     k = c2.slider("Units", 1, min(8, trace.n_units), min(4, trace.n_units), key="traj_k")

@@ -24,7 +24,7 @@ from ..prepare import resolve
 from ..runs import Run, data_key, save_run
 from . import charts
 from .state import help_text, memo, runs_dir, session_runs
-from .text import escape_markdown
+from .text import cell_label, escape_markdown
 
 if TYPE_CHECKING:
     from ..train import Progress
@@ -139,7 +139,7 @@ def wait_for_stopped_training(timeout_s: float = 300) -> None:
 
 
 def _train_one(loaded: LoadedSeries, config: Config, notes: list[str]) -> tuple[Run | None, BaseException | None]:
-    label = config.cell.upper()
+    label = cell_label(config.cell)
     box = st.status(f"Training {label}…", expanded=True, state="running")
     with box:
         bar = st.progress(0.0)
@@ -186,7 +186,7 @@ def summary(run: Run) -> str:
     against = f"{verdict(m['mase'], naive)} seasonal naive ({naive:.3f})"
     if best_name != "seasonal_naive":
         against += f", {verdict(m['mase'], best)} the best baseline, {best_name} ({best:.3f})"
-    return (f"{run.config.cell.upper()}: MASE {m['mase']:.3f}, {against} · best epoch {run.info['best_epoch']} "
+    return (f"{cell_label(run.config.cell)}: MASE {m['mase']:.3f}, {against} · best epoch {run.info['best_epoch']} "
             f"of {run.info['epochs_run']} ({run.info['stopped']}) · {run.info['train_seconds']:.1f}s on "
             f"{run.info['device']}")
 
