@@ -14,6 +14,9 @@ class LoadedSeries:
         the file had no dates, by a RangeIndex of integer steps (`freq` is None).
     value_col: the target column in `frame`; the other columns are candidate covariates.
     report: one short human sentence per repair (rows dropped, gaps filled, duplicates merged...).
+    defaults: what the loader chose by itself, with its reason, for the UI to show:
+        {"date_col": "...", "value_col": "Adj Close: the adjusted close of a stock export", "freq": "..."}.
+    warnings: repairs big enough that the user should look (most rows merged, a constant target...).
     """
 
     frame: pd.DataFrame
@@ -23,6 +26,8 @@ class LoadedSeries:
     source: str = ""
     report: list[str] = field(default_factory=list)
     observed: pd.DataFrame | None = field(default=None, repr=False)  # bool: True where read, not filled
+    defaults: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def series(self) -> pd.Series:
@@ -41,8 +46,9 @@ class LoadedSeries:
                 f"column {value_col!r} is not a numeric column of this data; "
                 f"choose one of {list(self.frame.columns)}"
             )
+        defaults = {k: v for k, v in self.defaults.items() if k != "value_col" or value_col == self.value_col}
         return LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report),
-                            self.observed).trimmed()
+                            self.observed, defaults, list(self.warnings)).trimmed()
 
     def trimmed(self) -> "LoadedSeries":
         """Drop the rows before the target's first and after its last real value.
@@ -63,4 +69,4 @@ class LoadedSeries:
                 "forecasts are scored on real values only")
         keep = slice(first, last + 1)
         return LoadedSeries(self.frame.iloc[keep], self.value_col, self.date_col, self.freq, self.source,
-                            [*self.report, note], self.observed.iloc[keep])
+                            [*self.report, note], self.observed.iloc[keep], dict(self.defaults), list(self.warnings))
