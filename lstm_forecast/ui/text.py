@@ -1,0 +1,13 @@
+"""Text from users (file names, column headers, cell values) made safe for Streamlit's Markdown."""
+from __future__ import annotations
+
+import re
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark may be backslash-escaped
+
+
+def escape_markdown(text: object) -> str:
+    """`text` rendered literally by st.markdown, st.warning, st.caption...: every ASCII punctuation
+    mark is backslash-escaped (so `![t](http://x)` stays text, not an image; `*`, `_`, `$`, `:red[...]`
+    and `<b>` lose their meaning), and line breaks become spaces (no new block can start)."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
