@@ -39,7 +39,7 @@ _OFFSET_OPTION = "future.infer_freq_returns_offset"
 _HAS_OFFSET_OPTION = _has_option(_OFFSET_OPTION)
 
 
-def pandas_infer_freq(index: pd.DatetimeIndex) -> pd.DateOffset | None:
+def pandas_infer_freq(index: pd.DatetimeIndex) -> off.BaseOffset | None:
     """pandas' own exact frequency of `index` as an offset, on pandas 3.0 and 3.1 alike; None when
     pandas finds none (irregular, too short, or not datetimes)."""
     try:
@@ -113,7 +113,7 @@ def step_words(step: pd.Timedelta) -> str:
     return str(step)
 
 
-def describe_freq(freq: str | pd.DateOffset | None) -> str:
+def describe_freq(freq: str | off.BaseOffset | None) -> str:
     """A pandas frequency in words for people: 'MS' -> 'monthly (month start)', '30min' -> 'every
     30 minutes', None -> 'no dates (row order)'. An unknown alias comes back as it is."""
     if freq is None:
@@ -129,10 +129,10 @@ def describe_freq(freq: str | pd.DateOffset | None) -> str:
             return "hourly" if (kind, n) == (off.Hour, 1) else f"every {n} {unit}s" if n != 1 else f"every {unit}"
     if isinstance(offset, off.Day):
         return "daily" if n == 1 else f"every {n} days"
+    if isinstance(offset, off.CustomBusinessDay):  # a subclass of BusinessDay: ask first
+        return "custom business days" if n == 1 else f"every {n} custom business days"
     if isinstance(offset, off.BusinessDay):
         return "business days" if n == 1 else f"every {n} business days"
-    if isinstance(offset, off.CustomBusinessDay):
-        return "custom business days" if n == 1 else f"every {n} custom business days"
     if isinstance(offset, (off.BusinessHour, off.CustomBusinessHour)):
         return "business hours" if n == 1 else f"every {n} business hours"
     if isinstance(offset, off.Week):
@@ -153,7 +153,7 @@ def describe_freq(freq: str | pd.DateOffset | None) -> str:
     return f"{every}{offset.freqstr} steps".strip()
 
 
-def _describe_anchored(offset: pd.DateOffset, base: str, period: str, months: int) -> str:
+def _describe_anchored(offset: off.BaseOffset, base: str, period: str, months: int) -> str:
     """'quarterly', 'quarterly (quarter end)', 'yearly (years start in July)', ..."""
     end = isinstance(offset, _END_ANCHORED)
     business = isinstance(offset, (off.BQuarterBegin, off.BQuarterEnd, off.BYearBegin, off.BYearEnd))
@@ -182,7 +182,8 @@ def describe_step_change(index: pd.DatetimeIndex) -> str | None:
     if max(head, tail) < 1.5 * min(head, tail):
         return None
     last_head = int(np.flatnonzero((steps == head).to_numpy())[-1])
-    when = unique[last_head + 1]
+    first_tail = last_head + 1 + int(np.argmax((steps.iloc[last_head + 1:] == tail).to_numpy()))
+    when = unique[first_tail]  # where the first step of the new size starts
     when_text = f"{when:%Y-%m-%d}" if when == when.normalize() else f"{when:%Y-%m-%d %H:%M}"
     return f"the steps change from {step_words(head)} to {step_words(tail)} on {when_text}"
 
@@ -336,7 +337,7 @@ def _merge_duplicates(frame: pd.DataFrame, report: list[str], after_snap: bool =
     return frame.groupby(level=0, sort=True).mean()
 
 
-def _snap_to_grid(index: pd.DatetimeIndex, offset: pd.DateOffset) -> pd.DatetimeIndex:
+def _snap_to_grid(index: pd.DatetimeIndex, offset: off.BaseOffset) -> pd.DatetimeIndex:
     """Off-grid timestamps moved onto the grid of `offset`.
 
     Fixed steps ('h', '30min'): to the nearest step of the grid most timestamps sit on. Days: back
