@@ -79,9 +79,10 @@ def load_csv(
     value_col, value_reason = choose_value_col(numbers, table, value_col)
     numbers = drop_sparse_covariates(numbers, value_col, report)
     if numbers[value_col].notna().sum() < _MIN_ROWS:
+        others = [c for c in numbers.columns if c != value_col and numbers[c].notna().sum() >= _MIN_ROWS]
         raise UserError(
-            f"column {value_col!r} has only {int(numbers[value_col].notna().sum())} numbers; "
-            f"supply at least {_MIN_ROWS} rows or choose another column"
+            f"column {value_col!r} has only {int(numbers[value_col].notna().sum())} numbers; supply at least "
+            f"{_MIN_ROWS} rows" + (f" or choose another column with value_col (one of {others})" if others else "")
         )
     if found.dates is None:
         report.append("no date column found: using the row order as an integer step index")
@@ -132,9 +133,11 @@ def _regularise_warnings(done: Regularised, found: FoundDates, rows: pd.DataFram
         warnings.append(f"merged {done.rows_merged:,} of {done.rows_in:,} rows ({done.rows_merged / done.rows_in:.0%}) "
                         f"by averaging rows that fall on the same timestamp: {cause}; {fix}")
     if done.steps_filled > WARN_FILLED * len(done.frame):
+        change = describe_step_change(pd.DatetimeIndex(found.dates.dropna()).sort_values())
         warnings.append(f"{done.steps_filled:,} of {len(done.frame):,} {describe_freq(done.freq)} steps "
-                        f"({done.steps_filled / len(done.frame):.0%}) had no row and were filled by interpolation; "
-                        "check that the frequency is right, or pass freq=")
+                        f"({done.steps_filled / len(done.frame):.0%}) had no row and were filled by interpolation"
+                        + (f": {change}; pass freq= with the step you want, or load each part separately" if change
+                           else "; check that the frequency is right, or pass freq="))
     return warnings
 
 
