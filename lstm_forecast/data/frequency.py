@@ -171,21 +171,27 @@ def _describe_anchored(offset: off.BaseOffset, base: str, period: str, months: i
 
 
 def describe_step_change(index: pd.DatetimeIndex) -> str | None:
-    """'the steps change from 1 day to 1 hour on 2020-03-01' when a sorted index keeps one step at
-    its start and another at its end (steps within 1.5x of each other, like months, are alike)."""
+    """'the steps change from 1 day to 1 hour on 2020-03-01' when a sorted index keeps one step
+    through most of its first fifth and another through most of its last fifth, and the first
+    step does not come back after the second begins. Steps within 1.5x of each other (months of
+    28 to 31 days) are alike; gappy data with no clear step gives None."""
     unique = index.unique()
     steps = pd.Series(unique[1:] - unique[:-1])
     if len(steps) < 8:
         return None
-    quarter = max(3, len(steps) // 5)
-    head, tail = steps.iloc[:quarter].mode().iloc[0], steps.iloc[-quarter:].mode().iloc[0]
+    part = max(3, len(steps) // 5)
+    head, tail = steps.iloc[:part].mode().iloc[0], steps.iloc[-part:].mode().iloc[0]
     if max(head, tail) < 1.5 * min(head, tail):
         return None
+    if (steps.iloc[:part] == head).mean() < 0.6 or (steps.iloc[-part:] == tail).mean() < 0.6:
+        return None
     last_head = int(np.flatnonzero((steps == head).to_numpy())[-1])
-    first_tail = last_head + 1 + int(np.argmax((steps.iloc[last_head + 1:] == tail).to_numpy()))
-    when = unique[first_tail]  # where the first step of the new size starts
-    when_text = f"{when:%Y-%m-%d}" if when == when.normalize() else f"{when:%Y-%m-%d %H:%M}"
-    return f"the steps change from {step_words(head)} to {step_words(tail)} on {when_text}"
+    tails = np.flatnonzero((steps == tail).to_numpy())
+    tails = tails[tails > last_head]
+    if not len(tails):
+        return None
+    when = unique[int(tails[0])]  # where the first step of the new size starts
+    return f"the steps change from {step_words(head)} to {step_words(tail)} on {stamp(when)}"
 
 
 @dataclass
@@ -281,13 +287,13 @@ def _regularise_times(frame: pd.DataFrame, freq: str | None, done: Regularised) 
         first = int(np.flatnonzero(moved)[0])
         report.append(
             f"moved {int(moved.sum()):,} timestamps onto the regular {offset.freqstr!r} grid "
-            f"(e.g. {_stamp(frame.index[first])} -> {_stamp(snapped[first])})"
+            f"(e.g. {stamp(frame.index[first])} -> {stamp(snapped[first])})"
         )
         frame = _merge_duplicates(frame.set_axis(snapped, axis=0), report, after_snap=True)
     grid = pd.date_range(frame.index[0], frame.index[-1], freq=offset, name=frame.index.name)
     if len(grid) > _MAX_GRID_GROWTH * len(frame) and len(grid) > len(frame) + 1000:
         raise UserError(
-            f"dates run from {_stamp(frame.index[0])} to {_stamp(frame.index[-1])}, {len(grid):,} {offset.freqstr!r} "
+            f"dates run from {stamp(frame.index[0])} to {stamp(frame.index[-1])}, {len(grid):,} {offset.freqstr!r} "
             f"steps for only {len(frame):,} rows; {_why_sparse(frame.index)}"
         )
     off_grid = ~frame.index.isin(grid)
@@ -307,11 +313,15 @@ def _regularise_times(frame: pd.DataFrame, freq: str | None, done: Regularised) 
     return frame, inserted
 
 
-def _stamp(ts: pd.Timestamp) -> str:
-    """'2020-01-05' for midnight, else '2020-01-05 09:30' (seconds when there are any)."""
+def stamp(ts: pd.Timestamp) -> str:
+    """'2020-01-05' for midnight, else '2020-01-05 09:30' (seconds when there are any). Built from
+    the fields, as strftime refuses years outside 1..9999 that pandas can hold."""
+    day = f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}"
     if ts == ts.normalize():
-        return f"{ts:%Y-%m-%d}"
-    return f"{ts:%Y-%m-%d %H:%M}" if ts.second == 0 and ts.microsecond == 0 else str(ts)
+        return day
+    if ts.second == 0 and ts.microsecond == 0 and ts.nanosecond == 0:
+        return f"{day} {ts.hour:02d}:{ts.minute:02d}"
+    return f"{day} {ts.time()}"
 
 
 def _why_sparse(index: pd.DatetimeIndex) -> str:
@@ -321,7 +331,7 @@ def _why_sparse(index: pd.DatetimeIndex) -> str:
         return f"{change}; pass freq= with the step you want, or load each part separately"
     gaps = pd.Series(index[1:] - index[:-1])
     at = int(gaps.to_numpy().argmax())
-    return (f"the largest gap runs from {_stamp(index[at])} to {_stamp(index[at + 1])}; "
+    return (f"the largest gap runs from {stamp(index[at])} to {stamp(index[at + 1])}; "
             "fix mistyped dates or pass the right frequency")
 
 

@@ -36,7 +36,7 @@ def test_an_image_link_in_a_header_stays_text():
     assert escaped.startswith(r"dropped 1 non\-numeric column\(s\)\: \[\'\!\[t\]\(http\:\/\/x\)\'\]")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.text())
 def test_escaping_keeps_the_text_and_disarms_every_mark(text):
     escaped = escape_markdown(text)
