@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from lstm_forecast.data.loading import load_csv
 from lstm_forecast.errors import UserError
 
-# Modest example counts keep these tests to a few seconds; a hunt with 2,000 examples per test
-# found the two bugs they were written for, and runs clean now.
+# Modest example counts keep these tests to a few seconds. A hunt with 2,000 examples found two
+# bugs (now fixed) and then ran clean.
 SETTINGS = settings(max_examples=80, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
