@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -286,56 +288,100 @@ def _decode(raw: bytes, name: str) -> tuple[str, list[str]]:
 
 
 def _read_table(text: str, name: str, report: list[str], warnings: list[str]) -> tuple[pd.DataFrame, str, str | None]:
-    """All cells as strings (NaN when empty), plus the decimal and thousands marks of numbers."""
-    lines = text.split("\n")
-    sample = [(i, line) for i, line in enumerate(lines) if line.strip()][:_SAMPLE_LINES]
+    """All cells as strings (NaN when empty), plus the decimal and thousands marks of numbers.
+
+    The text is scanned once record by record into small integer arrays (no list of lines), and
+    pandas parses it from UTF-8 bytes: a 1,000,000-row file stays well under 1 GB.
+    """
+    sample = [(i, line) for i, line in enumerate(_iter_lines(text, _SAMPLE_LINES * 5)) if line.strip()][:_SAMPLE_LINES]
     sep = _detect_delimiter(sample, name)
-    widths = _row_widths(lines, sep, name)  # (first line, last line, fields without trailing blanks, all fields)
-    filled = [w for w in widths if w[2] > 0]
-    if not filled:
+    first, end, fields, all_fields, has_text = _records(text, sep, name)
+    filled = fields > 0
+    if not filled.any():
         raise UserError(f"{_label(name)} has no data rows; upload a CSV with a header and data")
-    width = Counter(w[2] for w in filled).most_common(1)[0][0]
-    header_rec = next(i for i, w in enumerate(widths) if w[2] >= width)
-    header = next(csv.reader(lines[widths[header_rec][0]: widths[header_rec][1] + 1], delimiter=sep))
+    width = _mode(fields[filled])
+    header_rec = int(np.argmax(fields >= width))
+    header = next(csv.reader(_lines_between(text, first[header_rec], end[header_rec]), delimiter=sep))
     width = max(width, len(_strip_blanks(header)))
     headerless = all(_looks_like_data(field) for field in _strip_blanks(header))
-    above = [w for w in widths[:header_rec] if w[2] > 0]
-    if above:
-        report.append(f"skipped {len(above)} line(s) above the header (e.g. {lines[above[0][0]].strip()!r})")
-    body = widths[header_rec + (0 if headerless else 1):]
-    last = max(i for i, w in enumerate(body) if w[2] > 0) if any(w[2] > 0 for w in body) else -1
-    empty = [w for i, w in enumerate(body) if w[2] == 0 and (i < last or lines[w[0]].strip())]
-    extra = [w for w in body if w[2] > width]
-    if empty:
+    above = np.flatnonzero(filled[:header_rec])
+    if len(above):
+        report.append(f"skipped {len(above)} line(s) above the header (e.g. {_line(text, first[above[0]]).strip()!r})")
+    start = header_rec + (0 if headerless else 1)
+    body = np.arange(start, len(fields))
+    last = body[filled[body]].max() if filled[body].any() else -1
+    empty = body[~filled[body] & ((body < last) | has_text[body])]
+    extra = body[fields[body] > width]
+    if len(empty):
         report.append(f"dropped {len(empty):,} empty rows")
-    if extra:
-        report.append(f"dropped {len(extra):,} rows with more than {width} fields (e.g. {lines[extra[0][0]].strip()!r})")
+    if len(extra):
+        example = _line(text, first[extra[0]]).strip()
+        report.append(f"dropped {len(extra):,} rows with more than {width} fields (e.g. {example!r})")
         if _worth_warning(len(extra), len(body)):
             warnings.append(f"dropped {len(extra):,} of {len(body):,} rows ({len(extra) / len(body):.0%}) with more "
                             f"than {width} fields: a separator inside unquoted numbers or text (like 1,234) splits "
                             "them; quote those fields or save the file with another separator")
-    skip = {i for w in widths[: len(widths) - len(body)] + empty + extra for i in range(w[0], w[1] + 1)}
-    n_fields = max([w[3] for w in widths if w[0] not in skip] + [width])
+    skipped = np.zeros(len(fields), dtype=bool)
+    skipped[:start], skipped[empty], skipped[extra] = True, True, True
+    skip = [line for rec in np.flatnonzero(skipped) for line in range(first[rec], end[rec] + 1)]
+    n_fields = max(int(all_fields[~skipped].max(initial=0)), width)
     names = _column_names([] if headerless else header[:width], width)
-    del lines
     try:
         table = pd.read_csv(
-            io.StringIO(text), sep=sep, header=None, names=names + [f"_extra{i}" for i in range(n_fields - width)],
-            dtype=str, skiprows=sorted(skip), skip_blank_lines=True, index_col=False, on_bad_lines="skip",
-            skipinitialspace=True,
+            io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=sep, header=None,
+            names=names + [f"_extra{i}" for i in range(n_fields - width)], dtype=str, skiprows=skip,
+            skip_blank_lines=True, index_col=False, on_bad_lines="skip", skipinitialspace=True,
         )[names]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as err:
-        spans = [w for w in widths if w[1] > w[0]]  # records running over several lines: quoted line breaks
-        if "EOF inside string" in str(err) and spans:
-            raise UserError(f"a quote (\") on line {spans[-1][0] + 1:,} of {_label(name)} is never closed, so the rest "
-                            "of the file reads as one field; close the quote or remove it") from err
+        spans = np.flatnonzero(end > first)  # records running over several lines: quoted line breaks
+        if "EOF inside string" in str(err) and len(spans):
+            raise UserError(f"a quote (\") on line {first[spans[-1]] + 1:,} of {_label(name)} is never closed, so the "
+                            "rest of the file reads as one field; close the quote or remove it") from err
         raise UserError(f"cannot parse {_label(name)} as CSV ({str(err).splitlines()[0]}); check it is a plain CSV") from err
-    table = table.dropna(how="all").apply(lambda col: col.str.strip()).replace("", np.nan)
+    for col in names:  # one column at a time: a copy of the whole table would double the peak
+        cells = table[col].str.strip()
+        table[col] = cells.where(cells != "")
+    table = table.dropna(how="all")
     table = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed: ") and table[c].isna().all()])
     if len(table) < _MIN_ROWS:
         raise UserError(f"{_label(name)} has only {len(table)} data rows; supply at least {_MIN_ROWS}")
     decimal, thousands = detect_number_format(table.head(_SAMPLE_LINES), sep)
     return table, decimal, thousands
+
+
+def _iter_lines(text: str, limit: int | None = None):
+    """The lines of `text` split at '\\n', as text.split('\\n') gives them, but a chunk at a time
+    (a list of every line of a large file costs more than the file itself); at most `limit`."""
+    lines = itertools.chain.from_iterable(_line_chunks(text))
+    return lines if limit is None else itertools.islice(lines, limit)
+
+
+def _line_chunks(text: str, size: int = 1 << 20):
+    pos = 0
+    while pos + size < len(text):
+        cut = text.rfind("\n", pos, pos + size)
+        cut = cut if cut >= 0 else text.find("\n", pos + size)
+        if cut < 0:
+            break
+        yield text[pos:cut].split("\n")
+        pos = cut + 1
+    yield text[pos:].split("\n")
+
+
+def _line(text: str, number: int) -> str:
+    """Line `number` (0-based) of `text`."""
+    return next(itertools.islice(_iter_lines(text), number, None), "")
+
+
+def _lines_between(text: str, first: int, last: int) -> list[str]:
+    return list(itertools.islice(_iter_lines(text), first, last + 1))
+
+
+def _mode(values: np.ndarray) -> int:
+    """The most common value; among ties, the one seen first (as Counter.most_common)."""
+    counts = np.bincount(values)
+    tied = np.flatnonzero(counts == counts.max())
+    return int(tied[0] if len(tied) == 1 else min(tied, key=lambda v: int(np.argmax(values == v))))
 
 
 def _looks_like_data(field: str) -> bool:
@@ -362,17 +408,22 @@ def _csv_error(err: csv.Error, line: int, name: str) -> UserError:
     return UserError(f"cannot split {_label(name)} into fields at line {line:,} ({err}); check it is a plain CSV")
 
 
-def _row_widths(lines: list[str], sep: str, name: str) -> list[tuple[int, int, int, int]]:
-    """Per CSV record: (first line, last line, fields without trailing blanks, all fields)."""
-    reader = csv.reader(lines, delimiter=sep)
-    widths, start = [], 0
+def _records(text: str, sep: str, name: str) -> tuple[np.ndarray, ...]:
+    """Per CSV record: first line, last line, fields without trailing blanks, all fields, and
+    whether its line holds anything but spaces (a row of bare separators does)."""
+    reader = csv.reader(_iter_lines(text), delimiter=sep)
+    out, start = array("q"), 0
     try:
         for row in reader:
-            widths.append((start, reader.line_num - 1, len(_strip_blanks(row)), len(row)))
+            n = end = len(row)
+            while end and not row[end - 1].strip():
+                end -= 1
+            out.extend((start, reader.line_num - 1, end, n, n > 1 or end > 0))
             start = reader.line_num
     except csv.Error as err:
         raise _csv_error(err, reader.line_num, name) from err
-    return widths
+    first, last, fields, all_fields, has_text = np.frombuffer(out, dtype=np.int64).reshape(-1, 5).T
+    return first, last, fields, all_fields, has_text.astype(bool)
 
 
 def _detect_delimiter(sample: list[tuple[int, str]], name: str) -> str:
