@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from ..errors import UserError
-from .date_columns import DMY_DATE, ISO_DATE, FoundDates, find_dates
-from .frequency import Regularised, describe_freq, describe_step_change, regularise_observed, step_words
+from .date_columns import DMY_DATE, ISO_DATE, find_dates
+from .diagnosis import chosen_defaults, merge_cause, regularise_warnings, worth_warning
+from .frequency import regularise_observed
 from .numbers import (detect_number_format, drop_sparse_covariates, find_numbers, mask_sentinels, report_junk_cells,
                       rows_without_numbers)
 from .series import LoadedSeries
@@ -32,8 +32,6 @@ from .target import choose_value_col
 
 MAX_MB = 200  # default cap on the file size (MiB); LSTM_FORECAST_MAX_MB overrides, as maxUploadSize does for uploads
 MAX_ROWS = 2_000_000  # default cap on the lines of a file; LSTM_FORECAST_MAX_ROWS overrides
-WARN_SHARE = 0.03  # merging or dropping more than this share of the rows (3 rows or more) is a warning, not a repair
-WARN_FILLED = 0.2  # so is filling more than this share of the steps
 _DELIMITERS = ",;\t|"
 _SAMPLE_LINES = 200
 _NUMBER = re.compile(r"^[-+]?[\d.,\s]*\d([eE][-+]?\d+)?$")
@@ -71,7 +69,7 @@ def load_csv(
     if junk_rows.any():
         n_junk, example = int(junk_rows.sum()), _row_text(rows.loc[junk_rows].iloc[0])
         report.append(f"dropped {n_junk:,} rows that are not data (e.g. {example!r})")
-        if _worth_warning(n_junk, len(rows)) and found.dates is not None:
+        if worth_warning(n_junk, len(rows)) and found.dates is not None:
             warnings.append(f"dropped {n_junk:,} of {len(rows):,} rows ({n_junk / len(rows):.0%}) whose "
                             f"{found.name!r} is not a readable date (e.g. {example!r}); check that column, "
                             "or choose another with date_col")
@@ -92,84 +90,18 @@ def load_csv(
     else:
         numbers.index = pd.DatetimeIndex(found.dates.loc[numbers.index], name=found.name)
         if numbers.index.nunique() < _MIN_ROWS:
-            cause, fix = _merge_cause(found, rows, text_cols, freq)
+            cause, fix = merge_cause(found, rows, text_cols, freq)
             raise UserError(f"the {len(numbers):,} rows have only {numbers.index.nunique()} distinct timestamps: "
                             f"{cause}; {fix}")
     done = regularise_observed(numbers.astype("float64"), freq)
-    warnings += _regularise_warnings(done, found, rows, text_cols, freq)
-    defaults = _defaults(found, date_col, value_col, value_reason, done, freq)
+    warnings += regularise_warnings(done, found, rows, text_cols, freq)
+    defaults = chosen_defaults(found, date_col, value_col, value_reason, done, freq)
     loaded = LoadedSeries(done.frame, value_col, found.name, done.freq, name, report + done.report,
                           observed=done.observed, defaults=defaults, warnings=warnings).trimmed()
     if loaded.series.nunique() == 1:
         loaded.warnings.append(f"{value_col!r} has the same value ({loaded.series.iloc[0]:g}) in every row: there "
                                "is nothing to forecast; choose another column with value_col")
     return loaded
-
-
-# -- what the loader chose, and what the user should look at ------------------------------------
-
-
-def _worth_warning(count: int, total: int) -> bool:
-    return count >= 3 and count > WARN_SHARE * total
-
-
-def _defaults(found: FoundDates, date_col: str | None, value_col: str, value_reason: str | None,
-              done: Regularised, freq: str | None) -> dict[str, str]:
-    """Each choice the loader made by itself -> 'choice: reason'."""
-    defaults = {}
-    if date_col is None:
-        defaults["date_col"] = f"{' + '.join(found.used) or 'none'}: {found.reason}"
-    if value_reason is not None:
-        defaults["value_col"] = f"{value_col}: {value_reason}"
-    if freq is None and done.freq is not None:
-        defaults["freq"] = f"{done.freq} ({describe_freq(done.freq)}): {done.freq_reason}"
-    return defaults
-
-
-def _regularise_warnings(done: Regularised, found: FoundDates, rows: pd.DataFrame, text_cols: list[str],
-                         freq: str | None) -> list[str]:
-    """Warnings for a grid that merged many rows (with the likely cause) or filled many steps."""
-    warnings = []
-    if _worth_warning(done.rows_merged, done.rows_in):
-        cause, fix = _merge_cause(found, rows, text_cols, freq)
-        warnings.append(f"merged {done.rows_merged:,} of {done.rows_in:,} rows ({done.rows_merged / done.rows_in:.0%}) "
-                        f"by averaging rows that fall on the same timestamp: {cause}; {fix}")
-    if done.steps_filled > WARN_FILLED * len(done.frame):
-        change = describe_step_change(pd.DatetimeIndex(found.dates.dropna()).sort_values())
-        warnings.append(f"{done.steps_filled:,} of {len(done.frame):,} {describe_freq(done.freq)} steps "
-                        f"({done.steps_filled / len(done.frame):.0%}) had no row and were filled by interpolation"
-                        + (f": {change}; pass freq= with the step you want, or load each part separately" if change
-                           else "; check that the frequency is right, or pass freq="))
-    return warnings
-
-
-def _merge_cause(found: FoundDates, rows: pd.DataFrame, text_cols: list[str], freq: str | None) -> tuple[str, str]:
-    """(likely cause, fix) when many rows were merged onto shared timestamps."""
-    dates = pd.DatetimeIndex(found.dates.dropna()).sort_values()
-    unique = dates.unique()
-    step = pd.Series(unique[1:] - unique[:-1]).median() if len(unique) > 1 else None
-    if freq is not None and step is not None:
-        nominal = (unique[0] + to_offset(freq)) - unique[0]
-        if step < nominal:
-            return (f"freq={freq!r} is coarser than the data's usual step of {step_words(step)}",
-                    "pass a finer freq, or none to detect it")
-    unused = [col for col in found.parts.values() if col not in found.used]
-    if unused and found.name in found.parts.values():
-        return (f"dates are split across columns ({', '.join(repr(c) for c in found.parts.values())})",
-                "leave date_col unset so that they are combined")
-    if len(unique) <= 10:
-        return (f"the date column {found.name!r} has only {len(unique)} distinct values",
-                "choose the column with full dates with date_col")
-    for col in text_cols:
-        per_time = rows.loc[found.dates.notna(), col].groupby(found.dates.dropna().to_numpy()).nunique()
-        if per_time.mean() > 1.5:
-            return (f"the file seems to hold several series, one per value of {col!r} "
-                    f"({rows[col].nunique():,} values)", "filter it to one series before loading")
-    change = describe_step_change(dates)
-    if change:
-        return change, "pass freq= with the step you want, or load each part separately"
-    return (f"{len(dates) - len(unique):,} rows repeat a timestamp, and others fall between the steps",
-            f"check the dates in {found.name!r}")
 
 
 # -- bytes and text ---------------------------------------------------------------------------
@@ -317,7 +249,7 @@ def _read_table(text: str, name: str, report: list[str], warnings: list[str]) ->
     if len(extra):
         example = _line(text, first[extra[0]]).strip()
         report.append(f"dropped {len(extra):,} rows with more than {width} fields (e.g. {example!r})")
-        if _worth_warning(len(extra), len(body)):
+        if worth_warning(len(extra), len(body)):
             warnings.append(f"dropped {len(extra):,} of {len(body):,} rows ({len(extra) / len(body):.0%}) with more "
                             f"than {width} fields: a separator inside unquoted numbers or text (like 1,234) splits "
                             "them; quote those fields or save the file with another separator")

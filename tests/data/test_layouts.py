@@ -107,6 +107,12 @@ def test_a_freq_coarser_than_the_data_warns():
     assert has_line(loaded.warnings, "merged 92 of 96 rows", "freq='D' is coarser", "1 hour")
 
 
+def test_too_few_distinct_timestamps_with_an_unknown_freq_is_a_user_error():
+    rows = [("2020-01-01", 1.0), ("2020-01-01", 2.0), ("2020-01-02", 3.0), ("2020-01-02", 4.0)]
+    with pytest.raises(UserError, match="4 rows have only 2 distinct timestamps"):
+        load_text(csv_text(rows), freq="fortnightly")
+
+
 def test_many_unreadable_dates_warn():
     rows = [(f"2020-01-{d:02d}" if d % 4 else "n/a", float(d)) for d in range(1, 29)]
     loaded = load_text(csv_text(rows))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.data.messy_csv import beijing_csv, csv_text, daily_csv, daily_rows, epoch_csv, ett_csv, stock_csv
+from tests.data.messy_csv import beijing_csv, csv_text, daily_csv, epoch_csv, ett_csv, stock_csv
 
 HERE = Path(__file__).resolve().parent
 
