@@ -21,6 +21,9 @@ _MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", 
 _WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 _DAY_NAMES = ["Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays"]
 _MAX_GRID_GROWTH = 4  # a grid over 4x the rows (and 1,000 rows more) means a mistyped date
+_USUAL_STEPS = [pd.Timedelta(t) for t in ("1s", "5s", "10s", "15s", "30s", "1min", "2min", "5min", "10min", "15min",
+                                          "20min", "30min", "1h", "2h", "3h", "4h", "6h", "8h", "12h", "1D", "7D",
+                                          "30D", "91D", "365D")]  # what a jittered step is rounded to
 _TICK_UNITS = {off.Hour: "hour", off.Minute: "minute", off.Second: "second", off.Milli: "millisecond",
                off.Micro: "microsecond", off.Nano: "nanosecond"}
 _END_ANCHORED = (off.MonthEnd, off.QuarterEnd, off.YearEnd, off.BusinessMonthEnd, off.BQuarterEnd, off.BYearEnd,
@@ -75,6 +78,12 @@ def infer_freq_with_reason(index: pd.DatetimeIndex) -> tuple[str | None, str]:
     step = steps.mode().iloc[0]  # the typical step; gaps are its multiples
     typical = f"the most common step between timestamps is {step_words(step)}"
     days = step / pd.Timedelta(days=1)
+    calendar = 28 <= days <= 31 or 89 <= days <= 92 or 365 <= days <= 366  # months, quarters, years vary
+    if not calendar and (steps % step != pd.Timedelta(0)).any():  # jittered clock times (23 h, 25 h, ...)
+        median = steps.median()
+        step = min(_USUAL_STEPS, key=lambda usual: abs(np.log(usual / median)))
+        typical = f"the steps vary around {step_words(median.round('s'))}, nearest to {step_words(step)}"
+        days = step / pd.Timedelta(days=1)
     first = index[0]
     if days < 1:
         return to_offset(step).freqstr, typical
@@ -350,14 +359,16 @@ def _merge_duplicates(frame: pd.DataFrame, report: list[str], after_snap: bool =
 def _snap_to_grid(index: pd.DatetimeIndex, offset: off.BaseOffset) -> pd.DatetimeIndex:
     """Off-grid timestamps moved onto the grid of `offset`.
 
-    Fixed steps ('h', '30min'): to the nearest step of the grid most timestamps sit on. Days: back
-    to their day (at the usual clock time). Calendar steps ('MS', 'W-SUN', 'B'): to their usual
+    Fixed steps ('h', '30min'): to the nearest step of the grid most timestamps sit on (midnight's
+    grid when none holds a majority). Days: back to their day (at the usual clock time). Calendar steps ('MS', 'W-SUN', 'B'): to their usual
     clock time, then back to their period's start (to its end for month/quarter/year-end aliases).
     """
     if isinstance(offset, off.Tick) or isinstance(offset, off.Day):
         step = pd.Timedelta(days=offset.n) if isinstance(offset, off.Day) else pd.Timedelta(offset)
-        since = (index - index[0]) % step
-        origin = index[0] + since.value_counts().idxmax()  # the phase most timestamps share
+        phases = ((index - index[0].normalize()) % step).value_counts()
+        # the grid most timestamps sit on; midnight's when none holds a majority (jittered clocks)
+        phase = phases.index[0] if phases.iloc[0] > 0.5 * len(index) else pd.Timedelta(0)
+        origin = index[0].normalize() + phase
         steps = (index - origin) / step
         whole = np.floor(steps + (0.0 if isinstance(offset, off.Day) else 0.5)).astype("int64")
         return pd.DatetimeIndex(origin + whole * step, name=index.name)

@@ -204,3 +204,20 @@ def test_hourly_rows_snap_to_the_grid_most_rows_share():
 )
 def test_describe_step_change(index, words):
     assert describe_step_change(index) == words
+
+
+@pytest.mark.parametrize(
+    "jitter, freq, start",
+    [
+        (pd.to_timedelta([0, 1, 0, 1] * 10, unit="h"), "D", "2021-01-01"),  # 00:00 / 01:00: steps of 23 h and 25 h
+        (pd.to_timedelta([-7, 3, 0, 5, -2] * 8, unit="min") + pd.Timedelta(hours=9), "D", "2021-01-01"),
+        (pd.to_timedelta([-3, 2, 0, 4, -1] * 8, unit="s"), "h", "2021-01-01 00:00"),
+    ],
+    ids=["23h-25h", "around-9am", "seconds-off-the-hour"],
+)
+def test_jittered_clock_times_get_the_usual_step(jitter, freq, start):
+    grid = pd.date_range(start, periods=40, freq=freq)
+    done = regularise_observed(frame_on(grid + jitter, np.arange(40.0) ** 2))
+    assert done.freq == freq and len(done.frame) == 40 and done.rows_merged == 0
+    np.testing.assert_array_equal(done.frame["value"], np.arange(40.0) ** 2)  # each row kept at its own step
+    assert "vary around" in done.freq_reason
