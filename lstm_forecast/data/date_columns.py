@@ -228,36 +228,47 @@ def _parse_dates(cells: pd.Series, *, hinted: bool, report: list[str]) -> pd.Ser
                                     report=report)
     if sample.str.fullmatch(_TIME_OF_DAY.pattern).mean() > 0.9:
         return None  # clock times only: the time half of a date + time pair
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": dateutil per element
-        if sample.str.match(ISO_DATE.pattern).mean() > 0.5:
-            try:
-                dates = pd.to_datetime(cells, format="ISO8601", errors="coerce")
-            except ValueError:  # mixed UTC offsets
-                dates = pd.to_datetime(cells, format="ISO8601", errors="coerce", utc=True)
-                report.append("timestamps had different UTC offsets: converted them all to UTC")
-        elif sample.str.match(DMY_DATE).mean() > 0.5:
-            days = pd.Series(text.str.replace(r"[ T].*$", "", regex=True).unique())
-            fields = days.str.extract(DMY_DATE).astype(float)
-            day_first = bool((fields[0] > 12).any())
-            if not day_first and not (fields[1] > 12).any():
-                report.append(f"dates like {text.iloc[0]!r} could be day-first or month-first: read them month-first")
-            dates = pd.to_datetime(cells, dayfirst=day_first, errors="coerce")
-            if dates.notna().sum() < 0.9 * len(text):  # mixed padding or styles: parse each on its own
-                dates = pd.to_datetime(cells, dayfirst=day_first, format="mixed", errors="coerce")
-        elif hinted or sample.str.match(r"^\d{4}[/.]\d{1,2}[/.]\d{1,2}").mean() > 0.5:  # 2020/01/31, 'Jan 2020'
-            try:
-                dates = pd.to_datetime(cells.where(cells.str.contains(r"\d", na=False)), errors="coerce")
-            except (ValueError, OverflowError):  # a mix of styles pandas refuses as a whole
-                dates = pd.to_datetime(cells.where(cells.str.contains(r"\d", na=False)), errors="coerce",
-                                       format="mixed")
-        else:
-            return None
+    if sample.str.match(ISO_DATE.pattern).mean() > 0.5:
+        dates = _to_datetime(cells, report, format="ISO8601")
+    elif sample.str.match(DMY_DATE).mean() > 0.5:
+        days = pd.Series(text.str.replace(r"[ T].*$", "", regex=True).unique())
+        fields = days.str.extract(DMY_DATE).astype(float)
+        day_first = bool((fields[0] > 12).any())
+        if not day_first and not (fields[1] > 12).any():
+            report.append(f"dates like {text.iloc[0]!r} could be day-first or month-first: read them month-first")
+        dates = _to_datetime(cells, report, dayfirst=day_first)
+        if dates is not None and dates.notna().sum() < 0.9 * len(text):  # mixed padding or styles: one by one
+            dates = _to_datetime(cells, report, dayfirst=day_first, format="mixed")
+    elif hinted or sample.str.match(r"^\d{4}[/.]\d{1,2}[/.]\d{1,2}").mean() > 0.5:  # 2020/01/31, 'Jan 2020'
+        dates = _to_datetime(cells.where(cells.str.contains(r"\d", na=False)), report)
+    else:
+        return None
+    if dates is None:
+        return None
     if getattr(dates.dt, "tz", None) is not None:
         if not any("UTC" in line for line in report):
             report.append(f"dropped the time zone ({dates.dt.tz}): timestamps kept in local clock time")
         dates = dates.dt.tz_localize(None)
     return dates
+
+
+def _to_datetime(cells: pd.Series, report: list[str], **kwargs) -> pd.Series | None:
+    """pd.to_datetime(cells, errors="coerce", **kwargs), then with format="mixed" when pandas refuses
+    the styles as a whole, then in UTC for mixed offsets (reported); None when nothing works."""
+    attempts = [kwargs, {**kwargs, "format": "mixed"}, {**kwargs, "format": "mixed", "utc": True}]
+    if kwargs.get("format") == "ISO8601":
+        attempts = [kwargs, {**kwargs, "utc": True}]
+    for attempt in attempts:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "could not infer format": dateutil per element
+                dates = pd.to_datetime(cells, errors="coerce", **attempt)
+        except (ValueError, OverflowError, TypeError):
+            continue
+        if attempt.get("utc"):
+            report.append("timestamps had different UTC offsets: converted them all to UTC")
+        return dates
+    return None
 
 
 def _parse_numeric_dates(numbers: pd.Series, *, name: str, hinted: bool, report: list[str]) -> pd.Series | None:

@@ -299,12 +299,14 @@ def _regularise_times(frame: pd.DataFrame, freq: str | None, done: Regularised) 
             f"(e.g. {stamp(frame.index[first])} -> {stamp(snapped[first])})"
         )
         frame = _merge_duplicates(frame.set_axis(snapped, axis=0), report, after_snap=True)
-    grid = pd.date_range(frame.index[0], frame.index[-1], freq=offset, name=frame.index.name)
-    if len(grid) > _MAX_GRID_GROWTH * len(frame) and len(grid) > len(frame) + 1000:
+    first, last = frame.index[0], frame.index[-1]
+    size = int((last - first) / ((first + offset) - first)) + 1  # counted before the grid is built
+    if size > _MAX_GRID_GROWTH * len(frame) and size > len(frame) + 1000:
         raise UserError(
-            f"dates run from {stamp(frame.index[0])} to {stamp(frame.index[-1])}, {len(grid):,} {offset.freqstr!r} "
+            f"dates run from {stamp(first)} to {stamp(last)}, {size:,} {offset.freqstr!r} "
             f"steps for only {len(frame):,} rows; {_why_sparse(frame.index)}"
         )
+    grid = pd.date_range(first, last, freq=offset, name=frame.index.name)
     off_grid = ~frame.index.isin(grid)
     if off_grid.any():  # a safety net: snapping puts every row on the grid
         report.append(f"dropped {int(off_grid.sum()):,} rows whose timestamps fall between the {offset.freqstr!r} steps")
@@ -360,15 +362,16 @@ def _snap_to_grid(index: pd.DatetimeIndex, offset: off.BaseOffset) -> pd.Datetim
     """Off-grid timestamps moved onto the grid of `offset`.
 
     Fixed steps ('h', '30min'): to the nearest step of the grid most timestamps sit on (midnight's
-    grid when none holds a majority). Days: back to their day (at the usual clock time). Calendar steps ('MS', 'W-SUN', 'B'): to their usual
-    clock time, then back to their period's start (to its end for month/quarter/year-end aliases).
+    grid when none holds a majority). Days: back to their day (at the usual clock time). Calendar
+    steps ('MS', 'W-SUN', 'B'): to their usual clock time, then back to their period's start (to
+    its end for month/quarter/year-end aliases).
     """
     if isinstance(offset, off.Tick) or isinstance(offset, off.Day):
         step = pd.Timedelta(days=offset.n) if isinstance(offset, off.Day) else pd.Timedelta(offset)
+        step = step.as_unit(index.unit) if step.as_unit(index.unit) == step else step  # 'ns' overflows before 1678
         phases = ((index - index[0].normalize()) % step).value_counts()
-        # the grid most timestamps sit on; midnight's when none holds a majority (jittered clocks)
-        phase = phases.index[0] if phases.iloc[0] > 0.5 * len(index) else pd.Timedelta(0)
-        origin = index[0].normalize() + phase
+        origin = index[0].normalize()  # midnight's grid, unless most timestamps share another (jittered clocks)
+        origin = origin + phases.index[0] if phases.iloc[0] > 0.5 * len(index) else origin
         steps = (index - origin) / step
         whole = np.floor(steps + (0.0 if isinstance(offset, off.Day) else 0.5)).astype("int64")
         return pd.DatetimeIndex(origin + whole * step, name=index.name)

@@ -17,6 +17,7 @@ from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
@@ -258,18 +259,32 @@ def _read_table(text: str, name: str, report: list[str], warnings: list[str]) ->
     skip = [line for rec in np.flatnonzero(skipped) for line in range(first[rec], end[rec] + 1)]
     n_fields = max(int(all_fields[~skipped].max(initial=0)), width)
     names = _column_names([] if headerless else header[:width], width)
+    extras = [f"_extra{i}" for i in range(n_fields - width)]
     try:
-        table = pd.read_csv(
-            io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=sep, header=None,
-            names=names + [f"_extra{i}" for i in range(n_fields - width)], dtype=str, skiprows=skip,
-            skip_blank_lines=True, index_col=False, on_bad_lines="skip", skipinitialspace=True,
-        )[names]
+        with catch_warnings(record=True) as caught:
+            simplefilter("always", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=sep, header=None, names=names + extras,
+                dtype=str, skiprows=skip, skip_blank_lines=True, index_col=False, on_bad_lines="warn",
+                skipinitialspace=True,
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as err:
         spans = np.flatnonzero(end > first)  # records running over several lines: quoted line breaks
         if "EOF inside string" in str(err) and len(spans):
             raise UserError(f"a quote (\") on line {first[spans[-1]] + 1:,} of {_label(name)} is never closed, so the "
                             "rest of the file reads as one field; close the quote or remove it") from err
         raise UserError(f"cannot parse {_label(name)} as CSV ({str(err).splitlines()[0]}); check it is a plain CSV") from err
+    disagreement = next((str(w.message) for w in caught if issubclass(w.category, pd.errors.ParserWarning)), None)
+    if disagreement:  # pandas split a row into more fields than the csv module did: its quotes are unclear
+        where = re.search(r"line (\d+)", disagreement)
+        raise UserError(f"{'line ' + where.group(1) + ' of ' if where else 'some rows of '}{_label(name)} split into "
+                        "different numbers of fields depending on how their quotes (\") are read; check the quotes")
+    wide = table[extras].notna().any(axis=1) if extras else None
+    if wide is not None and wide.any():  # more fields than the header, seen only by pandas' reading of quotes
+        report.append(f"dropped {int(wide.sum()):,} rows with more than {width} fields (e.g. "
+                      f"{_row_text(table.loc[wide].iloc[0])!r})")
+        table = table.loc[~wide]
+    table = table[names]
     for col in names:  # one column at a time: a copy of the whole table would double the peak
         cells = table[col].str.strip()
         table[col] = cells.where(cells != "")

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..errors import UserError
+
 
 @dataclass
 class LoadedSeries:
@@ -39,8 +41,6 @@ class LoadedSeries:
 
     def with_value(self, value_col: str) -> "LoadedSeries":
         """The same data with another column as the target."""
-        from ..errors import UserError
-
         if value_col not in self.frame.columns:
             raise UserError(
                 f"column {value_col!r} is not a numeric column of this data; "
@@ -59,7 +59,12 @@ class LoadedSeries:
         if self.observed is None or self.value_col not in self.observed.columns:
             return self
         seen = self.observed[self.value_col].to_numpy()
-        if seen.all() or not seen.any():
+        if seen.sum() < 3:
+            others = [c for c in self.observed.columns if c != self.value_col and self.observed[c].sum() >= 3]
+            raise UserError(f"column {self.value_col!r} has values at only {int(seen.sum())} timestamps after cleaning; "
+                            "supply at least 3" + (f" or choose another column with value_col (one of {others})"
+                                                   if others else ""))
+        if seen.all():
             return self
         first, last = int(seen.argmax()), len(seen) - 1 - int(seen[::-1].argmax())
         if first == 0 and last == len(seen) - 1:

@@ -320,3 +320,10 @@ def test_the_upload_cap_and_the_loader_cap_agree():
 
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == loading.MAX_MB
+
+
+def test_a_target_left_with_fewer_than_3_values_after_merging_is_a_user_error():
+    rows = [("2020-01-01", 1, 5), ("2020-01-01", 2, 6), ("2020-01-02", "", 7), ("2020-01-03", 3, 8)]
+    with pytest.raises(UserError, match=r"'value' has values at only 2 timestamps.*value_col \(one of \['other'\]\)"):
+        load_text(csv_text(rows, header="date,value,other"))
+    assert load_text(csv_text(rows, header="date,value,other"), value_col="other").series.tolist() == [5.5, 7, 8]
