@@ -265,6 +265,8 @@ def _to_datetime(cells: pd.Series, report: list[str], **kwargs) -> pd.Series | N
                 dates = pd.to_datetime(cells, errors="coerce", **attempt)
         except (ValueError, OverflowError, TypeError):
             continue
+        if not pd.api.types.is_datetime64_any_dtype(dates):  # objects: offsets pandas would not unify
+            continue
         if attempt.get("utc"):
             report.append("timestamps had different UTC offsets: converted them all to UTC")
         return dates
