@@ -17,6 +17,7 @@ from pandas.tseries.frequencies import to_offset
 from statsmodels.tsa.stattools import acf
 from statsmodels.tsa.tsatools import detrend
 
+from .data.frequency import pandas_infer_freq
 from .errors import UserError
 
 # Candidate periods per frequency kind, for one step of that kind ('2h' divides them by 2).
@@ -241,11 +242,7 @@ def _index_freq(index: pd.DatetimeIndex) -> pd.DateOffset | None:
         return index.freq
     if len(index) < 3:
         return None
-    try:
-        with pd.option_context("future.infer_freq_returns_offset", True):
-            return pd.infer_freq(index)
-    except (TypeError, ValueError):
-        return None
+    return pandas_infer_freq(index)  # an offset on pandas 3.0 and 3.1 alike
 
 
 def _calendar_rule(offset: pd.DateOffset | None, period: int) -> tuple[str, Callable[[pd.Timestamp], int]] | None:

@@ -1,26 +1,38 @@
 """Load a CSV as people really upload it into a clean `LoadedSeries`.
 
-Steps: bytes -> text (encoding) -> table of strings (delimiter, header, bad lines) -> dates
-(column(s), day/month order, epochs) -> numbers (decimal comma, thousands, junk, sentinels)
--> `regularise` (order, duplicates, gaps). Every repair adds one sentence to the report.
+Steps: size caps -> bytes -> text (encoding) -> table of strings (delimiter, header, bad lines)
+-> dates (one column, date + time, date parts, Unix time) -> numbers (decimal comma, thousands,
+junk, sentinels) -> target -> `regularise` (order, duplicates, grid, gaps). Every repair adds one
+sentence with its count to the report; repairs big enough to matter also add a warning; every
+choice the loader made by itself is in `defaults` with its reason.
 """
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import os
 import re
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .date_columns import DATE_NAME, DMY_DATE, ISO_DATE, find_dates
+from .date_columns import DMY_DATE, ISO_DATE, find_dates
+from .diagnosis import chosen_defaults, merge_cause, regularise_warnings, worth_warning
 from .frequency import regularise_observed
+from .numbers import (detect_number_format, drop_sparse_covariates, find_numbers, mask_sentinels, report_junk_cells,
+                      rows_without_numbers)
 from .series import LoadedSeries
+from .target import choose_value_col
 
+MAX_MB = 200  # default cap on the file size (MiB); LSTM_FORECAST_MAX_MB overrides, as maxUploadSize does for uploads
+MAX_ROWS = 2_000_000  # default cap on the lines of a file; LSTM_FORECAST_MAX_ROWS overrides
 _DELIMITERS = ",;\t|"
 _SAMPLE_LINES = 200
 _NUMBER = re.compile(r"^[-+]?[\d.,\s]*\d([eE][-+]?\d+)?$")
@@ -40,37 +52,57 @@ def load_csv(
 
     date_col/value_col/time_col: column names; detected when None. na_values: numbers meaning
     "missing" (None: detect a repeated extreme sentinel such as -200; []: none). freq: a pandas
-    alias forcing the grid; inferred when None. Raises UserError for anything the user can fix.
+    alias forcing the grid; inferred when None. Files over LSTM_FORECAST_MAX_MB (default 200)
+    or LSTM_FORECAST_MAX_ROWS lines (default 2,000,000) are refused before parsing. Raises
+    UserError for anything the user can fix.
     """
     raw, name = _read_source(source)
+    _check_rows(raw, name)
     text, report = _decode(raw, name)
-    table, decimal, thousands = _read_table(text, name, report)
-    dates, date_name, used = find_dates(table, date_col, time_col, report)
-    rows, table = table, table.drop(columns=used)  # rows: the full text of each row, for examples
-    numbers = _find_numbers(table, decimal, thousands, report, keep=value_col)
-    junk_rows = dates.isna() if dates is not None else _rows_without_numbers(table, numbers)
+    del raw
+    warnings: list[str] = []
+    table, decimal, thousands = _read_table(text, name, report, warnings)
+    del text
+    found = find_dates(table, date_col, time_col, report)
+    rows, table = table, table.drop(columns=found.used)  # rows: the full text of each row, for examples
+    numbers, text_cols = find_numbers(table, decimal, thousands, report, keep=value_col)
+    junk_rows = found.dates.isna() if found.dates is not None else rows_without_numbers(table, numbers)
     if junk_rows.any():
-        example = _row_text(rows.loc[junk_rows].iloc[0])
-        report.append(f"dropped {int(junk_rows.sum()):,} rows that are not data (e.g. {example!r})")
+        n_junk, example = int(junk_rows.sum()), _row_text(rows.loc[junk_rows].iloc[0])
+        report.append(f"dropped {n_junk:,} rows that are not data (e.g. {example!r})")
+        if worth_warning(n_junk, len(rows)) and found.dates is not None:
+            warnings.append(f"dropped {n_junk:,} of {len(rows):,} rows ({n_junk / len(rows):.0%}) whose "
+                            f"{found.name!r} is not a readable date (e.g. {example!r}); check that column, "
+                            "or choose another with date_col")
         numbers, table = numbers.loc[~junk_rows], table.loc[~junk_rows]
-    _report_junk_cells(table, numbers, report)
-    numbers = _mask_sentinels(numbers, na_values, report)
-    value_col = _choose_value_col(numbers, table, value_col)
-    numbers = _drop_sparse_covariates(numbers, value_col, report)
+    report_junk_cells(table, numbers, report)
+    numbers = mask_sentinels(numbers, na_values, report)
+    value_col, value_reason = choose_value_col(numbers, table, value_col)
+    numbers = drop_sparse_covariates(numbers, value_col, report)
     if numbers[value_col].notna().sum() < _MIN_ROWS:
+        others = [c for c in numbers.columns if c != value_col and numbers[c].notna().sum() >= _MIN_ROWS]
         raise UserError(
-            f"column {value_col!r} has only {int(numbers[value_col].notna().sum())} numbers; "
-            f"supply at least {_MIN_ROWS} rows or choose another column"
+            f"column {value_col!r} has only {int(numbers[value_col].notna().sum())} numbers; supply at least "
+            f"{_MIN_ROWS} rows" + (f" or choose another column with value_col (one of {others})" if others else "")
         )
-    if dates is None:
+    if found.dates is None:
         report.append("no date column found: using the row order as an integer step index")
         numbers = numbers.reset_index(drop=True)
     else:
-        numbers.index = pd.DatetimeIndex(dates.loc[numbers.index], name=date_name)
-    frame, freq, repairs, observed = regularise_observed(numbers.astype("float64"), freq)
-    loaded = LoadedSeries(frame, value_col, date_name if dates is not None else None, freq, name, report + repairs,
-                          observed=observed)
-    return loaded.trimmed()
+        numbers.index = pd.DatetimeIndex(found.dates.loc[numbers.index], name=found.name)
+        if numbers.index.nunique() < _MIN_ROWS:
+            cause, fix = merge_cause(found, rows, text_cols, freq)
+            raise UserError(f"the {len(numbers):,} rows have only {numbers.index.nunique()} distinct timestamps: "
+                            f"{cause}; {fix}")
+    done = regularise_observed(numbers.astype("float64"), freq)
+    warnings += regularise_warnings(done, found, rows, text_cols, freq)
+    defaults = chosen_defaults(found, date_col, value_col, value_reason, done, freq)
+    loaded = LoadedSeries(done.frame, value_col, found.name, done.freq, name, report + done.report,
+                          observed=done.observed, defaults=defaults, warnings=warnings).trimmed()
+    if loaded.series.nunique() == 1:
+        loaded.warnings.append(f"{value_col!r} has the same value ({loaded.series.iloc[0]:g}) in every row: there "
+                               "is nothing to forecast; choose another column with value_col")
+    return loaded
 
 
 # -- bytes and text ---------------------------------------------------------------------------
@@ -81,29 +113,74 @@ def _label(name: str) -> str:
     return repr(name) if name else "the file"
 
 
+def _cap(var: str, default: float) -> float:
+    """A positive number from the environment variable `var`, else `default`."""
+    text = os.environ.get(var, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise UserError(f"{var}={text!r} is not a positive number; set it to a number such as {default:g}, or unset it")
+    return value
+
+
+def _check_size(size: int, name: str) -> None:
+    """Refuse a file over the size cap, before reading it."""
+    cap = _cap("LSTM_FORECAST_MAX_MB", MAX_MB)
+    if size > cap * 2**20:
+        raise UserError(
+            f"{_label(name)} is {size / 2**20:,.1f} MB, over the {cap:g} MB limit; set LSTM_FORECAST_MAX_MB to "
+            "raise it (uploads in the dashboard also need server.maxUploadSize in .streamlit/config.toml)"
+        )
+
+
+def _check_rows(raw: bytes, name: str) -> None:
+    """Refuse a file with more data lines than the row cap, counted without parsing."""
+    cap = _cap("LSTM_FORECAST_MAX_ROWS", MAX_ROWS)
+    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    if lines - 1 > cap:
+        raise UserError(f"{_label(name)} has {lines - 1:,} rows, over the {cap:,.0f}-row limit; set "
+                        "LSTM_FORECAST_MAX_ROWS to raise it, or aggregate the data to a coarser step first")
+
+
 def _read_source(source: Any) -> tuple[bytes, str]:
-    """The raw bytes and a display name, without consuming an uploaded file for its caller."""
+    """The raw bytes and a display name, without consuming an uploaded file for its caller; the
+    size cap is checked before anything is read where the size is known in advance."""
     if isinstance(source, (bytes, bytearray, memoryview)):
+        _check_size(len(source), "")
         return bytes(source), ""
     if isinstance(source, (str, Path)):
         path = Path(source)
         try:
+            _check_size(path.stat().st_size, path.name)
             return path.read_bytes(), path.name
         except FileNotFoundError as err:
             raise UserError(f"file {str(path)!r} not found; check the path") from err
         except OSError as err:
             raise UserError(f"cannot read {str(path)!r} ({err.strerror}); pass a readable CSV file") from err
     name = Path(str(getattr(source, "name", "") or "")).name
+    if isinstance(getattr(source, "size", None), int):  # Streamlit's UploadedFile
+        _check_size(source.size, name)
+    if hasattr(source, "getbuffer"):  # BytesIO: its size without a copy
+        _check_size(source.getbuffer().nbytes, name)
     if hasattr(source, "getvalue"):
         data = source.getvalue()
     elif hasattr(source, "read"):
         start = source.tell() if hasattr(source, "seek") else None
+        if start is not None:
+            _check_size(source.seek(0, io.SEEK_END) - start, name)
+            source.seek(start)
         data = source.read()
         if start is not None:
             source.seek(start)
     else:
         raise UserError(f"cannot read a CSV from a {type(source).__name__}; pass a path, bytes or an uploaded file")
-    return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), name
+    data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    _check_size(len(data), name)
+    return data, name
 
 
 def _decode(raw: bytes, name: str) -> tuple[str, list[str]]:
@@ -135,54 +212,123 @@ def _decode(raw: bytes, name: str) -> tuple[str, list[str]]:
     controls = sum(ch < " " and ch not in "\t\r\n" for ch in text[:4000])
     if "\x00" in text or controls > 10:
         raise UserError(f"{label} looks like binary data, not a CSV text file; upload a CSV")
-    return text.replace("\r\n", "\n").replace("\r", "\n"), report
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, report
 
 
 # -- table ------------------------------------------------------------------------------------
 
 
-def _read_table(text: str, name: str, report: list[str]) -> tuple[pd.DataFrame, str, str | None]:
-    """All cells as strings (NaN when empty), plus the decimal and thousands marks of numbers."""
-    lines = text.split("\n")
-    sample = [line for line in lines if line.strip()][:_SAMPLE_LINES]
-    sep = _detect_delimiter(sample)
-    widths = _row_widths(lines, sep)  # (first line, last line, fields without trailing blanks, all fields)
-    filled = [w for w in widths if w[2] > 0]
-    if not filled:
+def _read_table(text: str, name: str, report: list[str], warnings: list[str]) -> tuple[pd.DataFrame, str, str | None]:
+    """All cells as strings (NaN when empty), plus the decimal and thousands marks of numbers.
+
+    The text is scanned once record by record into small integer arrays (no list of lines), and
+    pandas parses it from UTF-8 bytes: a 1,000,000-row file stays well under 1 GB.
+    """
+    sample = [(i, line) for i, line in enumerate(_iter_lines(text, _SAMPLE_LINES * 5)) if line.strip()][:_SAMPLE_LINES]
+    sep = _detect_delimiter(sample, name)
+    first, end, fields, all_fields, has_text = _records(text, sep, name)
+    filled = fields > 0
+    if not filled.any():
         raise UserError(f"{_label(name)} has no data rows; upload a CSV with a header and data")
-    width = Counter(w[2] for w in filled).most_common(1)[0][0]
-    header_rec = next(i for i, w in enumerate(widths) if w[2] >= width)
-    header = next(csv.reader(lines[widths[header_rec][0]: widths[header_rec][1] + 1], delimiter=sep))
+    width = _mode(fields[filled])
+    header_rec = int(np.argmax(fields >= width))
+    header = next(csv.reader(_lines_between(text, first[header_rec], end[header_rec]), delimiter=sep))
     width = max(width, len(_strip_blanks(header)))
     headerless = all(_looks_like_data(field) for field in _strip_blanks(header))
-    above = [w for w in widths[:header_rec] if w[2] > 0]
-    if above:
-        report.append(f"skipped {len(above)} line(s) above the header (e.g. {lines[above[0][0]].strip()!r})")
-    body = widths[header_rec + (0 if headerless else 1):]
-    last = max(i for i, w in enumerate(body) if w[2] > 0) if any(w[2] > 0 for w in body) else -1
-    empty = [w for i, w in enumerate(body) if w[2] == 0 and (i < last or lines[w[0]].strip())]
-    extra = [w for w in body if w[2] > width]
-    if empty:
+    above = np.flatnonzero(filled[:header_rec])
+    if len(above):
+        report.append(f"skipped {len(above)} line(s) above the header (e.g. {_line(text, first[above[0]]).strip()!r})")
+    start = header_rec + (0 if headerless else 1)
+    body = np.arange(start, len(fields))
+    last = body[filled[body]].max() if filled[body].any() else -1
+    empty = body[~filled[body] & ((body < last) | has_text[body])]
+    extra = body[fields[body] > width]
+    if len(empty):
         report.append(f"dropped {len(empty):,} empty rows")
-    if extra:
-        report.append(f"dropped {len(extra):,} rows with more than {width} fields (e.g. {lines[extra[0][0]].strip()!r})")
-    skip = {i for w in widths[: len(widths) - len(body)] + empty + extra for i in range(w[0], w[1] + 1)}
-    n_fields = max([w[3] for w in widths if w[0] not in skip] + [width])
+    if len(extra):
+        example = _line(text, first[extra[0]]).strip()
+        report.append(f"dropped {len(extra):,} rows with more than {width} fields (e.g. {example!r})")
+        if worth_warning(len(extra), len(body)):
+            warnings.append(f"dropped {len(extra):,} of {len(body):,} rows ({len(extra) / len(body):.0%}) with more "
+                            f"than {width} fields: a separator inside unquoted numbers or text (like 1,234) splits "
+                            "them; quote those fields or save the file with another separator")
+    skipped = np.zeros(len(fields), dtype=bool)
+    skipped[:start], skipped[empty], skipped[extra] = True, True, True
+    skip = [line for rec in np.flatnonzero(skipped) for line in range(first[rec], end[rec] + 1)]
+    n_fields = max(int(all_fields[~skipped].max(initial=0)), width)
     names = _column_names([] if headerless else header[:width], width)
+    extras = [f"_extra{i}" for i in range(n_fields - width)]
     try:
-        table = pd.read_csv(
-            io.StringIO(text), sep=sep, header=None, names=names + [f"_extra{i}" for i in range(n_fields - width)],
-            dtype=str, skiprows=sorted(skip), skip_blank_lines=True, index_col=False, on_bad_lines="skip",
-            skipinitialspace=True,
-        )[names]
+        with catch_warnings(record=True) as caught:
+            simplefilter("always", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=sep, header=None, names=names + extras,
+                dtype=str, skiprows=skip, skip_blank_lines=True, index_col=False, on_bad_lines="warn",
+                skipinitialspace=True,
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as err:
+        spans = np.flatnonzero(end > first)  # records running over several lines: quoted line breaks
+        if "EOF inside string" in str(err) and len(spans):
+            raise UserError(f"a quote (\") on line {first[spans[-1]] + 1:,} of {_label(name)} is never closed, so the "
+                            "rest of the file reads as one field; close the quote or remove it") from err
         raise UserError(f"cannot parse {_label(name)} as CSV ({str(err).splitlines()[0]}); check it is a plain CSV") from err
-    table = table.dropna(how="all").apply(lambda col: col.str.strip()).replace("", np.nan)
+    disagreement = next((str(w.message) for w in caught if issubclass(w.category, pd.errors.ParserWarning)), None)
+    if disagreement:  # pandas split a row into more fields than the csv module did: its quotes are unclear
+        where = re.search(r"line (\d+)", disagreement)
+        raise UserError(f"{'line ' + where.group(1) + ' of ' if where else 'some rows of '}{_label(name)} split into "
+                        "different numbers of fields depending on how their quotes (\") are read; check the quotes")
+    wide = table[extras].notna().any(axis=1) if extras else None
+    if wide is not None and wide.any():  # more fields than the header, seen only by pandas' reading of quotes
+        report.append(f"dropped {int(wide.sum()):,} rows with more than {width} fields (e.g. "
+                      f"{_row_text(table.loc[wide].iloc[0])!r})")
+        table = table.loc[~wide]
+    table = table[names]
+    for col in names:  # one column at a time: a copy of the whole table would double the peak
+        cells = table[col].str.strip()
+        table[col] = cells.where(cells != "")
+    table = table.dropna(how="all")
     table = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed: ") and table[c].isna().all()])
     if len(table) < _MIN_ROWS:
         raise UserError(f"{_label(name)} has only {len(table)} data rows; supply at least {_MIN_ROWS}")
-    decimal, thousands = _detect_number_format(table.head(_SAMPLE_LINES), sep)
+    decimal, thousands = detect_number_format(table.head(_SAMPLE_LINES), sep)
     return table, decimal, thousands
+
+
+def _iter_lines(text: str, limit: int | None = None):
+    """The lines of `text` split at '\\n', as text.split('\\n') gives them, but a chunk at a time
+    (a list of every line of a large file costs more than the file itself); at most `limit`."""
+    lines = itertools.chain.from_iterable(_line_chunks(text))
+    return lines if limit is None else itertools.islice(lines, limit)
+
+
+def _line_chunks(text: str, size: int = 1 << 20):
+    pos = 0
+    while pos + size < len(text):
+        cut = text.rfind("\n", pos, pos + size)
+        cut = cut if cut >= 0 else text.find("\n", pos + size)
+        if cut < 0:
+            break
+        yield text[pos:cut].split("\n")
+        pos = cut + 1
+    yield text[pos:].split("\n")
+
+
+def _line(text: str, number: int) -> str:
+    """Line `number` (0-based) of `text`."""
+    return next(itertools.islice(_iter_lines(text), number, None), "")
+
+
+def _lines_between(text: str, first: int, last: int) -> list[str]:
+    return list(itertools.islice(_iter_lines(text), first, last + 1))
+
+
+def _mode(values: np.ndarray) -> int:
+    """The most common value; among ties, the one seen first (as Counter.most_common)."""
+    counts = np.bincount(values)
+    tied = np.flatnonzero(counts == counts.max())
+    return int(tied[0] if len(tied) == 1 else min(tied, key=lambda v: int(np.argmax(values == v))))
 
 
 def _looks_like_data(field: str) -> bool:
@@ -199,24 +345,45 @@ def _strip_blanks(fields: list[str]) -> list[str]:
     return fields[:end]
 
 
-def _row_widths(lines: list[str], sep: str) -> list[tuple[int, int, int, int]]:
-    """Per CSV record: (first line, last line, fields without trailing blanks, all fields)."""
-    reader = csv.reader(lines, delimiter=sep)
-    widths, start = [], 0
+def _csv_error(err: csv.Error, line: int, name: str) -> UserError:
+    """The user's message for the csv module's error at `line` (1-based)."""
+    if "field larger than field limit" in str(err):
+        return UserError(
+            f"line {line:,} of {_label(name)} has a field longer than {csv.field_size_limit():,} characters, usually "
+            "a quote (\") that is never closed; close the quote or remove that text"
+        )
+    return UserError(f"cannot split {_label(name)} into fields at line {line:,} ({err}); check it is a plain CSV")
+
+
+def _records(text: str, sep: str, name: str) -> tuple[np.ndarray, ...]:
+    """Per CSV record: first line, last line, fields without trailing blanks, all fields, and
+    whether its line holds anything but spaces (a row of bare separators does)."""
+    reader = csv.reader(_iter_lines(text), delimiter=sep)
+    out, start = array("q"), 0
     try:
         for row in reader:
-            widths.append((start, reader.line_num - 1, len(_strip_blanks(row)), len(row)))
+            n = end = len(row)
+            while end and not row[end - 1].strip():
+                end -= 1
+            out.extend((start, reader.line_num - 1, end, n, n > 1 or end > 0))
             start = reader.line_num
     except csv.Error as err:
-        raise UserError(f"cannot split the file into fields ({err}); check it is a plain CSV") from err
-    return widths
+        raise _csv_error(err, reader.line_num, name) from err
+    first, last, fields, all_fields, has_text = np.frombuffer(out, dtype=np.int64).reshape(-1, 5).T
+    return first, last, fields, all_fields, has_text.astype(bool)
 
 
-def _detect_delimiter(sample: list[str]) -> str:
-    """The delimiter among , ; tab | that splits the sample into the most consistent fields."""
+def _detect_delimiter(sample: list[tuple[int, str]], name: str) -> str:
+    """The delimiter among , ; tab | that splits the sample (line number, text) into the most
+    consistent fields."""
     consistency: dict[str, float] = {}
+    texts = [line for _, line in sample]
     for sep in _DELIMITERS:
-        counts = [len(_strip_blanks(row)) for row in csv.reader(sample, delimiter=sep)]
+        reader = csv.reader(texts, delimiter=sep)
+        try:
+            counts = [len(_strip_blanks(row)) for row in reader]
+        except csv.Error as err:
+            raise _csv_error(err, sample[reader.line_num - 1][0] + 1, name) from err
         mode, hits = Counter(counts).most_common(1)[0] if counts else (1, 0)
         if mode > 1:
             consistency[sep] = hits / len(counts)
@@ -224,7 +391,7 @@ def _detect_delimiter(sample: list[str]) -> str:
         return ","  # a single column
     best = max(consistency.values())
     try:
-        sniffed = csv.Sniffer().sniff("\n".join(sample), delimiters=_DELIMITERS).delimiter
+        sniffed = csv.Sniffer().sniff("\n".join(texts), delimiters=_DELIMITERS).delimiter
     except csv.Error:
         sniffed = None
     tied = [sep for sep in "\t;|," if consistency.get(sep) == best]  # decimal commas tie with ';'
@@ -243,137 +410,5 @@ def _column_names(header: list[str], width: int) -> list[str]:
     return names
 
 
-def _detect_number_format(sample: pd.DataFrame, sep: str) -> tuple[str, str | None]:
-    """(decimal, thousands) marks used by the numbers in a sample of cells."""
-    cells = pd.Series(sample.to_numpy().ravel()).dropna().astype(str)
-    count = lambda pattern: int(cells.str.fullmatch(pattern).sum())  # noqa: E731
-    if count(r"[-+]?\d{1,3}(\.\d{3})+,\d+"):
-        return ",", "."  # 1.234,5
-    comma_decimals = count(r"[-+]?\d*,\d+") if sep != "," else count(r"[-+]?\d*,(\d{1,2}|\d{4,})")
-    if comma_decimals and comma_decimals >= count(r"[-+]?\d*\.\d+"):
-        return ",", None  # 2,6
-    if count(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"):
-        return ".", ","  # 1,234.5
-    return ".", None
-
-
-# -- numbers ----------------------------------------------------------------------------------
-
-
-def _find_numbers(
-    table: pd.DataFrame, decimal: str, thousands: str | None, report: list[str], keep: str | None
-) -> pd.DataFrame:
-    """The numeric columns as floats (NaN for junk cells); text columns are dropped and reported."""
-    numbers, text_cols = {}, []
-    for col in table.columns:
-        cells = table[col]
-        clean = cells.str.replace(r"[\s\u00a0]", "", regex=True)
-        if thousands:
-            clean = clean.str.replace(thousands, "", regex=False)
-        if decimal != ".":
-            clean = clean.str.replace(decimal, ".", regex=False)
-        parsed = pd.to_numeric(clean, errors="coerce")
-        parsed = parsed.where(np.isfinite(parsed))  # 'inf' and 1e400 are junk, not numbers to train on
-        if parsed.notna().sum() >= 0.5 * cells.notna().sum() and parsed.notna().any():
-            numbers[col] = parsed.astype("float64")
-        elif col != keep:
-            text_cols.append(col)
-    if text_cols:
-        report.append(f"dropped {len(text_cols)} non-numeric column(s): {text_cols}")
-    if not numbers:
-        first = table.iloc[:, 0].dropna().head(3).tolist() if table.shape[1] else []
-        found = f"only text in {list(table.columns)} (first values: {first})" if first else "only a date column"
-        raise UserError(f"no numeric column found, {found}; supply a CSV with a column of numbers")
-    return pd.DataFrame(numbers, index=table.index)
-
-
-def _rows_without_numbers(table: pd.DataFrame, numbers: pd.DataFrame) -> pd.Series:
-    """Rows whose numeric columns hold text but not one number: footers such as 'Total: 6' in a
-    dateless file."""
-    return numbers.isna().all(axis=1) & table[numbers.columns].notna().any(axis=1)
-
-
 def _row_text(row: pd.Series) -> str:
     return ",".join(str(v) for v in row.dropna())
-
-
-def _report_junk_cells(table: pd.DataFrame, numbers: pd.DataFrame, report: list[str]) -> None:
-    junk = numbers.isna() & table[numbers.columns].notna()
-    if junk.to_numpy().any():
-        col = junk.sum().idxmax()
-        example = table.loc[junk[col], col].iloc[0]
-        report.append(
-            f"treated {int(junk.to_numpy().sum()):,} cells that are not numbers as missing "
-            f"(e.g. {example!r} in {col!r}); they are interpolated"
-        )
-
-
-def _mask_sentinels(numbers: pd.DataFrame, na_values: list[float] | None, report: list[str]) -> pd.DataFrame:
-    """NaN where a missing-value marker stands: the given values, or detected ones when None.
-
-    A detected marker is also masked in every other column where it lies outside the range of
-    that column's other values.
-    """
-    if na_values is None:
-        found = {_find_sentinel(numbers[col]) for col in numbers.columns} - {None}
-        markers = {
-            value: [col for col in numbers.columns if _is_outside_rest(numbers[col], value)] for value in found
-        }
-        hint = "; pass na_values=[] to keep it"
-    else:
-        markers = {value: [col for col in numbers.columns if (numbers[col] == value).any()] for value in na_values}
-        hint = ""
-    for value, cols in markers.items():
-        if cols:
-            cells = int((numbers[cols] == value).to_numpy().sum())
-            numbers[cols] = numbers[cols].mask(numbers[cols] == value)
-            report.append(f"treated {value:g} as a missing-value marker in {len(cols)} column(s) ({cells:,} cells){hint}")
-    return numbers
-
-
-def _is_outside_rest(values: pd.Series, value: float) -> bool:
-    rest = values[values != value].dropna()
-    return bool((values == value).any() and len(rest) and (value < rest.min() or value > rest.max()))
-
-
-def _find_sentinel(values: pd.Series) -> float | None:
-    """A whole number repeated in >= 0.5% of rows, far (> 5 IQRs) beyond the rest: -200, -999, 9999."""
-    valid = values.dropna()
-    if len(valid) < 20:
-        return None
-    counts = valid.value_counts()
-    for candidate in (valid.min(), valid.max()):
-        n = int(counts.get(candidate, 0))
-        if candidate == 0 or candidate % 1 or n < max(3, 0.005 * len(values)):
-            continue
-        rest = valid[valid != candidate]
-        if len(rest) < 10:
-            continue
-        q1, q3 = rest.quantile([0.25, 0.75])
-        spread = (q3 - q1) or rest.std()
-        if spread and (candidate < q1 - 5 * spread or candidate > q3 + 5 * spread):
-            return float(candidate)
-    return None
-
-
-def _drop_sparse_covariates(numbers: pd.DataFrame, value_col: str, report: list[str]) -> pd.DataFrame:
-    """Without the non-target columns that are more than half missing: filling them would invent most."""
-    sparse = [c for c in numbers.columns if c != value_col and numbers[c].isna().mean() > 0.5]
-    if sparse:
-        report.append(f"dropped {len(sparse)} column(s) with more than half their values missing: {sparse}")
-    return numbers.drop(columns=sparse)
-
-
-def _choose_value_col(numbers: pd.DataFrame, table: pd.DataFrame, value_col: str | None) -> str:
-    """The target column: the one asked for, else the first numeric one not named like a time."""
-    if value_col is None:
-        undated = [c for c in numbers.columns if not DATE_NAME.search(str(c))]
-        return str((undated or list(numbers.columns))[0])
-    if value_col in numbers.columns:
-        return value_col
-    if value_col in table.columns:
-        raise UserError(
-            f"column {value_col!r} has no numbers (e.g. {table[value_col].dropna().head(3).tolist()}); "
-            f"choose one of {list(numbers.columns)} with value_col"
-        )
-    raise UserError(f"value column {value_col!r} not found; choose one of {list(numbers.columns)} with value_col")

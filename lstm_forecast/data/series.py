@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..errors import UserError
+
 
 @dataclass
 class LoadedSeries:
@@ -14,6 +16,9 @@ class LoadedSeries:
         the file had no dates, by a RangeIndex of integer steps (`freq` is None).
     value_col: the target column in `frame`; the other columns are candidate covariates.
     report: one short human sentence per repair (rows dropped, gaps filled, duplicates merged...).
+    defaults: what the loader chose by itself, with its reason, for the UI to show:
+        {"date_col": "...", "value_col": "Adj Close: the adjusted close of a stock export", "freq": "..."}.
+    warnings: repairs big enough that the user should look (most rows merged, a constant target...).
     """
 
     frame: pd.DataFrame
@@ -23,6 +28,8 @@ class LoadedSeries:
     source: str = ""
     report: list[str] = field(default_factory=list)
     observed: pd.DataFrame | None = field(default=None, repr=False)  # bool: True where read, not filled
+    defaults: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def series(self) -> pd.Series:
@@ -34,15 +41,14 @@ class LoadedSeries:
 
     def with_value(self, value_col: str) -> "LoadedSeries":
         """The same data with another column as the target."""
-        from ..errors import UserError
-
         if value_col not in self.frame.columns:
             raise UserError(
                 f"column {value_col!r} is not a numeric column of this data; "
                 f"choose one of {list(self.frame.columns)}"
             )
+        defaults = {k: v for k, v in self.defaults.items() if k != "value_col" or value_col == self.value_col}
         return LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report),
-                            self.observed).trimmed()
+                            self.observed, defaults, list(self.warnings)).trimmed()
 
     def trimmed(self) -> "LoadedSeries":
         """Drop the rows before the target's first and after its last real value.
@@ -53,7 +59,12 @@ class LoadedSeries:
         if self.observed is None or self.value_col not in self.observed.columns:
             return self
         seen = self.observed[self.value_col].to_numpy()
-        if seen.all() or not seen.any():
+        if seen.sum() < 3:
+            others = [c for c in self.observed.columns if c != self.value_col and self.observed[c].sum() >= 3]
+            raise UserError(f"column {self.value_col!r} has values at only {int(seen.sum())} timestamps after cleaning; "
+                            "supply at least 3" + (f" or choose another column with value_col (one of {others})"
+                                                   if others else ""))
+        if seen.all():
             return self
         first, last = int(seen.argmax()), len(seen) - 1 - int(seen[::-1].argmax())
         if first == 0 and last == len(seen) - 1:
@@ -63,4 +74,4 @@ class LoadedSeries:
                 "forecasts are scored on real values only")
         keep = slice(first, last + 1)
         return LoadedSeries(self.frame.iloc[keep], self.value_col, self.date_col, self.freq, self.source,
-                            [*self.report, note], self.observed.iloc[keep])
+                            [*self.report, note], self.observed.iloc[keep], dict(self.defaults), list(self.warnings))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ..data.frequency import describe_freq
 from ..data.loading import load_csv
 from ..data.samples import SAMPLES, load_sample
 from ..data.series import LoadedSeries
@@ -21,6 +22,7 @@ from . import charts
 from ..runs import data_key
 from .render import show_chart
 from .state import help_text, memo
+from .text import escape_markdown
 
 SOURCES = ("Sample", "Upload CSV", "Yahoo ticker")
 HISTORY = ("1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "max")
@@ -66,7 +68,7 @@ def input_data() -> LoadedSeries | None:
             return None
         return _input_value_col(loaded)
     except UserError as exc:
-        st.error(f"**Could not load the data.** {exc}")
+        st.error(f"**Could not load the data.** {escape_markdown(exc)}")
         return None
 
 
@@ -143,13 +145,20 @@ def show_data(loaded: LoadedSeries) -> None:
     choice = memo(("season", key), lambda: decide_season(loaded, Config()))  # the one training will use
     cols = st.columns(4)
     cols[0].metric("Points", f"{len(values):,}")
-    cols[1].metric("Frequency", loaded.freq or "none (steps)")
+    cols[1].metric("Frequency", describe_freq(loaded.freq))
     cols[2].metric("Season", f"{choice.period} steps" if choice.period > 1 else "none found")
     cols[3].metric("Forecasting", loaded.value_col)
-    st.caption(f"{loaded.source} · date column: {loaded.date_col or 'none (row order)'} · {choice.note}")
+    st.caption(escape_markdown(f"{loaded.source} · date column: {loaded.date_col or 'none (row order)'} · "
+                               f"{choice.note}"))
+    for warning in loaded.warnings:
+        st.warning(escape_markdown(warning))
+    chosen = {"Date column": "date_col", "Target": "value_col", "Frequency": "freq"}  # what the loader chose, and why
+    reasons = [f"**{role}** {escape_markdown(loaded.defaults[k])}" for role, k in chosen.items() if k in loaded.defaults]
+    if reasons:
+        st.caption("  \n".join(reasons))
     if loaded.report:
         with st.expander(f"Repairs made while loading ({len(loaded.report)})", expanded=False):
-            st.markdown("\n".join(f"- {line}" for line in loaded.report))
+            st.markdown("\n".join(f"- {escape_markdown(line)}" for line in loaded.report))
     with st.expander("Preview"):
         st.dataframe(pd.concat([loaded.frame.head(5), loaded.frame.tail(5)]), width="stretch")
     show_chart(("series", key), lambda: _series_chart(loaded, values, choice.period))

@@ -1,15 +1,16 @@
-"""User text (column and file names, tickers, labels) shown where Markdown renders: escaped first."""
+"""Text from users (file names, column headers, cell values, run labels) made safe for Streamlit's Markdown."""
 from __future__ import annotations
 
 import re
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark may be backslash-escaped
 
 
 def escape_markdown(text: object) -> str:
-    """`text` with every character Markdown (or Streamlit's extensions: $math$, :colour[]) would act on
-    backslash-escaped, and line breaks folded, so it shows as typed."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """`text` rendered literally by st.markdown, st.warning, st.caption...: every ASCII punctuation
+    mark is backslash-escaped (so `![t](http://x)` stays text, not an image; `*`, `_`, `$`, `:red[...]`
+    and `<b>` lose their meaning), and line breaks become spaces (no new block can start)."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
 
 
 def cell_label(cell: str) -> str:

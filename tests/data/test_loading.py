@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -198,14 +197,15 @@ def test_without_dates_uses_the_row_order():
 
 
 @pytest.mark.parametrize(
-    "text, columns",
-    [("1.5\n2.5\n3.5\n4.5\n", ["value"]), ("1,10\n2,20\n3,30\n", ["col1", "col2"])],
-    ids=["single", "several"],
+    "text, columns, target",
+    [("1.5\n2.5\n3.5\n4.5\n", ["value"], "value"), ("1.5,10\n2.5,20\n3.5,30\n", ["col1", "col2"], "col1"),
+     ("1,10\n2,20\n3,30\n", ["col1", "col2"], "col2")],
+    ids=["single", "several", "row-numbers-first"],
 )
-def test_names_headerless_columns(text, columns):
+def test_names_headerless_columns(text, columns, target):
     loaded = load_text(text)
     assert list(loaded.frame.columns) == columns
-    assert loaded.series.iloc[0] in (1.5, 1.0)
+    assert loaded.value_col == target  # 1, 2, 3 in the first column is a row counter, never the default
 
 
 # -- order, duplicates, gaps ----------------------------------------------------------------------
@@ -367,11 +367,11 @@ def test_missing_path_raises_user_error(tmp_path):
 
 # -- the real files, when this machine has them ----------------------------------------------------
 
-AIR = Path(MESSY_DIR) / "air_quality_uci_raw.csv"
-MELBOURNE = Path(MESSY_DIR) / "melbourne_min_temp_raw.csv"
+AIR = MESSY_DIR / "air_quality_uci_raw.csv"
+MELBOURNE = MESSY_DIR / "melbourne_min_temp_raw.csv"
 
 
-@pytest.mark.skipif(not AIR.exists(), reason=f"{AIR} is not on this machine")
+@pytest.mark.skipif(not AIR.exists(), reason=f"the real file {AIR} is absent (<repo>/../shared/data/messy)")
 def test_loads_uci_air_quality():
     loaded = load_csv(AIR)
     assert (loaded.freq, loaded.value_col, len(loaded.frame)) == ("h", "CO(GT)", 9357)
@@ -380,7 +380,7 @@ def test_loads_uci_air_quality():
     assert has_line(loaded.report, "treated -200 as a missing-value marker")
 
 
-@pytest.mark.skipif(not MELBOURNE.exists(), reason=f"{MELBOURNE} is not on this machine")
+@pytest.mark.skipif(not MELBOURNE.exists(), reason=f"the real file {MELBOURNE} is absent (<repo>/../shared/data/messy)")
 def test_loads_melbourne_min_temperatures():
     loaded = load_csv(MELBOURNE)
     assert loaded.freq == "D"
@@ -398,7 +398,7 @@ def test_missing_values_at_the_end_of_the_target_are_dropped_not_invented():
 
 
 def test_switching_target_trims_that_columns_edges():
-    text = "date,a,b\n" + "\n".join(f"2024-01-{d:02d},{d},{'' if d < 4 else d}" for d in range(1, 32))
+    text = "date,a,b\n" + "\n".join(f"2024-01-{d:02d},{2 * d},{'' if d < 4 else d}" for d in range(1, 32))
     loaded = load_csv(text.encode())
     assert len(loaded.frame) == 31  # 'a' is complete
     b = loaded.with_value("b")
