@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -261,8 +262,7 @@ def cmd_forecast(args) -> int:
                             f"drop --value-col to use {target!r}")
         rename = {args.value_col: target}
         observed = None if loaded.observed is None else loaded.observed.rename(columns=rename)
-        loaded = LoadedSeries(loaded.frame.rename(columns=rename), target, loaded.date_col,
-                              loaded.freq, loaded.source, list(loaded.report), observed).trimmed()
+        loaded = replace(loaded, frame=loaded.frame.rename(columns=rename), value_col=target, observed=observed).trimmed()
     elif target in loaded.frame.columns:
         loaded = loaded.with_value(target)
     frame, scores = apply_run(run, loaded)

@@ -1,7 +1,7 @@
 """The cleaned, typed series every source (CSV, Yahoo, sample) hands to the rest of the package."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -49,6 +49,11 @@ class LoadedSeries:
         defaults = {k: v for k, v in self.defaults.items() if k != "value_col" or value_col == self.value_col}
         return LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report),
                             self.observed, defaults, list(self.warnings)).trimmed()
+
+    def head(self, n: int) -> "LoadedSeries":
+        """The first `n` rows, with everything the loader said about them (for backtests' past-only parts)."""
+        return replace(self, frame=self.frame.iloc[:n],
+                       observed=None if self.observed is None else self.observed.iloc[:n])
 
     def trimmed(self) -> "LoadedSeries":
         """Drop the rows before the target's first and after its last real value.

@@ -411,8 +411,12 @@ def _shape_bars(prices: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, str 
         grid = pd.date_range(prices.index.min(), prices.index.max(), freq=INTRADAY_FREQ[interval])
         if len(prices) < REGULAR_GRID_COVERAGE * len(grid):
             return _index_by_bar(prices, interval)
-        return regularise_observed(prices, INTRADAY_FREQ[interval])
-    return regularise_observed(prices, FREQ_BY_INTERVAL.get(interval))
+        return _as_tuple(regularise_observed(prices, INTRADAY_FREQ[interval]))
+    return _as_tuple(regularise_observed(prices, FREQ_BY_INTERVAL.get(interval)))
+
+
+def _as_tuple(done) -> tuple[pd.DataFrame, str | None, list[str], pd.DataFrame]:
+    return done.frame, done.freq, done.report, done.observed
 
 
 def _index_by_bar(prices: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, None, list[str], pd.DataFrame]:
@@ -426,7 +430,7 @@ def _index_by_bar(prices: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, No
             f"about {per_session} bars per session over {sessions} sessions), so they are indexed by "
             f"bar number rather than clock time, not filled over nights and weekends; "
             f"one session is a seasonal period of {per_session}")
-    frame, _, repairs, observed = regularise_observed(prices.reset_index(drop=True))
+    frame, _, repairs, observed = _as_tuple(regularise_observed(prices.reset_index(drop=True)))
     return frame, None, [note] + repairs, observed
 
 

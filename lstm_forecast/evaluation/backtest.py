@@ -61,8 +61,7 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: i
     for first in range(0, origins, refit_every):
         chunk = positions[first: first + refit_every]
         cut = int(chunk[0]) + 1
-        part = LoadedSeries(loaded.frame.iloc[:cut], loaded.value_col, loaded.date_col, loaded.freq, loaded.source,
-                            list(loaded.report), None if loaded.observed is None else loaded.observed.iloc[:cut])
+        part = loaded.head(cut)
         t0 = time.perf_counter()
         run = train_run(part, config, callback, threads=threads)
         t_train += time.perf_counter() - t0

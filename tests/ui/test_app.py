@@ -26,6 +26,13 @@ def _tiny(at: AppTest) -> None:
     numbers["Max epochs"].set_value(3)
 
 
+def _view(at: AppTest, view: str) -> AppTest:
+    """Choose a look-inside view (through session state: AppTest before streamlit 1.60 has no
+    segmented_control accessor, and the floors job runs these tests on streamlit 1.56)."""
+    at.session_state["inside_view"] = view
+    return at.run()
+
+
 def _press(at: AppTest, label: str) -> AppTest:
     [b for b in at.sidebar.button if b.label == label][0].click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -60,7 +67,7 @@ def test_whole_path_load_train_compare_inspect(runs_dir):
     assert {b.label for b in at.get("download_button")} >= {"Forecast CSV", "Metrics JSON", "Config JSON"}
     assert len(_saved(runs_dir)) == 1  # saved to the runs folder
     for view in VIEWS:
-        at.segmented_control(key="inside_view").set_value(view).run()
+        _view(at, view)
         assert not at.exception, (view, [e.value for e in at.exception])
         assert _charts(at) >= 4, view  # series, forecasts, residuals + at least one view chart
 
@@ -70,7 +77,7 @@ def test_view_controls_do_not_retrain(runs_dir):
     _tiny(at)
     _press(at, "Train")
     before = set(at.session_state["runs"])
-    at.segmented_control(key="inside_view").set_value("Gates by season").run()
+    _view(at, "Gates by season")
     at.multiselect(key="baselines").set_value(["ets", "naive"]).run()
     assert set(at.session_state["runs"]) == before
     assert len(_saved(runs_dir)) == 1
@@ -85,11 +92,11 @@ def test_train_all_three_cells_names_gates_honestly():
     assert len(at.dataframe[-1].value.query("kind == 'model'")) == 3
     by_cell = {r.config.cell: rid for rid, r in runs.items()}
     at.selectbox(key="inside_run").set_value(by_cell["rnn"]).run()
-    at.segmented_control(key="inside_view").set_value("Gates by season").run()
+    _view(at, "Gates by season")
     assert not at.exception
     assert any("no gates" in w.value for w in at.warning)
     at.selectbox(key="inside_run").set_value(by_cell["gru"]).run()
-    at.segmented_control(key="inside_view").set_value("Gates by season").run()
+    _view(at, "Gates by season")
     assert not at.exception
     options = at.selectbox(key="season_unit").options
     assert options and any("unit" in o for o in options)

@@ -33,6 +33,13 @@ def _tiny(at: AppTest) -> None:
     numbers["Max epochs"].set_value(3)
 
 
+def _view(at: AppTest, view: str) -> AppTest:
+    """Choose a look-inside view (through session state: AppTest before streamlit 1.60 has no
+    segmented_control accessor, and the floors job runs these tests on streamlit 1.56)."""
+    at.session_state["inside_view"] = view
+    return at.run()
+
+
 def _press(at: AppTest, label: str) -> AppTest:
     [b for b in at.sidebar.button if b.label == label][0].click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -96,7 +103,7 @@ def test_many_saved_runs_do_not_reload_models_on_every_rerun(runs_dir, monkeypat
     first = len(loads)
     assert first <= 1  # at most the run opened in "Look inside"
     for view in ("Gates by season", "Saturation", "Cell state"):
-        at.segmented_control(key="inside_view").set_value(view).run()
+        _view(at, view)
         assert not at.exception
     assert len(loads) == first  # views never reload a model
     board = at.dataframe[-1].value
