@@ -34,6 +34,7 @@ class Config:
     layers: int = 1  # stacked recurrent layers
     dropout: float = 0.0  # between stacked layers and before the head
     bidirectional: bool = False  # valid here: the whole lookback window lies in the past
+    ensemble: int = 1  # networks trained from seeds seed, seed+1, ...; the forecast is their median
     # --- training -------------------------------------------------------------------------
     epochs: int = 60  # upper bound; early stopping usually ends sooner
     batch_size: int = 64
@@ -60,7 +61,7 @@ class Config:
             value = getattr(self, name)
             if value is not None and not _whole(value, 1):
                 raise UserError(f"`{name}` ({value!r}) must be a whole number >= 1, or left empty to choose it from the data")
-        for name in ("hidden", "layers", "epochs", "batch_size", "patience"):
+        for name in ("hidden", "layers", "epochs", "batch_size", "patience", "ensemble"):
             if not _whole(getattr(self, name), 1):
                 raise UserError(f"`{name}` ({getattr(self, name)!r}) must be a whole number >= 1")
         if not _whole(self.seed, 0):

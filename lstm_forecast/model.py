@@ -44,9 +44,10 @@ class Forecaster(nn.Module):
         directions = 2 if config.bidirectional else 1
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(directions * config.hidden, config.horizon)
-        # Start close to "no correction": the first forecasts equal the base (seasonal naive).
+        # Start at "no correction": the untrained model forecasts exactly its base, and training (with
+        # the validation check at epoch 0) only moves away from it when that helps.
         with torch.no_grad():
-            self.head.weight.mul_(0.1)
+            self.head.weight.zero_()
             self.head.bias.zero_()
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,6 +60,39 @@ class Forecaster(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.encode(x)))  # (B, H)
+
+
+class Ensemble(nn.Module):
+    """Members trained apart, from seeds seed, seed+1, ...: the forecast is their median (the mean of
+    the middle two for an even count). Looking inside shows the first member (`rnn`)."""
+
+    def __init__(self, members: list[Forecaster]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.config = members[0].config
+
+    @property
+    def rnn(self) -> nn.Module:
+        return self.members[0].rnn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = torch.stack([member(x) for member in self.members])  # (K, B, H)
+        return outs.quantile(0.5, dim=0) if len(self.members) > 1 else outs[0]  # (B, H)
+
+
+def build_model(n_features: int, config: Config) -> nn.Module:
+    """A Forecaster, or an Ensemble of `config.ensemble` of them (member k seeded with seed + k)."""
+    if config.ensemble <= 1:
+        return Forecaster(n_features, config)
+    members = []
+    for k in range(config.ensemble):
+        torch.manual_seed(config.seed + k)
+        members.append(Forecaster(n_features, _member_config(config, k)))
+    return Ensemble(members)
+
+
+def _member_config(config: Config, k: int) -> Config:
+    return Config.from_dict({**config.to_dict(), "seed": config.seed + k, "ensemble": 1})
 
 
 # --- custom LSTM variants ---------------------------------------------------------------------

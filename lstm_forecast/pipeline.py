@@ -56,8 +56,8 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
     """Resolve the config from the data, prepare, fit baselines and model, forecast, calibrate, score."""
     import torch
 
-    from .model import Forecaster, choose_device
-    from .train import fit
+    from .model import build_model, choose_device
+    from .train import fit_model
 
     start = time.perf_counter()
     timings: dict[str, float] = {} if load_seconds is None else {"load": round(load_seconds, 3)}
@@ -78,8 +78,10 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
 
     dev = device if isinstance(device, torch.device) else choose_device(device or config.device)
     torch.manual_seed(config.seed)
-    model = Forecaster(len(prep.feature_names), config)
-    result = fit(model, train_w, val_w, config, dev, callback, threads=threads)
+    model = build_model(len(prep.feature_names), config)
+    result = fit_model(model, train_w, val_w, config, dev, callback, threads=threads)
+    if hasattr(model, "members") and len(model.members) < config.ensemble:  # stopped before every member trained
+        config = Config.from_dict({**config.to_dict(), "ensemble": len(model.members)})
     model.cpu()
     timings["train"] = round(result.seconds, 3)
 
@@ -108,6 +110,7 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
         "device": str(dev),
         "threads": result.threads,
         "best_epoch": result.best_epoch,
+        "best_epochs": result.best_epochs,
         "epochs_run": int(len(result.history)),
         "stopped": result.stopped,
         "train_seconds": round(result.seconds, 3),

@@ -282,7 +282,7 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
                 candidates = tuple(c for c in candidates if c != "ets") or ("seasonal_naive",)
         transform.base = choose_base(prep, config, candidates)
         transform.base_params = prep.ets[0].to_dict() if transform.base == "ets" else None
-        ets = prep.ets if transform.base == "ets" else None
+        ets = prep.ets  # kept when computed: what the other bases would have been stays inspectable
     else:
         ets = _ets_base(y_all, 0, period, transform.base_params) if transform.base == "ets" else None
     features, names = _features(u, index, frame, config, transform, skip)
@@ -375,23 +375,23 @@ ETS_BASE_FLOOR = 1e-6  # of the median value: a Holt-Winters forecast <= 0 on a 
 
 
 def choose_base(prep: Prepared, config: Config, candidates: tuple[str, ...]) -> str:
-    """The base with the lowest mean absolute error on the training part, over its most recent origins.
+    """The base with the lowest mean absolute error on the validation part, at every horizon step.
 
-    Seasonal and plain naive have no parameters and Holt-Winters a handful, fitted on that same part,
-    so these in-sample errors are close to honest.
+    Every candidate forecasts data it was not fitted on there (Holt-Winters is fitted on the training
+    part): in-sample errors would favour the fitted one. Like early stopping, this choice reads the
+    validation part and never the holdout.
     """
     if len(candidates) == 1:
         return candidates[0]
-    end = prep.train_end
+    start, end, H = prep.train_end, prep.val_end, config.horizon
     first = max(config.lookback, config.period) - 1
-    origins = np.arange(max(first, end - 1 - BASE_CHOICE_ORIGINS), end - 1)
+    origins = np.arange(max(first, start - H), end - 1)[-BASE_CHOICE_ORIGINS:]
     if len(origins) == 0:
         return candidates[0]
-    at = origins[:, None] + np.arange(1, config.horizon + 1)[None, :]
-    known = at < end
+    at = origins[:, None] + np.arange(1, H + 1)[None, :]
+    known = (at >= start) & (at < end)
     truth = prep.u[np.minimum(at, end - 1)]
-    errors = {kind: float(np.mean(np.abs(truth - prep.base(origins, config.horizon, kind))[known]))
-              for kind in candidates}
+    errors = {kind: float(np.mean(np.abs(truth - prep.base(origins, H, kind))[known])) for kind in candidates}
     return min(candidates, key=lambda k: (errors[k], candidates.index(k)))
 
 

@@ -315,7 +315,7 @@ def load_run(folder: Path | str, *, root: Path | str | None = None) -> Run:
     """
     import torch
 
-    from .model import Forecaster
+    from .model import build_model
     from .prepare import Transform
 
     folder = Path(folder)
@@ -327,7 +327,7 @@ def load_run(folder: Path | str, *, root: Path | str | None = None) -> Run:
     _verify(folder, entry.manifest, ("forecast.csv", "baselines.csv", "history.csv", "model.pt"))
     try:
         config = Config.from_dict(meta["config"])
-        model = Forecaster(len(meta["feature_names"]), config)
+        model = build_model(len(meta["feature_names"]), config)
         with open(folder / "model.pt", "rb") as fh:
             state = torch.load(fh, map_location="cpu", weights_only=True)
         _check_state(state, model)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 import numpy as np
@@ -44,6 +44,8 @@ class Progress:
     eta_s: float  # remaining epochs at the recent pace (upper bound: early stopping may end sooner)
     fraction: float = 1.0  # of the current epoch done; 1.0 at the end of an epoch
     threads: int = 1
+    member: int = 1  # which network of an ensemble is training (1-based)
+    members: int = 1
 
     @property
     def end_of_epoch(self) -> bool:
@@ -55,11 +57,43 @@ ProgressCallback = Callable[[Progress], Optional[bool]]
 
 @dataclass
 class FitResult:
-    history: pd.DataFrame  # epoch, train_loss, val_loss, lr, seconds
-    best_epoch: int
+    history: pd.DataFrame  # epoch, train_loss, val_loss, lr, seconds (and member, for an ensemble)
+    best_epoch: int  # the last member's, for an ensemble (see best_epochs)
     stopped: str  # "completed" | "early stopping" | "stopped by user" | "diverged ..." | "out of memory ..."
     seconds: float
     threads: int = 1
+    best_epochs: list[int] | None = None  # per member of an ensemble
+
+
+def fit_model(model: nn.Module, train, val, config: Config, device: torch.device,
+              callback: ProgressCallback | None = None, threads: int | None = None) -> FitResult:
+    """`fit` for a Forecaster, or each member of an Ensemble in turn (each with its own seed and early
+    stopping). A stop request ends the ensemble with the members trained so far (the one stopped
+    keeps its best weights)."""
+    members = getattr(model, "members", None)
+    if members is None:
+        return fit(model, train, val, config, device, callback, threads)
+    results, start = [], time.perf_counter()
+    for k, member in enumerate(members):
+        report = None if callback is None else (
+            lambda p, k=k: callback(replace(p, member=k + 1, members=len(members), eta_s=p.eta_s + _rest(results, k, len(members)))))
+        results.append(fit(member, train, val, member.config, device, report, threads))
+        if results[-1].stopped == "stopped by user":
+            del members[k + 1:]
+            break
+    history = pd.concat([r.history.assign(member=k + 1) for k, r in enumerate(results)], ignore_index=True)
+    last = results[-1]
+    stopped = last.stopped if len(results) == len(members) and last.stopped == "stopped by user" else \
+        "; ".join(sorted({r.stopped for r in results}))
+    return FitResult(history, last.best_epoch, stopped, time.perf_counter() - start, last.threads,
+                     [r.best_epoch for r in results])
+
+
+def _rest(done: list[FitResult], k: int, total: int) -> float:
+    """Seconds the members after member k will take, at the pace of those already trained."""
+    if not done:
+        return 0.0
+    return (total - k - 1) * sum(r.seconds for r in done) / len(done)
 
 
 def seed_everything(seed: int) -> None:

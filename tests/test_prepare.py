@@ -40,12 +40,17 @@ def test_split_is_by_time_and_windows_stay_on_their_side():
 
 def test_no_leakage_scaler_and_training_windows_ignore_later_data():
     loaded = airline()
-    config, prep = _prepared(loaded, horizon=12)
+    config, prep = _prepared(loaded, horizon=12, base="ets")  # base fixed: with "auto" it is chosen on validation
     changed = loaded.frame.copy()
     changed.iloc[prep.train_end:, 0] *= 3.0  # rewrite validation and holdout
     other = type(loaded)(changed, loaded.value_col, loaded.date_col, loaded.freq)
     prep2 = prepare(other, config)
-    assert prep2.transform == prep.transform
+    fitted = lambda t: {k: v for k, v in t.to_dict().items() if k not in ("base", "base_params")}  # noqa: E731
+    assert fitted(prep2.transform) == fitted(prep.transform)  # the base is chosen on validation, the rest on training
+    holdout_only = loaded.frame.copy()
+    holdout_only.iloc[prep.val_end:, 0] *= 3.0
+    prep3 = prepare(type(loaded)(holdout_only, loaded.value_col, loaded.date_col, loaded.freq), config)
+    assert prep3.transform == prep.transform  # nothing at all reads the holdout
     (w1, _), (w2, _) = train_val_windows(prep, config), train_val_windows(prep2, config)
     assert np.array_equal(w1.X.numpy(), w2.X.numpy())
     assert np.array_equal(w1.Y.numpy(), w2.Y.numpy(), equal_nan=True)
@@ -74,16 +79,16 @@ def test_residual_base_is_seasonal_naive():
 
 
 def _base_errors(prep, config):
-    """Mean absolute error of each base on the training part, as choose_base measures it."""
-    end, first = prep.train_end, max(config.lookback, config.period) - 1
-    origins = np.arange(max(first, end - 2001), end - 1)
-    at = origins[:, None] + np.arange(1, config.horizon + 1)[None, :]
+    """Mean absolute error of each base on the validation part, as choose_base measures it."""
+    start, end, H = prep.train_end, prep.val_end, config.horizon
+    origins = np.arange(max(max(config.lookback, config.period) - 1, start - H), end - 1)
+    at = origins[:, None] + np.arange(1, H + 1)[None, :]
     truth = prep.u[np.minimum(at, end - 1)]
-    return {k: np.mean(np.abs(truth - prep.base(origins, config.horizon, k))[at < end])
-            for k in ("seasonal_naive", "naive", "ets")}
+    known = (at >= start) & (at < end)
+    return {k: np.mean(np.abs(truth - prep.base(origins, H, k))[known]) for k in ("seasonal_naive", "naive", "ets")}
 
 
-def test_the_base_is_the_one_that_forecasts_the_training_part_best():
+def test_the_base_is_the_one_that_forecasts_the_validation_part_best():
     """Daily temperature-like data: yesterday beats the same day last year, so the base is not seasonal naive."""
     rng = np.random.default_rng(0)
     t = np.arange(4 * 365)

@@ -117,3 +117,47 @@ def test_device_choice():
             choose_device("cuda")
     with pytest.raises(UserError, match="not one of"):
         choose_device("tpu")
+
+
+def test_running_out_of_memory_keeps_the_best_weights_so_far():
+    cfg = _config(epochs=6, patience=6)
+    train, calls = _windows(), {"n": 0}
+    real_batch = train.batch
+
+    def batch(idx):  # the third epoch's first batch cannot be allocated
+        calls["n"] += 1
+        if calls["n"] == 2 * 8 + 1:  # 512 windows / batch 64 = 8 batches an epoch
+            raise torch.OutOfMemoryError("CPU out of memory")
+        return real_batch(idx)
+
+    train.batch = batch
+    model = Forecaster(2, cfg)
+    result = fit(model, train, _windows(seed=1), cfg, torch.device("cpu"))
+    assert result.stopped.startswith("out of memory at epoch 3: kept the best weights")
+    assert len(result.history) == 2
+
+
+def test_an_exploding_gradient_is_never_applied_and_ends_the_fit_cleanly(monkeypatch):
+    """From epoch 2 on every gradient norm is infinite: those steps are skipped, and after
+    MAX_BAD_STEPS in a row the fit ends as diverged, with epoch 1's weights."""
+    cfg = _config(epochs=6, patience=6)
+    model = Forecaster(2, cfg)
+    state = {"epoch": 1, "steps_after": 0}
+    real_clip = torch.nn.utils.clip_grad_norm_
+
+    def clip(params, max_norm):
+        norm = real_clip(params, max_norm)
+        return torch.tensor(float("inf")) if state["epoch"] >= 2 else norm
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip)
+    kept = {}
+
+    def track(p):
+        if p.end_of_epoch:
+            state["epoch"] = p.epoch + 1
+            kept.update({k: v.clone() for k, v in model.state_dict().items()})
+
+    result = fit(model, _windows(n=2048), _windows(seed=1), cfg, torch.device("cpu"), callback=track)
+    assert result.stopped.startswith("diverged at epoch 2") and "kept the best weights, from epoch 1" in result.stopped
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, kept[k]), k  # nothing of the infinite steps was applied

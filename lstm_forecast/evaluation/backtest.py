@@ -98,19 +98,19 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     observed = _observed(data, config.value_col)
     rows = []
     at = positions[:, None] + np.arange(1, H + 1)[None, :]  # (N, H)
+    keep = (at < len(y)) & observed[np.minimum(at, len(y) - 1)]  # observed targets only
+    k_idx, h_idx = np.nonzero(keep)  # one row per kept (origin, step), origin-major
     stamps = data.frame.index
+    target = at[k_idx, h_idx]
     for name, values in methods.items():
         cal = calibration if name == config.cell else _baseline_calibration(stored.get(name), calibration)
         band = I.bounds(values, cal) if cal else {}
-        for k, o in enumerate(positions):
-            keep = (at[k] < len(y)) & observed[np.minimum(at[k], len(y) - 1)]
-            idx = at[k][keep]
-            rows.append(pd.DataFrame({
-                "origin": first_index + k, "cutoff": stamps[o], "method": name, "step": np.arange(1, H + 1)[keep],
-                "timestamp": stamps[idx], "actual": y[idx], "forecast": values[k][keep],
-                "error": y[idx] - values[k][keep],
-                **{key: band[key][k][keep] if band else np.nan for key in ERROR_COLUMNS[8:]},
-            }))
+        forecast = values[k_idx, h_idx]
+        rows.append(pd.DataFrame({
+            "origin": first_index + k_idx, "cutoff": stamps[positions[k_idx]], "method": name, "step": h_idx + 1,
+            "timestamp": stamps[target], "actual": y[target], "forecast": forecast, "error": y[target] - forecast,
+            **{key: band[key][k_idx, h_idx] if band else np.full(len(k_idx), np.nan) for key in ERROR_COLUMNS[8:]},
+        }))
     return pd.concat(rows, ignore_index=True)
 
 
