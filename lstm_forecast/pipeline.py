@@ -162,7 +162,7 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
                     "note": _holdout_note(observed)},
         "mase_scale": scale.to_dict(),
         "intervals": {**calibrations["model"].summary(),
-                      "baselines": {name: calibrations[name].summary()["halfwidths"] for name in base_values}},
+                      "baselines": {name: calibrations[name].summary() for name in base_values}},
     }
     return forecast, baselines, metrics
 
@@ -199,7 +199,7 @@ def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
     observed = _observed(loaded, config.value_col)[-H:]
     stamps = prep.index[-H:].append(future_index(prep.index, H, loaded.freq))
-    calibration = _stored_calibration(run)
+    calibration = I.calibration_from(run.metrics.get("intervals"))
     band = {k: v.reshape(-1) for k, v in I.bounds(values, calibration).items()} if calibration else {}
     frame = pd.DataFrame({"timestamp": stamps, "actual": np.concatenate([np.where(observed, y[-H:], np.nan), np.full(H, np.nan)]),
                           "forecast": values.reshape(-1), **band})
@@ -241,15 +241,6 @@ def _sha256(path: str) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _stored_calibration(run: Run) -> I.Calibration | None:
-    stored = run.metrics.get("intervals") or {}
-    widths = stored.get("halfwidths")
-    if not widths:
-        return None
-    return I.Calibration({int(k): np.asarray(v, dtype=float) for k, v in widths.items()}, bool(stored.get("log")),
-                         list(stored.get("points", [])))
 
 
 def _observed(loaded: LoadedSeries, column: str) -> np.ndarray:

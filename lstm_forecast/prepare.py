@@ -66,11 +66,18 @@ class Prepared:
     transform: Transform
     train_end: int  # u[:train_end] is the training part
     val_end: int  # u[train_end:val_end] validates; u[val_end:] is the holdout
-    ets: object | None = None  # the fitted Ets and its states over this series, when the base is "ets"
+    ets: object | None = None  # (fitted Ets, its states_from) over this series, when Holt-Winters is a base
 
     @property
     def n(self) -> int:
         return len(self.u)
+
+    def first_origin(self, config: Config) -> int:
+        """The first origin with a full lookback (and, under a Holt-Winters base, a filtered state)."""
+        first = max(config.lookback, config.period) - 1
+        if self.transform.base == "ets" and config.target != "level" and self.ets is not None:
+            first = max(first, self.ets[1][1])
+        return first
 
     def base(self, origins: np.ndarray, horizon: int, kind: str) -> np.ndarray:
         """(N, H) the base forecast of `kind` from each origin, in model space."""
@@ -277,14 +284,18 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
         if "ets" in candidates and (difference or n > ETS_BASE_MAX_POINTS):
             candidates = tuple(c for c in candidates if c != "ets") or ("seasonal_naive",)
         if "ets" in candidates:
-            prep.ets = _ets_base(y_all, train_end, period, None)
+            prep.ets = _ets_base(y_all, train_end, period, None, frame.index)
             if prep.ets is None:
                 candidates = tuple(c for c in candidates if c != "ets") or ("seasonal_naive",)
         transform.base = choose_base(prep, config, candidates)
-        transform.base_params = prep.ets[0].to_dict() if transform.base == "ets" else None
+        if transform.base == "ets":
+            start = prep.ets[1][1]
+            label = frame.index[start]
+            transform.base_params = {**prep.ets[0].to_dict(),
+                                     "start_anchor": str(label) if isinstance(frame.index, pd.DatetimeIndex) else int(label)}
         ets = prep.ets  # kept when computed: what the other bases would have been stays inspectable
     else:
-        ets = _ets_base(y_all, 0, period, transform.base_params) if transform.base == "ets" else None
+        ets = _ets_base(y_all, 0, period, transform.base_params, frame.index) if transform.base == "ets" else None
     features, names = _features(u, index, frame, config, transform, skip)
     return Prepared(index, y_all[skip:], v_all[skip:], u, features, names, transform, train_end, val_end, ets)
 
@@ -385,6 +396,8 @@ def choose_base(prep: Prepared, config: Config, candidates: tuple[str, ...]) -> 
         return candidates[0]
     start, end, H = prep.train_end, prep.val_end, config.horizon
     first = max(config.lookback, config.period) - 1
+    if prep.ets is not None:
+        first = max(first, prep.ets[1][1])  # Holt-Winters' states start where its fit started
     origins = np.arange(max(first, start - H), end - 1)[-BASE_CHOICE_ORIGINS:]
     if len(origins) == 0:
         return candidates[0]
@@ -395,12 +408,20 @@ def choose_base(prep: Prepared, config: Config, candidates: tuple[str, ...]) -> 
     return min(candidates, key=lambda k: (errors[k], candidates.index(k)))
 
 
-def _ets_base(y: np.ndarray, train_end: int, period: int, params: dict | None):
-    """(Ets, its states over all of y): fitted on y[:train_end] (shared with the ETS baseline's fit) or
-    rebuilt from a run's stored parameters."""
+def _ets_base(y: np.ndarray, train_end: int, period: int, params: dict | None, index: pd.Index):
+    """(Ets, its states over y from where its fit started): fitted on y[:train_end] (shared with the ETS
+    baseline's fit), or rebuilt from a run's stored parameters. Applied to data that holds the step the
+    fit started at (a backtest, the same file), the states are the fitted ones from there; on other data
+    they are filtered from its first step (a burn-in of a few seasons)."""
     from .evaluation.baselines import Ets, fitted_baselines
 
     fitted = Ets.from_dict(params) if params is not None else fitted_baselines(y[:train_end], period)["ets"]
+    if params is None:
+        start = fitted.offset_
+    else:
+        anchor = params.get("start_anchor")
+        where = _position(index, anchor) if anchor is not None else None
+        start = where if where is not None else 0
     if fitted.result_ is None:
         return None
     if fitted.spec_.get("seasonal") == "mul" and not np.all(y > 0):
@@ -408,7 +429,17 @@ def _ets_base(y: np.ndarray, train_end: int, period: int, params: dict | None):
             return None  # a multiplicative season cannot follow values <= 0: another base is chosen
         raise UserError("this run's Holt-Winters base has a multiplicative season, and the new data has values "
                         "<= 0; use data on the same scale as the training data")
-    return fitted, fitted.states_from(y)
+    return fitted, fitted.states_from(y, start)
+
+
+def _position(index: pd.Index, label) -> int | None:
+    """Where `label` (a time stamp as text, or a step number) is in `index`; None when absent."""
+    try:
+        key = pd.Timestamp(label) if isinstance(index, pd.DatetimeIndex) else int(label)
+        found = index.get_indexer([key])[0]
+    except (ValueError, TypeError):
+        return None
+    return int(found) if found >= 0 else None
 
 
 def windows(prep: Prepared, origins: np.ndarray, config: Config, limit: int | None = None, start: int = 0) -> Windows:
@@ -424,7 +455,7 @@ def split_origins(prep: Prepared, config: Config) -> tuple[np.ndarray, np.ndarra
     validation part [train_end, val_end), masked outside it. So every validation step is judged
     at every horizon step, and none of it was a training target (`windows(..., limit=...)`).
     """
-    first = max(config.lookback, config.period) - 1
+    first = prep.first_origin(config)
     H = config.horizon
     train = np.arange(first, prep.train_end - 1)
     val = np.arange(max(first, prep.train_end - H), prep.val_end - 1)

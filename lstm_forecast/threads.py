@@ -3,8 +3,10 @@
 Small recurrent models on a CPU gain little from a second thread, and lose everything when another
 process holds a core: each of the thousands of tiny parallel regions per batch then waits for a
 thread that is not running (measured: 130x slower training with 2 threads and one busy core).
-So work below a size runs on one thread, and so does any work started while the machine is busy.
-The user can always override (`--threads`, the dashboard's setting).
+So work below a size runs on one thread, and so does any work while the machine is busy: the
+choice is made at the start of a fit (a 50 ms look at /proc/stat) and revised while it runs
+(`Governor`: at each progress tick, the CPU time other processes used since the last one). The user
+can always override (`--threads`, the dashboard's setting): an override is never revised.
 """
 from __future__ import annotations
 
@@ -31,6 +33,55 @@ def thread_plan(model, config, device, override: int | None = None) -> int:
     return choose_threads(work)
 
 
+class Governor:
+    """Revises the thread count during a fit from what other processes did since the last check.
+
+    With several threads, other processes using half a core or more -> one thread; with one thread
+    chosen because of them, others using under a fifth of a core -> every core again.
+    """
+
+    BUSY, QUIET = 0.5, 0.2  # cores used by other processes
+
+    def __init__(self, threads: int, *, auto: bool, cores: int | None = None) -> None:
+        self.threads, self.auto = threads, auto
+        self.most = max(threads, 1) if not auto else (cores or available_cores())
+        self.may_grow = auto and threads == 1 and self.most > 1  # one thread because the machine was busy
+        self._mark = _mark()
+
+    def check(self) -> int:
+        """The thread count to use from now on (applied with torch.set_num_threads)."""
+        if not self.auto:
+            return self.threads
+        mark = _mark()
+        others = _others_between(self._mark, mark)
+        self._mark = mark
+        if others is None:
+            return self.threads
+        if self.threads > 1 and others >= self.BUSY:
+            self.threads, self.may_grow = 1, True
+        elif self.threads == 1 and self.may_grow and others < self.QUIET:
+            self.threads = self.most
+        if _torch().get_num_threads() != self.threads:
+            _torch().set_num_threads(self.threads)
+        return self.threads
+
+
+def _mark() -> tuple[float, float, float] | None:
+    """(machine busy ticks, this process's CPU seconds, wall seconds) now; None without /proc/stat."""
+    try:
+        return _cpu_busy(), time.process_time(), time.perf_counter()
+    except OSError:
+        return None
+
+
+def _others_between(a, b, min_s: float = 0.1) -> float | None:
+    """Cores other processes kept busy between two marks (None when unknown or too short to tell)."""
+    if a is None or b is None or b[2] - a[2] < min_s:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return max(0.0, ((b[0] - a[0]) / ticks - (b[1] - a[1])) / (b[2] - a[2]))
+
+
 def choose_threads(work: int, cores: int | None = None) -> int:
     """1 below MULTI_THREAD_MIN_WORK or when another process keeps a core busy; else every core."""
     cores = cores or available_cores()
@@ -48,15 +99,9 @@ def available_cores() -> int:
 
 def busy_cores(sample_s: float = BUSY_SAMPLE_S) -> float:
     """Cores kept busy by other processes right now: (busy time - ours) / wall time, from /proc/stat."""
-    try:
-        before, ours_before, t0 = _cpu_busy(), time.process_time(), time.perf_counter()
-        time.sleep(sample_s)
-        after, ours_after, t1 = _cpu_busy(), time.process_time(), time.perf_counter()
-    except OSError:
-        return 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    others = (after - before) / ticks - (ours_after - ours_before)
-    return max(0.0, others / (t1 - t0))
+    start = _mark()
+    time.sleep(sample_s)
+    return _others_between(start, _mark(), min_s=sample_s / 2) or 0.0
 
 
 def _cpu_busy() -> float:

@@ -19,7 +19,7 @@ from torch import nn
 
 from .config import Config
 from .errors import UserError
-from .threads import thread_plan, using_threads
+from .threads import Governor, thread_plan, using_threads
 
 LOSSES = {"huber": nn.HuberLoss, "mse": nn.MSELoss, "mae": nn.L1Loss}
 VAL_MAX_WINDOWS = 4096  # validation windows scored per epoch: a fixed sample, so an epoch costs the same at any length
@@ -124,12 +124,14 @@ def fit(model: nn.Module, train, val, config: Config, device: torch.device,
     if n == 0:
         raise UserError("no training windows: the series is too short for this lookback and horizon; "
                         "shorten them or use a longer series")
-    plan = thread_plan(model, config, device, override=threads if threads is not None else config.threads)
+    override = threads if threads is not None else config.threads
+    plan = thread_plan(model, config, device, override=override)
+    governor = Governor(plan, auto=override is None and device.type == "cpu")
     with using_threads(plan):
-        return _fit(model, train, val, config, device, callback, n, bs, plan)
+        return _fit(model, train, val, config, device, callback, n, bs, governor)
 
 
-def _fit(model, train, val, config, device, callback, n, bs, plan) -> FitResult:
+def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitResult:
     loss_fn = LOSSES[config.loss](reduction="none")
     fused = device.type in ("cpu", "cuda")  # one kernel for the whole update: about 3x faster steps on CPU
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
@@ -169,12 +171,14 @@ def _fit(model, train, val, config, device, callback, n, bs, plan) -> FitResult:
                 total += loss.detach() * known
                 count += known
                 now = time.perf_counter()
-                if callback is not None and now - last_tick >= TICK_S:
+                if now - last_tick >= TICK_S:
                     last_tick = now
+                    governor.check()  # another process took a core: one thread from now on (and back)
                     fraction = min((i + bs) / per_epoch, 0.999)
                     eta = _eta(epoch_times, now - epoch_start, fraction, config.epochs - epoch + 1)
-                    if callback(Progress(epoch, config.epochs, train_loss, val_loss, best_val, _lr(optimizer),
-                                         now - start, eta, fraction, plan)) is False:
+                    if callback is not None and callback(Progress(
+                            epoch, config.epochs, train_loss, val_loss, best_val, _lr(optimizer), now - start, eta,
+                            fraction, governor.threads)) is False:
                         raise _Stopped()
             train_loss = float(total) / max(float(count), 1.0)  # one sync per epoch
             val_loss = evaluate_loss(model, val, loss_fn, val_idx)
@@ -201,7 +205,7 @@ def _fit(model, train, val, config, device, callback, n, bs, plan) -> FitResult:
         rows.append((epoch, train_loss, val_loss, lr, elapsed))
         eta = _eta(epoch_times, 0.0, 0.0, config.epochs - epoch)
         if callback is not None and callback(Progress(epoch, config.epochs, train_loss, val_loss, best_val, lr,
-                                                      elapsed, eta, 1.0, plan)) is False:
+                                                      elapsed, eta, 1.0, governor.threads)) is False:
             stopped = "stopped by user"
             break
         if epoch - best_epoch >= config.patience:
@@ -210,7 +214,7 @@ def _fit(model, train, val, config, device, callback, n, bs, plan) -> FitResult:
     model.load_state_dict(best_state)
     model.eval()
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "lr", "seconds"])
-    return FitResult(history, best_epoch, stopped, time.perf_counter() - start, plan)
+    return FitResult(history, best_epoch, stopped, time.perf_counter() - start, governor.threads)
 
 
 class _Stopped(Exception):

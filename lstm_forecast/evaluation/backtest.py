@@ -78,7 +78,7 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     (positions in `loaded`), in one batched pass, without refitting anything."""
     import torch
 
-    from ..pipeline import _observed, _stored_calibration, fitted_baselines
+    from ..pipeline import _observed, fitted_baselines
     from ..prepare import prepare, to_values, windows
     from ..train import predict
 
@@ -93,8 +93,7 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     model = w.values(predict(run.model, w, torch.device("cpu")))  # (N, H)
     fitted = fitted_baselines(y[: _train_end(run) + skip], P)  # the run's own (cached) baselines
     methods = {config.cell: model, **{name: b.forecast_from(y, positions, H) for name, b in fitted.items()}}
-    calibration = _stored_calibration(run)
-    stored = (run.metrics.get("intervals") or {}).get("baselines", {})
+    stored = run.metrics.get("intervals") or {}
     observed = _observed(data, config.value_col)
     rows = []
     at = positions[:, None] + np.arange(1, H + 1)[None, :]  # (N, H)
@@ -103,8 +102,8 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     stamps = data.frame.index
     target = at[k_idx, h_idx]
     for name, values in methods.items():
-        cal = calibration if name == config.cell else _baseline_calibration(stored.get(name), calibration)
-        band = I.bounds(values, cal) if cal else {}
+        cal = I.calibration_from(stored if name == config.cell else stored.get("baselines", {}).get(name))
+        band = I.bounds(values, cal) if cal is not None else {}
         forecast = values[k_idx, h_idx]
         rows.append(pd.DataFrame({
             "origin": first_index + k_idx, "cutoff": stamps[positions[k_idx]], "method": name, "step": h_idx + 1,
@@ -119,12 +118,6 @@ def _train_end(run: Run) -> int:
     n = int(run.info.get("n_points", 0))
     skip = 1 if run.transform.difference else 0
     return n - skip - run.config.horizon - run.config.val_size
-
-
-def _baseline_calibration(widths: dict | None, model: I.Calibration | None) -> I.Calibration | None:
-    if not widths or model is None:
-        return None
-    return I.Calibration({int(k): np.asarray(v, dtype=float) for k, v in widths.items()}, model.log, model.points)
 
 
 def summarise(errors: pd.DataFrame, loaded: LoadedSeries, period: int, positions: np.ndarray

@@ -182,7 +182,7 @@ class Ets:
         p = self.result_.params
         keys = ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend", "initial_level",
                 "initial_trend")
-        return {"spec": {k: v for k, v in self.spec_.items()}, "period": self.period_,
+        return {"spec": {k: v for k, v in self.spec_.items()}, "period": self.period_, "offset": self.offset_,
                 "params": {k: (None if p[k] is None else float(p[k])) for k in keys},
                 "initial_seasons": [float(v) for v in np.atleast_1d(p["initial_seasons"])] if self.spec_["seasonal"] else []}
 
@@ -195,15 +195,22 @@ class Ets:
         fitted.last_ = float("nan")
         return fitted
 
-    def states_from(self, y: np.ndarray):
-        """Level, trend and season filtered through all of `y` from its first step, started from the fitted
-        initial states (a burn-in where `y` starts elsewhere than the fitted history: the states forget
-        their start within a few seasons). For forecasts at every origin of a series: `forecast_states`."""
-        return self._states(np.asarray(y, dtype=float))
+    def states_from(self, y: np.ndarray, start: int = 0):
+        """Level, trend and season filtered through y[start:], started from the fitted initial states.
+
+        With `start` where the fitted history began (`offset_` in the series it was fitted on) the
+        states are exactly the fitted ones; anywhere else the first seasons are a burn-in. For
+        forecasts from many origins: `forecast_states`.
+        """
+        return self._states(np.asarray(y, dtype=float)[start:]), int(start)
 
     def forecast_states(self, states, at: np.ndarray, horizon: int) -> np.ndarray:
-        """(N, H) forecasts from positions `at` of `states_from`'s arrays."""
-        return self._forecast_at(states, np.asarray(at, dtype=int), horizon)
+        """(N, H) forecasts from positions `at` (in the series given to `states_from`, >= its start)."""
+        filtered, start = states
+        at = np.asarray(at, dtype=int) - start
+        if at.size and at.min() < 0:
+            raise ValueError(f"origins before the filtered stretch's start ({start}) have no Holt-Winters state")
+        return self._forecast_at(filtered, at, horizon)
 
     def _forecast_at(self, states, at: np.ndarray, horizon: int) -> np.ndarray:
         """The damped-trend forecast function at positions `at` of the filtered states, (N, H).

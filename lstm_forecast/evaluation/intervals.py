@@ -95,6 +95,16 @@ def bounds(point: np.ndarray, calibration: Calibration) -> dict[str, np.ndarray]
     return out
 
 
+def calibration_from(stored: dict | None) -> Calibration | None:
+    """A Calibration rebuilt from its `summary()` (metrics.json's "intervals", or one of its "baselines")."""
+    stored = stored or {}
+    widths = stored.get("halfwidths")
+    if not widths:
+        return None
+    return Calibration({int(k): np.asarray(v, dtype=float) for k, v in widths.items()}, bool(stored.get("log")),
+                       list(stored.get("points", [])))
+
+
 def use_log(log_transform: bool, *arrays: np.ndarray) -> bool:
     """Residuals on the log scale when the run models logs and every value involved is positive."""
     return bool(log_transform) and all(np.all(a[np.isfinite(a)] > 0) for a in arrays)

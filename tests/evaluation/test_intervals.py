@@ -55,3 +55,4 @@ def test_log_scale_intervals_are_multiplicative():
     b = I.bounds(np.array([[10.0], [100.0]]), c)
     np.testing.assert_allclose(b["lower_80"][:, 0], [5.0, 50.0])
     np.testing.assert_allclose(b["upper_80"][:, 0], [20.0, 200.0])
+
