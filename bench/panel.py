@@ -12,7 +12,8 @@ from 0.1 to 100,000 so that scales clash unless each window is normalised. Modes
   per-series     one ordinary run per series, one after another in this process
   per-series-ray the same fits as Ray tasks on a local Ray instance with `--ray-workers` CPUs
 
-Every fit uses one torch thread. The machine's load average is printed before and after each mode:
+Every fit uses one torch thread, and Ray's workers run at the same priority as this process (Ray
+nices them by default). The machine's load average is printed before and after each mode:
 compare the modes' ratios from one run, not absolute seconds across runs. Needs
 bench/requirements-bench.txt (the corpus) and, for the Ray mode, requirements-scale.txt.
 """
@@ -81,6 +82,7 @@ def run_mode(mode: str, panel, config: Config, workers: int) -> dict:
     if mode == "per-series-ray":
         from lstm_forecast.scale import ray_backend
 
+        os.environ.setdefault("RAY_worker_niceness", "0")  # Ray nices its workers (15) by default: not a fair race
         ray_backend.connect(workers)
         started = time.perf_counter()
         result = train_panel(panel, config, mode="per-series", backend="ray")

@@ -118,7 +118,7 @@ def load_panel(source: Any, *, id_col: str = "id", date_col: str | None = None, 
         try:
             loaded = load_csv(data, date_col=date_col, value_col=value_col, freq=freq)
         except UserError as exc:
-            problems[sid] = str(exc).replace("the file", f"series {sid!r}")
+            problems[sid] = f"series {sid!r}: " + str(exc).replace("the file ", "it ")
             continue
         loaded.source = f"{name or 'panel'}:{sid}"
         series[sid] = loaded

@@ -144,6 +144,7 @@ def run_tune(out: Path, study, data, spec, trials: int, pruning: bool = True, fi
     remaining = trials - finished(study)
     if remaining <= 0:
         return
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Ray Tune's classic reporter: silent at verbose 0
     info = connect()
     space = distributions(spec.space)
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

@@ -69,7 +69,7 @@ def search_space(data, base: Config, cells: tuple[str, ...] = DEFAULT_CELLS) -> 
     unknown = [c for c in cells if c not in CELLS]
     if unknown or not cells:
         raise UserError(f"cells {list(cells)} must be some of {', '.join(CELLS)}")
-    default = default_params(data, base)
+    default = default_params(data, base, cells)
     periods, rooms = [], []
     for loaded in _series_of(data):
         try:
@@ -108,11 +108,12 @@ def distributions(space: dict[str, dict]) -> dict:
     return out
 
 
-def default_params(data, base: Config) -> dict:
-    """The default settings in the searched names (trial 0), and the horizon every trial shares."""
+def default_params(data, base: Config, cells: tuple[str, ...] = DEFAULT_CELLS) -> dict:
+    """The default settings in the searched names (trial 0), and the horizon every trial shares.
+
+    The cell is the base config's, or the first searched one when the base's is not searched."""
     config = _shared(data, base)
-    d = Config()
-    cell = base.cell if base.cell else d.cell
+    cell = base.cell if base.cell in cells else cells[0]
     return {"cell": cell, "lookback": int(config.lookback), "hidden": base.hidden, "layers": base.layers,
             "dropout": float(base.dropout), "lr": float(base.lr), "horizon": int(config.horizon)}
 
@@ -193,7 +194,7 @@ def open_spec(out: Path, data, base: Config, cells: tuple[str, ...], seed: int, 
     origin = origin or _write_data(out, data)
     spec = SweepSpec({"kind": "panel" if isinstance(data, Panel) else "series", "key": key, "origin": origin or {},
                       "source": getattr(data, "source", "")},
-                     base.to_dict(), space, default_params(data, base), seed,
+                     base.to_dict(), space, default_params(data, base, cells), seed,
                      datetime.now(timezone.utc).isoformat(timespec="seconds"))
     _write_json(path, spec.to_dict())
     return spec
@@ -398,6 +399,10 @@ def run_sweep(data, base: Config, out: Path | str, trials: int, *, backend: str 
         raise UserError(f"backend {backend!r} must be optuna or ray")
     if not isinstance(jobs, int) or jobs < 1:
         raise UserError(f"--jobs ({jobs!r}) must be a whole number >= 1")
+    if backend == "ray":
+        from .ray_backend import _ray
+
+        _ray()  # says how to install it, before anything is written
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{str(out)!r} exists and is not a folder; choose another --out")

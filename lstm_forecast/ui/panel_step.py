@@ -273,7 +273,7 @@ def show_scoreboard(entries: dict[str, PanelEntry]) -> PanelEntry | None:
 
 def show_series(panel: Panel, entries: dict[str, PanelEntry], entry: PanelEntry) -> None:
     """Pick a series; compare every panel run's model on it with its baselines, and look inside."""
-    st.header("4. One series")
+    st.header("Pick a series")
     scores = entry.scores.sort_values("relative_mase", ascending=False, na_position="last")
     ids = [i for i in scores["id"].astype(str) if i in panel.series]
     if not ids:

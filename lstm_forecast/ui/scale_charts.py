@@ -25,11 +25,12 @@ def plot_relative_mase(scores: pd.DataFrame, *, note: str = "") -> alt.LayerChar
            arg="scores")
     frame = scores[np.isfinite(scores["relative_mase"]) & (scores["relative_mase"] > 0)]
     order = frame.sort_values("relative_mase", ascending=False)["id"].tolist()
-    height = max(160, min(18 * len(order), 1400))
+    height = max(200, min(26 * len(order) + 70, 1800))
     verdicts = [v for v in VERDICT_COLOURS if v in set(frame["verdict"])]
     bars = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("id:N", sort=order, title=None),
+        y=alt.Y("id:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
         x=alt.X("relative_mase:Q", scale=alt.Scale(type="log"), title="MASE / seasonal naive's MASE (log)"),
+        x2=alt.X2(datum=1.0),  # bars grow from 1, the tie: left is better, right is worse
         color=alt.Color("verdict:N", title="against seasonal naive",
                         scale=alt.Scale(domain=verdicts, range=[VERDICT_COLOURS[v] for v in verdicts])),
         tooltip=[alt.Tooltip("id:N"), alt.Tooltip("relative_mase:Q", format=".3f", title="relative MASE"),
@@ -108,7 +109,7 @@ def plot_score_by_trial(trials: pd.DataFrame, *, note: str = "") -> alt.LayerCha
     frame["best so far"] = frame["score"].where(frame["state"] == "complete").cummin()
     states = [s for s in STATE_COLOURS if s in set(frame["state"])]
     points = alt.Chart(frame).mark_point(filled=True, size=70).encode(
-        x=alt.X("number:Q", title="trial"), y=alt.Y("shown:Q", title="validation MASE", scale=alt.Scale(zero=False)),
+        x=alt.X("number:Q", title="trial", axis=alt.Axis(tickMinStep=1, format="d")), y=alt.Y("shown:Q", title="validation MASE", scale=alt.Scale(zero=False)),
         color=alt.Color("state:N", scale=alt.Scale(domain=states, range=[STATE_COLOURS[s] for s in states])),
         shape=alt.Shape("default:N", title="default settings"),
         tooltip=[alt.Tooltip("number:Q", title="trial"), "state:N", alt.Tooltip("shown:Q", format=".4f",
@@ -133,7 +134,8 @@ def plot_curves(curves: pd.DataFrame, *, note: str = "") -> alt.Chart:
     _check(curves, ["trial", "epoch", "score", "state"], builder="plot_curves", arg="curves")
     states = [s for s in STATE_COLOURS if s in set(curves["state"])]
     return alt.Chart(curves).mark_line(point=alt.OverlayMarkDef(size=14)).encode(
-        x=alt.X("epoch:Q"), y=alt.Y("score:Q", title="validation MASE", scale=alt.Scale(type="log")),
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("score:Q", title="validation MASE", scale=alt.Scale(zero=False)),
         detail="trial:N",
         color=alt.Color("state:N", scale=alt.Scale(domain=states, range=[STATE_COLOURS[s] for s in states])),
         tooltip=["trial:Q", "epoch:Q", alt.Tooltip("score:Q", format=".4f"), "state:N"],
@@ -146,4 +148,4 @@ def cap_rows(frame: pd.DataFrame, limit: int = MAX_ROWS) -> tuple[pd.DataFrame, 
     if len(frame) <= limit:
         return frame, ""
     step = int(np.ceil(len(frame) / limit))
-    return frame.iloc[::step], f"every {step}th row of {len(frame):,} shown"
+    return frame.iloc[::step], f"1 row in {step} of {len(frame):,} shown"

@@ -69,8 +69,8 @@ def show_sweep(folder: Path) -> dict | None:
                        delta_color="normal" if gain >= 0 else "inverse")
     if best.get("holdout_mase") is not None and default.get("holdout_mase") is not None:
         gain = summary.get("holdout_gain", math.nan)
-        cols[3].metric("Holdout: best vs default", f"{best['holdout_mase']:.4f} vs {default['holdout_mase']:.4f}",
-                       f"{gain:.1%} better" if gain >= 0 else f"{-gain:.1%} worse",
+        cols[3].metric("Holdout: best / default", f"{best['holdout_mase']:.3f} / {default['holdout_mase']:.3f}",
+                       f"best is {gain:.1%} better" if gain >= 0 else f"best is {-gain:.1%} worse",
                        delta_color="normal" if gain >= 0 else "inverse",
                        help=best.get("holdout_measure", "MASE on the holdout"))
     if summary.get("pruned"):
