@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from .config import Config
-from .errors import UserError
 
 
 def panel_args(p: argparse.ArgumentParser, src) -> None:

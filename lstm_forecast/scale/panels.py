@@ -200,13 +200,12 @@ def _train_global(panel: Panel, config: Config, embedding: int, threads: int | N
     fit_config = global_fit_config(plist[0].config, len(plist))
     torch.manual_seed(fit_config.seed)
     model = GlobalForecaster(len(names), len(plist), fit_config, embedding)
-    wrapped = callback
-    if epoch_callback is not None:
-        def wrapped(p):  # noqa: E306
-            if p.end_of_epoch:
-                epoch_callback(score(model, val_w), p)
-            return None if callback is None else callback(p)
-    result = fit(model, train_w, val_w, fit_config, torch.device("cpu"), wrapped, threads=threads)
+    def each(p):
+        if p.end_of_epoch and epoch_callback is not None:
+            epoch_callback(score(model, val_w), p)
+        return None if callback is None else callback(p)
+
+    result = fit(model, train_w, val_w, fit_config, torch.device("cpu"), each, threads=threads)
     model.cpu().eval()
     runs = {}
     for s, sid in enumerate(ids if finish else []):

@@ -112,7 +112,7 @@ def _trainable(params: dict, data=None, spec: dict | None = None):
     from ray import tune
 
     from lstm_forecast.config import Config as C
-    from lstm_forecast.scale.sweep import trial_config
+    from lstm_forecast.scale.search_space import trial_config
     from lstm_forecast.scale.trial import train_trial
 
     torch.set_num_threads(1)
@@ -139,7 +139,8 @@ def run_tune(out: Path, study, data, spec, trials: int, pruning: bool = True, fi
     from ray.tune.schedulers import FIFOScheduler, MedianStoppingRule
     from ray.tune.search.optuna import OptunaSearch
 
-    from .sweep import PRUNE_AFTER_TRIALS, PRUNE_WARMUP_EPOCHS, STARTUP_TRIALS, distributions, finished
+    from .search_space import distributions
+    from .sweep import PRUNE_AFTER_TRIALS, PRUNE_WARMUP_EPOCHS, STARTUP_TRIALS, finished
 
     remaining = trials - finished(study)
     if remaining <= 0:
@@ -163,10 +164,16 @@ def run_tune(out: Path, study, data, spec, trials: int, pruning: bool = True, fi
         trainable,
         tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=remaining,
                                     max_concurrent_trials=max(1, info["cpus"])),
-        run_config=tune.RunConfig(name="tune", storage_path=str((out / "ray").resolve()), verbose=0,
+        run_config=tune.RunConfig(name=f"tune-{out.resolve().name}", storage_path=_storage(out), verbose=0,
                                   callbacks=[recorder]),
     )
     tuner.fit()
+
+
+def _storage(out: Path) -> str:
+    """Where Ray Tune keeps its own trial records: LSTM_FORECAST_RAY_STORAGE (a folder every node can write,
+    or a cloud URI, on a multi-node cluster), else <sweep>/ray on this machine."""
+    return os.environ.get("LSTM_FORECAST_RAY_STORAGE") or str((out / "ray").resolve())
 
 
 def _recorder(study, space, spec, verbose: bool = False):

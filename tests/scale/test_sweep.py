@@ -1,7 +1,9 @@
 """Sweeps: scored on validation only, pruned by the median rule, resumed from their SQLite study."""
 from __future__ import annotations
 
+import json
 import math
+import sys
 
 import pytest
 
@@ -13,6 +15,7 @@ from lstm_forecast.cli import main  # noqa: E402
 from lstm_forecast.config import Config  # noqa: E402
 from lstm_forecast.errors import UserError  # noqa: E402
 from lstm_forecast.scale import sweep as S  # noqa: E402
+from lstm_forecast.scale.search_space import distributions  # noqa: E402
 from lstm_forecast.scale.trial import train_trial  # noqa: E402
 from tests.factories import sine_series  # noqa: E402
 
@@ -40,7 +43,7 @@ def test_a_sweep_resumes_from_its_sqlite_file(tmp_path):
     # a command killed mid-trial leaves it RUNNING: the next one fails it and runs its settings again
     study = optuna.load_study(study_name=S.STUDY, storage=S.storage_url(out))
     killed = study.ask()
-    spec = S.SweepSpec(**__import__("json").loads((out / "sweep.json").read_text()))
+    spec = S.SweepSpec(**json.loads((out / "sweep.json").read_text()))
     params = S.suggest(killed, spec.space)
     third = S.run_sweep(data, Config(**BASE), out, 4, cells=("lstm", "gru"), retrain=True)
     final = _trials(out)
@@ -58,9 +61,10 @@ def test_a_sweep_resumes_from_its_sqlite_file(tmp_path):
 
 def test_the_median_rule_prunes_a_trial_worse_than_finished_ones(tmp_path):
     data, out = sine_series(n=300), tmp_path / "sweep"
-    spec = S.open_spec(out.mkdir() or out, data, Config(**{**BASE, "epochs": 8, "patience": 8}), ("lstm",), 0, None)
+    out.mkdir()
+    spec = S.open_spec(out, data, Config(**{**BASE, "epochs": 8, "patience": 8}), ("lstm",), 0, None)
     study = S.open_study(out, spec)
-    space = S.distributions(spec.space)
+    space = distributions(spec.space)
     for k in range(S.PRUNE_AFTER_TRIALS):  # earlier trials that were excellent at every epoch
         study.add_trial(create_trial(state=TrialState.COMPLETE, value=1e-3, params={**{n: spec.defaults[n] for n in space}},
                                      distributions=space, intermediate_values={e: 1e-3 for e in range(1, 9)}))
@@ -94,7 +98,7 @@ def test_cli_sweep_prints_the_verdict_and_resumes(tmp_path, capsys):
 
 
 def test_cli_ray_backend_without_ray_says_how_to_install(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # as if Ray were not installed
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     path = tmp_path / "series.csv"
     sine_series(n=300).frame.reset_index().to_csv(path, index=False)
     code = main(["sweep", "--csv", str(path), "--trials", "1", "--backend", "ray", "--out", str(tmp_path / "s")])

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(_why_no_browser() is not None, reason=str(_why_n
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     """Runs, panels and sweeps folders; the sweeps folder holds one small finished sweep."""
-    optuna = pytest.importorskip("optuna", reason="pip install -r requirements.txt")  # noqa: F841
+    pytest.importorskip("optuna", reason="pip install -r requirements.txt")
     from lstm_forecast.config import Config
     from lstm_forecast.scale.sweep import run_sweep
     from tests.factories import sine_series
