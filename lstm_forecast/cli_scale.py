@@ -136,8 +136,10 @@ def cmd_sweep(args, config: Config, load, origin_of) -> int:
 
 def sweep_text(s: dict) -> str:
     """What the sweep did and found, in a few lines."""
+    load = s.get("load_average") or {}
+    busy = f", load average {load['before']} -> {load['after']}" if load.get("before") is not None else ""
     lines = [f"{s['trials']} trials: {s['complete']} complete, {s['pruned']} pruned, {s['failed']} failed "
-             f"({s['backend']}, {s['seconds_this_command']:.0f}s this run)"]
+             f"({s['backend']}, {s['seconds_this_command']:.0f}s this run{busy})"]
     if s["pruned"]:
         lines.append(f"pruning cut trials short: pruned ones ran {s['epochs_pruned_mean']:.1f} epochs on average, "
                      f"complete ones {s['epochs_complete_mean']:.1f}")

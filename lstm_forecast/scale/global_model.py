@@ -1,9 +1,11 @@
 """One network across a panel: windows of every series in one array, an optional per-series embedding.
 
-Scales never clash because nothing reaches the network in a series' own units. Each series is
-prepared on its own training part (`prepare`: log where positive, level-free inputs, residual
-targets over its own base, all divided by its own scale), and with `window_scale` each window is
-measured in its own unit on top (`prepare.window_ratios`). `Windows.values` maps outputs back.
+Scales never clash because nothing reaches the network in a series' own units. Per window the level
+is taken out (inputs are gaps to the window's recent level and step changes; targets are corrections
+to the window's base forecast); per series everything is divided by the series' own unit, fitted on
+its training part, on a log scale where positive (`prepare`). With `window_scale` each window is also
+measured in its own unit (`prepare.window_ratios`; worse on the bench panel, so off by default).
+`Windows.values` maps outputs back to each series' values.
 
 The embedding is a learned vector per series, fed as extra inputs at every step. For one series it
 is a constant, so it folds exactly into the first layer's input bias: `fold` turns the global model

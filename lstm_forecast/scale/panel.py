@@ -11,7 +11,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -63,11 +63,6 @@ class Panel:
         for sid, loaded in self.series.items():
             h.update(f"{sid}\0{data_key(loaded)}\0".encode())
         return h.hexdigest()[:12]
-
-    def subset(self, ids: Iterable[str]) -> "Panel":
-        ids = list(ids)
-        return Panel({i: self.series[i] for i in ids}, {k: v for k, v in self.problems.items()}, self.source,
-                     list(self.notes), self.id_col)
 
 
 def panel_from_series(series: dict[str, LoadedSeries], source: str = "series") -> Panel:

@@ -140,7 +140,7 @@ def run_tune(out: Path, study, data, spec, trials: int, pruning: bool = True, fi
     from ray.tune.search.optuna import OptunaSearch
 
     from .search_space import distributions
-    from .sweep import PRUNE_AFTER_TRIALS, PRUNE_WARMUP_EPOCHS, STARTUP_TRIALS, finished
+    from .sweep import PRUNE_AFTER_TRIALS, PRUNE_WARMUP_EPOCHS, STARTUP_TRIALS, finished, sampler_seed
 
     remaining = trials - finished(study)
     if remaining <= 0:
@@ -151,8 +151,8 @@ def run_tune(out: Path, study, data, spec, trials: int, pruning: bool = True, fi
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     points = [dict(p) for p in first or []]
     searcher = OptunaSearch(space=space, metric="score", mode="min", points_to_evaluate=points or None,
-                            sampler=TPESampler(seed=spec.seed, n_startup_trials=STARTUP_TRIALS, multivariate=True,
-                                               constant_liar=True))
+                            sampler=TPESampler(seed=sampler_seed(spec, study), n_startup_trials=STARTUP_TRIALS,
+                                               multivariate=True, constant_liar=True))
     for t in done:  # what the study knows already: TPE starts from it
         searcher.add_evaluated_point(dict(t.params), t.value)
     scheduler = (MedianStoppingRule(time_attr="training_iteration", metric="score", mode="min",

@@ -137,16 +137,21 @@ def storage_url(out: Path) -> str:
 def open_study(out: Path, spec: SweepSpec, pruning: bool = True, worker: int = 0):
     """The sweep's study, created or loaded from study.db: TPE sampler, median pruner.
 
-    worker: each worker process samples with its own seed (spec.seed + worker), else two would
-    draw the same random settings."""
+    The sampler's seed is the sweep's seed plus the trials already in the study (and the worker's
+    number): a resumed sweep, or a second worker, draws new settings rather than the first ones again,
+    and the same resume point draws the same ones."""
     optuna = _optuna()
-    sampler = optuna.samplers.TPESampler(seed=spec.seed + worker, n_startup_trials=STARTUP_TRIALS, multivariate=True,
-                                         constant_liar=True)
+    storage = optuna.storages.RDBStorage(storage_url(out), engine_kwargs={"connect_args": {"timeout": 60}})
+    study = optuna.create_study(storage=storage, study_name=STUDY, direction="minimize", load_if_exists=True)
+    sampler = optuna.samplers.TPESampler(seed=sampler_seed(spec, study, worker), n_startup_trials=STARTUP_TRIALS,
+                                         multivariate=True, constant_liar=True)
     pruner = (optuna.pruners.MedianPruner(n_startup_trials=PRUNE_AFTER_TRIALS, n_warmup_steps=PRUNE_WARMUP_EPOCHS)
               if pruning else optuna.pruners.NopPruner())
-    storage = optuna.storages.RDBStorage(storage_url(out), engine_kwargs={"connect_args": {"timeout": 60}})
-    return optuna.create_study(storage=storage, study_name=STUDY, sampler=sampler, pruner=pruner,
-                               direction="minimize", load_if_exists=True)
+    return optuna.load_study(study_name=STUDY, storage=storage, sampler=sampler, pruner=pruner)
+
+
+def sampler_seed(spec: SweepSpec, study, worker: int = 0) -> int:
+    return spec.seed + len(study.get_trials(deepcopy=False)) + 100_003 * worker
 
 
 def recover(study, spec: SweepSpec, queue: bool = True) -> tuple[list[int], list[dict]]:
@@ -304,7 +309,7 @@ def run_sweep(data, base: Config, out: Path | str, trials: int, *, backend: str 
     if out.is_dir() and set(os.listdir(out)) - {".lock", "data.csv"} and not (out / "sweep.json").is_file():
         raise UserError(f"{str(out)!r} exists and is not a sweep folder; choose an empty or new --out")
     out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+    start, load_before = time.perf_counter(), _load_average()
     with _exclusive(out):
         spec = open_spec(out, data, base, tuple(cells), seed, origin)
         study = open_study(out, spec, pruning)
@@ -320,8 +325,16 @@ def run_sweep(data, base: Config, out: Path | str, trials: int, *, backend: str 
         curves(study).to_csv(out / "curves.csv", index=False)
         summary = _summarise(out, study, table, data, spec, backend, jobs, time.perf_counter() - start,
                              recovered, retrain)
+        summary["load_average"] = {"before": load_before, "after": _load_average()}  # the machine's, not ours
         _write_json(out / "summary.json", summary)
     return summary
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # not on every OS
+        return None
 
 
 def trials_table(study) -> pd.DataFrame:

@@ -93,9 +93,11 @@ def panel_validation(parts: list[SeriesPart]):
         for s, part in enumerate(parts):
             rows = val_windows.rows_of(s)
             value = validation_mase(truths[s], part.val_w.values(scaled[rows]))
-            if not math.isfinite(value) or value <= 0:
-                return float("inf") if not math.isnan(value) else float("nan")
-            logs.append(math.log(value))
+            if math.isnan(value):  # nothing scored on this series' validation part
+                continue
+            if math.isinf(value):  # a forecast that is not finite: the whole model is
+                return float("inf")
+            logs.append(math.log(max(value, 1e-12)))
         return float(np.exp(np.mean(logs))) if logs else float("nan")
 
     return score

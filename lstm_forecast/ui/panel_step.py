@@ -22,7 +22,7 @@ from ..errors import UserError
 from ..runs import distinct_labels, read_entry
 from ..scale.panel import Panel, load_panel, load_panel_files, panel_from_series
 from ..scale.panels import DEFAULT_PANELS_DIR, MODES, PanelRun, scoreboard, train_panel
-from ..scale.store import list_panels, panel_scores_of, save_panel, series_data
+from ..scale.store import panel_scores_of, save_panel, series_data
 from . import scale_charts
 from .compare_step import show_comparison
 from .inside_step import show_inside
@@ -39,8 +39,8 @@ def panels_dir() -> Path:
 
 @st.cache_data(show_spinner="Building the demo panel…", max_entries=2)
 def demo_panel() -> Panel:
-    """Three bundled samples and five generated series whose levels span 0.1 to 10,000."""
-    series = {name: load_sample(name) for name in ("airline", "sunspots_yearly", "co2_weekly")}
+    """Two bundled samples and five generated series whose levels span 0.1 to 10,000."""
+    series = {name: load_sample(name) for name in ("airline", "sunspots_yearly")}
     for i, (freq, periods, level) in enumerate([("h", (24,), 0.1), ("h", (24, 168), 10.0), ("D", (7,), 1000.0),
                                                ("MS", (12,), 50.0), ("D", (7,), 10_000.0)]):
         loaded = make_synthetic(400 if freq != "MS" else 180, freq=freq, periods=periods,
@@ -101,12 +101,13 @@ def input_panel() -> Panel | None:
                 st.info("Upload two or more CSV files in the sidebar; each file's name becomes its series' id.")
                 return None
             return _files(tuple((u.name, u.getvalue()) for u in uploads))
-        saved = list_panels(panels_dir())
+        saved = {folder: info for folder, (info, _) in saved_panels().items()}
         if not saved:
             st.info(f"No saved panel run in {str(panels_dir())!r} yet: train one from another source first.")
             return None
-        folder = st.sidebar.selectbox("Panel run", [str(p) for p, _ in saved], key="panel_saved",
-                                      format_func=lambda f: _saved_label(dict(saved)[Path(f)]))
+        newest = sorted(saved, key=lambda f: saved[f].get("created", ""), reverse=True)
+        folder = st.sidebar.selectbox("Panel run", [str(p) for p in newest], key="panel_saved",
+                                      format_func=lambda f: _saved_label(saved[Path(f)]))
         return _saved(folder, os.path.getmtime(Path(folder) / "manifest.json"))
     except UserError as exc:
         st.error(f"**Could not load the panel.** {escape_markdown(exc)}")
@@ -160,13 +161,33 @@ def panel_runs_for(panel: Panel) -> dict[str, PanelEntry]:
     key = panel.key()
     out = {pid: PanelEntry(pid, r.info, r.scores(), r, r.path) for pid, r in session_panels().items()
            if r.info.get("panel_key") == key}
-    for folder, info in list_panels(panels_dir()):
+    for folder, (info, scores) in saved_panels().items():
         if info.get("panel_key") == key and info["panel_id"] not in out:
-            try:
-                out[info["panel_id"]] = PanelEntry(info["panel_id"], info, panel_scores_of(folder)[1], None, folder)
-            except UserError:
-                continue
+            out[info["panel_id"]] = PanelEntry(info["panel_id"], info, scores, None, folder)
     return dict(sorted(out.items(), key=lambda kv: kv[1].info.get("created", "")))
+
+
+def saved_panels() -> dict[Path, tuple[dict, pd.DataFrame]]:
+    """Good panel folders of the panels folder with their panel.json and scores, each folder read (and its
+    manifest checked) again only when its manifest changes."""
+    root = panels_dir()
+    cached: dict = st.session_state.setdefault("_panel_index", {})
+    out = {}
+    for name in sorted(os.listdir(root)) if root.is_dir() else []:
+        folder = root / name
+        try:
+            stamp = os.lstat(folder / "manifest.json").st_mtime_ns
+        except OSError:
+            continue
+        hit = cached.get(folder)
+        if hit is None or hit[0] != stamp:
+            try:
+                hit = (stamp, panel_scores_of(folder))
+            except (UserError, OSError, ValueError):
+                continue
+            cached[folder] = hit
+        out[folder] = hit[1]
+    return out
 
 
 def input_panel_config(panel: Panel) -> tuple[Config, str, int, str] | None:

@@ -10,7 +10,6 @@ import math
 import os
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from ..errors import UserError
@@ -135,8 +134,3 @@ def show_best(folder: Path, summary: dict) -> None:
             st.error(escape_markdown(exc))
     show_comparison(loaded, views, [])
     show_inside(loaded, views)
-
-
-def trials_summary_frame(trials: pd.DataFrame) -> pd.DataFrame:
-    """Counts by state (for tests and captions)."""
-    return trials.groupby("state").size().rename("trials").reset_index()

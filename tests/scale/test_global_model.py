@@ -110,6 +110,12 @@ def test_a_global_panel_run_is_ordinary_runs_saved_whole(tmp_path):
         frame, scores_new = apply_run(again.runs[sid], panel.series[sid])  # a folded run applies like any run
         np.testing.assert_allclose(frame["forecast"].to_numpy()[: r.config.horizon],
                                    r.forecast["forecast"].to_numpy()[: r.config.horizon], rtol=1e-5)
+    # the saved series read back are the same data: the dashboard finds the panel's runs by these keys
+    from lstm_forecast.runs import data_key
+    from lstm_forecast.scale.store import series_data
+
+    for sid in panel.ids:
+        assert data_key(series_data(folder, sid)) == data_key(panel.series[sid]) == run.runs[sid].info["data_key"]
     (folder / "scores.csv").write_text("tampered\n")
     from lstm_forecast.errors import UserError
 

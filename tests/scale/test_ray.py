@@ -38,8 +38,9 @@ def test_connect_starts_a_local_instance_with_two_cpus(local_ray):
 
 def test_a_sweep_on_ray_has_the_optuna_backends_shape(local_ray, tmp_path):
     data = sine_series(n=300)
-    on_ray = run_sweep(data, Config(**BASE), tmp_path / "ray", 2, backend="ray", cells=("lstm", "gru"))
-    local = run_sweep(data, Config(**BASE), tmp_path / "optuna", 2, backend="optuna", cells=("lstm", "gru"))
+    on_ray = run_sweep(data, Config(**BASE), tmp_path / "ray", 2, backend="ray", cells=("lstm", "gru"), retrain=False)
+    local = run_sweep(data, Config(**BASE), tmp_path / "optuna", 2, backend="optuna", cells=("lstm", "gru"),
+                      retrain=False)
     assert set(on_ray) == set(local) and on_ray["backend"] == "ray"
     a, b = (pd.read_csv(tmp_path / name / "trials.csv") for name in ("ray", "optuna"))
     assert list(a.columns) == list(b.columns) and list(a.dtypes) == list(b.dtypes)
@@ -47,13 +48,13 @@ def test_a_sweep_on_ray_has_the_optuna_backends_shape(local_ray, tmp_path):
     # trial 0 is the default settings on both: same config, seed and thread, so the same score
     default_ray, default_local = a[a["default"]].iloc[0], b[b["default"]].iloc[0]
     assert default_ray["score"] == pytest.approx(default_local["score"], rel=1e-9)
-    assert on_ray["default"]["holdout_mase"] == pytest.approx(local["default"]["holdout_mase"], rel=1e-9)
+    assert on_ray["default"]["params"] == local["default"]["params"]
     curves = pd.read_csv(tmp_path / "ray" / "curves.csv")
     assert set(curves["trial"]) == set(a["number"])  # per-epoch scores reached the study from the workers
 
 
 def test_a_panels_per_series_fits_on_ray_match_one_process(local_ray):
-    panel = small_panel(k=3, n=240)
+    panel = small_panel(k=2, n=240)
     on_ray = train_panel(panel, Config(**BASE), mode="per-series", backend="ray")
     local = train_panel(panel, Config(**BASE), mode="per-series", backend="local")
     assert list(on_ray.runs) == list(local.runs) == panel.ids

@@ -20,7 +20,7 @@ def test_panels_page_shows_the_demo_panel_before_any_training(folders):
     at = AppTest.from_file(str(ROOT / "pages" / "1_Panels.py"), default_timeout=120).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Series kept"] == "8" and metrics["Left out"] == "0"
+    assert metrics["Series kept"] == "7" and metrics["Left out"] == "0"
     assert any("No panel run on this panel yet" in i.value for i in at.info)
 
 
