@@ -1,6 +1,6 @@
-"""Print `name==floor` for every `name>=floor` in requirements.txt: the lowest versions the project promises.
+"""Print `name==floor` for every `name>=floor` in the files given: the lowest versions the project promises.
 
-    python .ci/floors.py requirements.txt   # e.g. numpy==2.0 pandas==3.0 ...
+    python .ci/floors.py requirements.txt requirements-scale.txt   # e.g. numpy==2.0 pandas==3.0 ...
 
 `.ci/run` installs these into a second environment and runs the engine and dashboard tests there, so
 every floor in requirements.txt is a tested promise.
@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 pins = []
-for line in Path(sys.argv[1]).read_text().splitlines():
+lines = [line for path in sys.argv[1:] for line in Path(path).read_text().splitlines()]
+for line in lines:
     line = line.split("#", 1)[0].strip()
     exact = re.match(r"^([A-Za-z0-9_.\-\[\]]+)\s*==\s*([^,;\s]+)", line)
     floor = re.match(r"^([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([^,;\s]+)", line)

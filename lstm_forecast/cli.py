@@ -1,4 +1,4 @@
-"""`python -m lstm_forecast train | forecast | backtest | inspect`: the package without a browser.
+"""`python -m lstm_forecast train | forecast | backtest | inspect | sweep`: the package without a browser.
 
 User mistakes exit with status 2 and one line `error: <problem>; <fix>`, never a traceback.
 """
@@ -24,11 +24,15 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{message}; see `python -m lstm_forecast {self.prog.split()[-1]} --help`")
 
 
-def _source_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+def _source_args(p: argparse.ArgumentParser, required: bool = True, panel: bool = False) -> None:
     src = p.add_mutually_exclusive_group(required=required)
     src.add_argument("--csv", help="a CSV file: the date and value columns are detected")
     src.add_argument("--ticker", help="a Yahoo Finance symbol, fetched with yfinance (e.g. AAPL)")
     src.add_argument("--sample", help="a bundled sample by name (see README), e.g. airline")
+    if panel:
+        from .cli_scale import panel_args
+
+        panel_args(p, src)
     p.add_argument("--date-col", help="the date column, when detection picks the wrong one")
     p.add_argument("--value-col", help="the column to forecast (default: the first numeric one)")
     p.add_argument("--interval", default="1d", help="Yahoo bar size: 1d, 1wk, 1mo, 1h, ... (with --ticker)")
@@ -43,11 +47,14 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m lstm_forecast", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = sub.add_parser("train", help="train a model and write its run folder")
-    _source_args(train)
+    train = sub.add_parser("train", help="train a model and write its run folder (with --panel: a panel folder)")
+    _source_args(train, panel=True)
     _model_args(train)
     train.add_argument("--out", required=True, help="the run folder to write")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    from .cli_scale import panel_train_args, sweep_parser
+
+    panel_train_args(train)
 
     back = sub.add_parser("backtest", help="rolling-origin backtest: one model forecasts from many origins, "
                                            "beside every baseline")
@@ -71,6 +78,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--out", required=True, help="CSV to write")
     ins.add_argument("--layer", type=int, help="only this layer (0-based)")
     ins.add_argument("--season", action="store_true", help="write the seasonal fold instead of the raw traces")
+
+    sweep_parser(sub, _source_args, _model_args)
     return parser
 
 
@@ -186,6 +195,11 @@ def cmd_train(args) -> int:
     import time
 
     from .pipeline import train_run
+
+    if getattr(args, "panel", None):
+        from .cli_scale import cmd_train_panel
+
+        return cmd_train_panel(args, _config(args, _split_period(args)[0]))
     from .runs import current_run_id, save_run
 
     expect = current_run_id(args.out)  # what --out holds now: another writer replacing it is not silent
@@ -279,7 +293,14 @@ def cmd_inspect(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "backtest": cmd_backtest, "forecast": cmd_forecast, "inspect": cmd_inspect}
+def cmd_sweep(args) -> int:
+    from .cli_scale import cmd_sweep as sweep
+
+    return sweep(args, _config(args, _split_period(args)[0]), _load, _origin)
+
+
+COMMANDS = {"train": cmd_train, "backtest": cmd_backtest, "forecast": cmd_forecast, "inspect": cmd_inspect,
+            "sweep": cmd_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

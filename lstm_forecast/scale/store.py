@@ -1,0 +1,211 @@
+"""A panel run's folder: every series' ordinary run folder, its data, the scores, written whole.
+
+    <panel>/panel.json     info, the series and their folders, the ones left out and why, the scoreboard
+    <panel>/scores.csv     one row per series (panels.panel_scores)
+    <panel>/report.csv     the loader's report per series (Panel.report)
+    <panel>/global.pt      the global model's state_dict (global mode)
+    <panel>/series/<name>/ an ordinary run folder per series (runs.save_run): load_run, inspect, forecast read it
+    <panel>/data/<name>.csv each series as trained, so `inspect --run <panel>/series/<name>` finds its data
+    <panel>/manifest.json  written last: every top-level file's size and SHA-256
+
+The folder is written in a hidden temporary sibling and renamed into place, so a reader never sees
+half a panel; a torn or tampered one is refused by its manifest.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from ..runs import load_run, save_run
+from .panels import PanelRun
+
+PANEL_FILES = ("panel.json", "scores.csv", "report.csv")
+MANIFEST = "manifest.json"
+MAX_JSON_BYTES = 16 * 2**20
+
+
+def save_panel(panel_run: PanelRun, folder: Path | str, panel=None) -> Path:
+    """Write the panel run to `folder` (replacing an older panel run there, never anything else)."""
+    import torch
+
+    folder = Path(folder)
+    _check_replaceable(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    final = folder.resolve()
+    tmp = folder.parent / f".{folder.name}.tmp-{secrets.token_hex(4)}"
+    try:
+        tmp.mkdir()
+        (tmp / "series").mkdir()
+        (tmp / "data").mkdir()
+        names = series_folders(list(panel_run.runs))
+        for sid, run in panel_run.runs.items():
+            data = tmp / "data" / f"{names[sid]}.csv"
+            loaded = panel.series[sid] if panel is not None and sid in panel.series else None
+            if loaded is not None:
+                frame = loaded.frame.copy()
+                frame.index.name = loaded.date_col or "step"
+                frame.reset_index().to_csv(data, index=False)
+                run.info["origin"] = {"csv": str(final / "data" / data.name), "sha256": _sha256(data),
+                                      "date_col": loaded.date_col, "value_col": run.config.value_col}
+            save_run(run, tmp / "series" / names[sid], expect="any")
+        info = {**panel_run.info, "series": {sid: {"folder": names[sid], "run_id": r.run_id,
+                                                   "freq": r.info.get("freq"),
+                                                   "date_col": (panel.series[sid].date_col if panel is not None
+                                                                and sid in panel.series else None),
+                                                   "value_col": r.config.value_col}
+                                             for sid, r in panel_run.runs.items()},
+                "problems": panel_run.problems, "feature_names": panel_run.feature_names}
+        scores = panel_run.scores()
+        info["scoreboard"] = panel_run.scoreboard()
+        _write_json(tmp / "panel.json", info)
+        scores.to_csv(tmp / "scores.csv", index=False)
+        (panel.report() if panel is not None else pd.DataFrame()).to_csv(tmp / "report.csv", index=False)
+        files = list(PANEL_FILES)
+        if panel_run.model is not None:
+            torch.save(panel_run.model.state_dict(), tmp / "global.pt")
+            files.append("global.pt")
+        _write_json(tmp / MANIFEST, {"panel_id": panel_run.panel_id, "format": 1,
+                                     "files": {n: {"bytes": (tmp / n).stat().st_size, "sha256": _sha256(tmp / n)}
+                                               for n in files}})
+        if os.path.lexists(folder):
+            old = folder.parent / f".{folder.name}.old-{secrets.token_hex(4)}"
+            os.rename(folder, old)
+            os.rename(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    panel_run.path = folder
+    return folder
+
+
+def read_panel_info(folder: Path | str) -> dict:
+    """panel.json of a panel folder, after checking the manifest (sizes and hashes of the top files)."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).is_file():
+        raise UserError(f"{str(folder)!r} is not a complete panel folder (no manifest.json); train the panel again")
+    manifest = _read_json(folder / MANIFEST)
+    for name, expected in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file() or path.is_symlink() or path.stat().st_size != expected.get("bytes") \
+                or _sha256(path) != expected.get("sha256"):
+            raise UserError(f"{name} in {str(folder)!r} does not match the manifest: the folder is torn or mixed; "
+                            "train the panel again")
+    info = _read_json(folder / "panel.json")
+    if info.get("panel_id") != manifest.get("panel_id"):
+        raise UserError(f"panel.json in {str(folder)!r} belongs to another panel than its manifest")
+    return info
+
+
+def load_panel_run(folder: Path | str) -> PanelRun:
+    """Every series' run of a saved panel (models included) and its info; the global model is not rebuilt."""
+    folder = Path(folder)
+    info = read_panel_info(folder)
+    runs = {sid: load_run(folder / "series" / s["folder"], root=folder / "series")
+            for sid, s in info.get("series", {}).items()}
+    return PanelRun(runs, dict(info.get("problems", {})), info, None, folder, list(info.get("feature_names", [])))
+
+
+def panel_scores_of(folder: Path | str) -> tuple[dict, pd.DataFrame]:
+    """panel.json and scores.csv, without loading any model (for listing panel runs)."""
+    info = read_panel_info(folder)
+    return info, pd.read_csv(Path(folder) / "scores.csv", dtype={"id": str})
+
+
+def series_data(folder: Path | str, sid: str):
+    """The series `sid` of a saved panel, as it was trained (data/<name>.csv read with its freq)."""
+    from ..data.loading import load_csv
+
+    folder = Path(folder)
+    info = read_panel_info(folder)
+    entry = info.get("series", {}).get(sid)
+    if entry is None:
+        raise UserError(f"series {sid!r} is not in the panel {str(folder)!r}; choose one of {list(info['series'])[:5]}")
+    loaded = load_csv(folder / "data" / f"{entry['folder']}.csv", date_col=entry.get("date_col"),
+                      value_col=entry.get("value_col"), na_values=[], freq=entry.get("freq"))
+    loaded.source = f"{info.get('source', 'panel')}:{sid}"
+    return loaded
+
+
+def list_panels(root: Path | str) -> list[tuple[Path, dict]]:
+    """Good panel folders under `root` with their panel.json, newest first; broken ones are skipped."""
+    root = Path(root)
+    out = []
+    if not root.is_dir():
+        return out
+    for name in sorted(os.listdir(root)):
+        if name.startswith("."):
+            continue
+        try:
+            out.append((root / name, read_panel_info(root / name)))
+        except (UserError, OSError, ValueError):
+            continue
+    return sorted(out, key=lambda t: t[1].get("created", ""), reverse=True)
+
+
+def series_folders(ids: list[str]) -> dict[str, str]:
+    """A safe, unique folder name per series id (its slug, with a short hash when two slugs collide)."""
+    out, taken = {}, set()
+    for sid in ids:
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(sid)).strip("-.")[:60] or "series"
+        if slug in taken:
+            slug = f"{slug}-{hashlib.sha1(str(sid).encode()).hexdigest()[:6]}"
+        taken.add(slug)
+        out[sid] = slug
+    return out
+
+
+def _check_replaceable(folder: Path) -> None:
+    if not os.path.lexists(folder):
+        return
+    if not folder.is_dir() or folder.is_symlink():
+        raise UserError(f"{str(folder)!r} exists and is not a folder; choose another --out")
+    names = set(os.listdir(folder))
+    if names and "panel.json" not in names:
+        raise UserError(f"{str(folder)!r} exists and is not a panel folder ({len(names)} other files); "
+                        "choose an empty or new --out")
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(_finite(obj), indent=2, default=str, allow_nan=False), encoding="utf-8")
+
+
+def _read_json(path: Path):
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_JSON_BYTES:
+        raise UserError(f"{path.name} in {str(path.parent)!r} is not a plain JSON file of a panel")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path.name} in {str(path.parent)!r} is not valid JSON ({str(exc)[:80]})") from None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,41 @@
+"""The Panels and Sweeps pages under Streamlit's AppTest (no browser): they load, and show what they read."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def folders(tmp_path, monkeypatch):
+    for name, var in (("runs", "LSTM_FORECAST_RUNS"), ("panels", "LSTM_FORECAST_PANELS"), ("sweeps", "LSTM_FORECAST_SWEEPS")):
+        monkeypatch.setenv(var, str(tmp_path / name))
+    return tmp_path
+
+
+def test_panels_page_shows_the_demo_panel_before_any_training(folders):
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Panels.py"), default_timeout=120).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Series kept"] == "7" and metrics["Left out"] == "0"
+    assert any("No panel run on this panel yet" in i.value for i in at.info)
+
+
+def test_sweeps_page_reads_a_sweep_and_opens_its_best_run(folders):
+    pytest.importorskip("optuna", reason="pip install -r requirements.txt")
+    from lstm_forecast.config import Config
+    from lstm_forecast.scale.sweep import run_sweep
+    from tests.factories import sine_series
+
+    summary = run_sweep(sine_series(n=300), Config(epochs=2, patience=2, epoch_windows=256, base="seasonal_naive"),
+                        folders / "sweeps" / "tiny", 2, cells=("gru",))
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Sweeps.py"), default_timeout=120).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Trials"] == "2" and metrics["Best validation MASE"] == f"{summary['best']['score']:.4f}"
+    at.toggle[0].set_value(True).run()
+    assert not at.exception and not at.error
+    assert "Run" in [s.label for s in at.selectbox]  # step 5, look inside, lists the best and default runs
