@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from typing import TYPE_CHECKING
@@ -50,6 +50,26 @@ class Origins:
         return np.concatenate([self.calibration, [self.holdout, self.future]])
 
 
+@dataclass
+class SeriesPart:
+    """A series prepared for training: resolved config, model space, windows, baselines, origins."""
+
+    loaded: LoadedSeries
+    config: Config  # resolved: period, horizon, lookback, val_size set
+    period_note: str
+    prep: Prepared
+    train_w: object  # prepare.Windows: targets masked from train_end
+    val_w: object  # prepare.Windows: only the validation part
+    origins: Origins
+    fitted: dict  # baseline name -> fitted baseline (on the training part)
+    base_values: dict  # baseline name -> (N_cal + 2, H) forecasts at origins.all
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def skip(self) -> int:
+        return len(self.loaded.frame) - self.prep.n  # 1 when differencing: u[k] is y[k + 1]
+
+
 def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback | None = None,
               device: str | torch.device | None = None, threads: int | None = None,
               load_seconds: float | None = None) -> Run:
@@ -59,6 +79,19 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
     from .model import build_model, choose_device
     from .train import fit_model
 
+    part = series_part(loaded, config, load_seconds)
+    dev = device if isinstance(device, torch.device) else choose_device(device or part.config.device)
+    torch.manual_seed(part.config.seed)
+    model = build_model(len(part.prep.feature_names), part.config)
+    result = fit_model(model, part.train_w, part.val_w, part.config, dev, callback, threads=threads)
+    model.cpu()
+    return finish_run(part, model, result, str(dev))
+
+
+def series_part(loaded: LoadedSeries, config: Config, load_seconds: float | None = None) -> SeriesPart:
+    """Everything before the network trains (resolve, prepare, windows, baselines fitted once on the
+    training part). UserError when the series cannot be trained with this config. A global model
+    (scale/) trains one network between many parts; `finish_run` completes each."""
     start = time.perf_counter()
     timings: dict[str, float] = {} if load_seconds is None else {"load": round(load_seconds, 3)}
     if config.value_col and config.value_col != loaded.value_col:
@@ -68,31 +101,33 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
     train_w, val_w = train_val_windows(prep, config)
     origins = Origins(split_origins(prep, config)[1][-CALIBRATION_ORIGINS:], prep.val_end - 1, prep.n - 1)
     timings["prepare"] = _lap(start)
-
     t0 = time.perf_counter()
-    skip = len(loaded.frame) - prep.n  # 1 when differencing: u[k] is y[k + 1]
+    skip = len(loaded.frame) - prep.n
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
     fitted = fitted_baselines(y[: prep.train_end + skip], config.period)
     base_values = {name: b.forecast_from(y, origins.all + skip, config.horizon) for name, b in fitted.items()}
     timings["baselines"] = _lap(t0)
+    return SeriesPart(loaded, config, period_note, prep, train_w, val_w, origins, fitted, base_values, timings)
 
-    dev = device if isinstance(device, torch.device) else choose_device(device or config.device)
-    torch.manual_seed(config.seed)
-    model = build_model(len(prep.feature_names), config)
-    result = fit_model(model, train_w, val_w, config, dev, callback, threads=threads)
-    if hasattr(model, "members") and len(model.members) < config.ensemble:  # stopped before every member trained
-        config = Config.from_dict({**config.to_dict(), "ensemble": len(model.members)})
-    model.cpu()
-    timings["train"] = round(result.seconds, 3)
 
-    t0 = time.perf_counter()
-    w = windows(prep, origins.all, config)
+def finish_run(part: SeriesPart, model, result, device: str, extra_info: dict | None = None) -> Run:
+    """Everything after the network trains: forecasts at every origin, intervals and scores, as a Run.
+
+    model: a trained `Forecaster` for this series (on the CPU); result: its `train.FitResult`.
+    """
+    import torch
+
     from .train import predict
 
+    start = time.perf_counter()
+    config, prep, loaded = part.config, part.prep, part.loaded
+    if hasattr(model, "members") and len(model.members) < config.ensemble:  # stopped before every member trained
+        config = Config.from_dict({**config.to_dict(), "ensemble": len(model.members)})
+    w = windows(prep, part.origins.all, config)
     values = w.values(predict(model, w, torch.device("cpu")))  # (N+2, H)
-    forecast, baselines, metrics = evaluate(loaded, prep, config, origins, values, base_values)
-    timings["forecast"] = _lap(t0)
-    timings["total"] = _lap(start)  # save_run adds "write"
+    forecast, baselines, metrics = evaluate(loaded, prep, config, part.origins, values, part.base_values)
+    timings = {**part.timings, "train": round(result.seconds, 3), "forecast": _lap(start)}
+    timings["total"] = round(sum(v for k, v in timings.items() if k != "load"), 3)  # save_run adds "write"
     created = datetime.now(timezone.utc)
     info = {
         "run_id": new_run_id(config.cell, loaded.source or config.value_col, created),
@@ -102,12 +137,12 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
         "data_key": data_key(loaded),
         "freq": loaded.freq,
         "value_col": config.value_col,
-        "period_note": period_note,
+        "period_note": part.period_note,
         "data_report": list(loaded.report),
         "n_points": int(len(loaded.frame)),
-        "n_train_windows": int(len(train_w)),
-        "n_val_windows": int(len(val_w)),
-        "device": str(dev),
+        "n_train_windows": int(len(part.train_w)),
+        "n_val_windows": int(len(part.val_w)),
+        "device": str(device),
         "threads": result.threads,
         "best_epoch": result.best_epoch,
         "best_epochs": result.best_epochs,
@@ -115,8 +150,9 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
         "stopped": result.stopped,
         "train_seconds": round(result.seconds, 3),
         "timings": timings,
-        "baseline_notes": {"ets": getattr(fitted["ets"], "description", "")},
+        "baseline_notes": {"ets": getattr(part.fitted["ets"], "description", "")},
         "torch": torch.__version__,
+        **(extra_info or {}),
     }
     return Run(config, prep.transform, prep.feature_names, model, result.history, forecast, baselines, metrics, info)
 

@@ -32,7 +32,7 @@ def test_a_sweep_resumes_from_its_sqlite_file(tmp_path):
     first = S.run_sweep(data, Config(**BASE), out, 2, cells=("lstm", "gru"), retrain=False)
     assert first["complete"] + first["pruned"] == 2 and (out / "study.db").is_file()
     before = _trials(out)
-    assert before[0].user_attrs.get("default") and before[0].params["hidden"] == 64 and before[0].params["cell"] == "lstm"
+    assert before[0].user_attrs.get("default") and before[0].params["hidden"] == Config().hidden and before[0].params["cell"] == "lstm"
 
     second = S.run_sweep(data, Config(**BASE), out, 3, cells=("lstm", "gru"), retrain=False)
     after = _trials(out)
