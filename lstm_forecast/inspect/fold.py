@@ -68,7 +68,13 @@ def fold_by_phase(
     mean = np.nanmean(padded, axis=1)  # (P, U + 1)
     padded.sort(axis=1)  # NaN padding sorts last
     q25, q75 = (_sorted_quantile(padded, counts, q) for q in (0.25, 0.75))  # (P, U + 1) each
-    units = _unit_ids(data.shape[1])
+    return phase_fold_frame(layer, phases, mean, q25, q75, counts)
+
+
+def phase_fold_frame(layer: int, phases: np.ndarray, mean: np.ndarray, q25: np.ndarray, q75: np.ndarray,
+                     counts: np.ndarray) -> pd.DataFrame:
+    """fold_by_phase's frame from per-phase statistics (P, U + 1) (units, then the layer mean) and counts (P,)."""
+    units = _unit_ids(mean.shape[1])
     n_p, n_u = mean.shape
     return pd.DataFrame(
         {
@@ -160,12 +166,19 @@ def seasonality_scores(
     grand = data.mean(axis=0, dtype=np.float64)  # (U,)
     centred = data - grand
     total = np.einsum("tu,tu->u", centred, centred)  # (U,)
+    return scores_frame(layer, phase_means, counts, grand, total)
+
+
+def scores_frame(layer: int, phase_means: np.ndarray, counts: np.ndarray, grand: np.ndarray,
+                 total: np.ndarray) -> pd.DataFrame:
+    """seasonality_scores' frame from phase means (P, U), steps per phase (P,), the grand mean (U,)
+    and the total sum of squared deviations (U,)."""
     between = counts @ (phase_means - grand) ** 2  # (U,)
     score = np.divide(between, total, out=np.zeros_like(total), where=total > 0)
     frame = pd.DataFrame(
         {
             "layer": layer,
-            "unit": np.arange(data.shape[1]),
+            "unit": np.arange(phase_means.shape[1]),
             "score": np.clip(score, 0.0, 1.0),
             "amplitude": phase_means.max(axis=0) - phase_means.min(axis=0),
         },
@@ -196,7 +209,11 @@ def top_units(
         return seasonality_scores(trace, phase, layer=layer, quantity=quantity)["unit"].head(k).tolist()
     if by != "variance":
         raise ValueError(f"by must be 'variance' or 'seasonality', got {by!r}")
-    variance = trace.get(quantity, layer).var(axis=0, dtype=np.float64)  # (U,)
+    return largest(trace.get(quantity, layer).var(axis=0, dtype=np.float64), k)
+
+
+def largest(variance: np.ndarray, k: int) -> list[int]:
+    """Positions of the k largest of variance (U,), largest first, ties by position."""
     return np.argsort(-variance, kind="stable")[:k].tolist()
 
 
@@ -233,10 +250,17 @@ def saturation(trace: Trace, *, layer: int | None = None, low: float = 0.1, high
     if layer is not None and not 0 <= layer < trace.n_layers:
         raise UserError(f"layer {layer} does not exist; choose one of 0..{trace.n_layers - 1}")
     layers = np.arange(trace.n_layers) if layer is None else np.array([layer])
-    parts = []
+    fractions = {}
     for gate in gates:
         values = trace.get(gate)[:, layers]  # (T, L', U)
-        frac_low, frac_high = (values < low).mean(axis=0), (values > high).mean(axis=0)  # (L', U)
+        fractions[gate] = (values < low).mean(axis=0), (values > high).mean(axis=0)  # (L', U) each
+    return saturation_frame(layers, fractions)
+
+
+def saturation_frame(layers: np.ndarray, fractions: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """saturation's frame from each gate's (frac_low, frac_high), each (L', U) over `layers` (L',)."""
+    parts = []
+    for gate, (frac_low, frac_high) in fractions.items():
         n_l, n_u = frac_low.shape
         parts.append(
             pd.DataFrame(
@@ -297,15 +321,17 @@ def downsample(
     out = out.reset_index(level="_bin", drop=True).reset_index()[[*df.columns, *ranges]]
     n_times = df[time_col].nunique()
     bin_text = f"{width}-{time_col} bins" if pd.api.types.is_integer_dtype(df[time_col]) else f"{time_col} bins of {width}"
+    per_line = int(out.groupby(group_cols, sort=False, dropna=False, observed=True).size().max()) if n_groups > 1 else 0
+    return out, bin_note(bin_text, time_col, n_times, n_groups, per_line, len(out), dropped)
+
+
+def bin_note(bin_text: str, time_col: str, n_times: int, n_groups: int, per_line: int, n_rows: int,
+             dropped: str = "") -> str:
+    """downsample's one-line note of what the binning did."""
     if n_groups == 1:
-        note = f"mean over {bin_text}: {n_times:,} {time_col}s → {len(out):,} points{dropped}"
-    else:
-        per_line = int(out.groupby(group_cols, sort=False, dropna=False, observed=True).size().max())
-        note = (
-            f"mean over {bin_text}: {n_times:,} {time_col}s → at most {per_line:,} points per line "
-            f"({n_groups:,} lines, {len(out):,} rows){dropped}"
-        )
-    return out, note
+        return f"mean over {bin_text}: {n_times:,} {time_col}s → {n_rows:,} points{dropped}"
+    return (f"mean over {bin_text}: {n_times:,} {time_col}s → at most {per_line:,} points per line "
+            f"({n_groups:,} lines, {n_rows:,} rows){dropped}")
 
 
 # --- helpers -------------------------------------------------------------------------------
