@@ -320,8 +320,10 @@ def downsample(
     ranges = [c for c in aggregations if c not in df.columns]
     out = out.reset_index(level="_bin", drop=True).reset_index()[[*df.columns, *ranges]]
     n_times = df[time_col].nunique()
-    bin_text = f"{width}-{time_col} bins" if pd.api.types.is_integer_dtype(df[time_col]) else f"{time_col} bins of {width}"
-    per_line = int(out.groupby(group_cols, sort=False, dropna=False, observed=True).size().max()) if n_groups > 1 else 0
+    integer = pd.api.types.is_integer_dtype(df[time_col])
+    bin_text = f"{width}-{time_col} bins" if integer else f"{time_col} bins of {width}"
+    lines = out.groupby(group_cols, sort=False, dropna=False, observed=True) if n_groups > 1 else None
+    per_line = 0 if lines is None else int(lines.size().max())
     return out, bin_note(bin_text, time_col, n_times, n_groups, per_line, len(out), dropped)
 
 

@@ -7,9 +7,9 @@ across chunks) and keeps, of every quantity of every step, only:
 - sums per phase, for seasonality scores and phase means;
 - the keep gate's mean per (cycle, phase) for every unit, for the phase x cycle heatmap, the
   profile's interquartile range across cycles and the CLI's season table. That is about T values
-  per unit: float32 up to KEEP_FLOAT32_MAX values, float16 beyond (a gate lies in [0, 1], so
-  float16 is within 2.4e-4), and at most KEEP_MAX values: beyond that, only the latest whole
-  cycles that fit (`keep_note` says so);
+  per unit: float32 up to running.KEEP_FLOAT32_MAX values (2^26, 256 MB), float16 beyond (a gate
+  lies in [0, 1], so float16 is within 2.4e-4), and at most running.KEEP_MAX values (2^28, 512 MB):
+  beyond that, only the latest whole cycles that fit (`keep_note` says so);
 - sums over TIME_BINS equal time bins of every quantity and of the series, merged into coarser
   bins for each chart;
 - counts of steps below 0.1 and above 0.9 per sigmoid gate and unit;
@@ -33,6 +33,7 @@ import torch
 from .. import cells
 from ..errors import UserError
 from . import fold as F
+from .running import RunningStats
 from .stream import CHUNK, ChunkedSequence, plan, replay, steps_per_chunk, sweep
 from .traces import step_rows
 
@@ -43,9 +44,6 @@ if TYPE_CHECKING:
     from ..pipeline import Run
 
 TIME_BINS = 8_192  # fine time bins: series up to this many steps keep every step
-KEEP_FLOAT32_MAX = 1 << 26  # keep-gate table values stored in float32 (256 MB); float16 beyond
-KEEP_MAX = 1 << 28  # most keep-gate table values (512 MB in float16); beyond, the latest cycles only
-LOW, HIGH = 0.1, 0.9  # saturation thresholds
 
 
 @dataclass
@@ -72,8 +70,9 @@ class LookInside:
     bin_sum: np.ndarray  # (Q, B, L, U) float64
     series_bin_sum: np.ndarray  # (B,) float64
     series_profile: pd.DataFrame  # the series per phase: phase, mean, q25, q75
-    saturated: dict[str, tuple[np.ndarray, np.ndarray]]  # sigmoid gate -> steps < LOW, steps > HIGH, (L, U) each
+    saturated: dict[str, tuple[np.ndarray, np.ndarray]]  # sigmoid gate -> steps < 0.1, > 0.9, (L, U) each
     sequence: ChunkedSequence = field(repr=False)  # for replaying one chunk
+    threads: int = 1  # intra-op threads for replaying it
     _replayed: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -240,7 +239,7 @@ class LookInside:
         return frame
 
     def _bin_width(self, n_bins: int) -> int:
-        """Steps per coarse bin for at most n_bins bins: downsample's ceil(T / n_bins), rounded up to whole fine bins."""
+        """Steps per coarse bin for at most n_bins bins: downsample's ceil(T / n_bins), in whole fine bins."""
         width = -(-self.n_steps // max(1, n_bins))
         return -(-width // self.bin_width) * self.bin_width
 
@@ -277,7 +276,10 @@ class LookInside:
             raise ValueError(f"direction {direction} out of range; choose 0..{1 if self.bidirectional else 0}")
         k = seq.chunk_of(step)
         if self._replayed is None or self._replayed[0] != k:
-            self._replayed = (k, replay(seq, k))
+            from ..threads import using_threads
+
+            with using_threads(self.threads):
+                self._replayed = (k, replay(seq, k))
         values, start, stop = self._replayed[1], int(seq.starts[k]), int(seq.starts[k + 1])
         units = slice(direction * size, (direction + 1) * size)
         hidden = self.quantities.index("hidden")
@@ -315,16 +317,14 @@ def look_inside(run: Run, loaded: LoadedSeries, *, chunk: int = CHUNK, threads: 
     threads: intra-op threads; None takes the run's setting, else chooses by the rule of threads.py.
     """
     from ..seasonality import phase_and_cycle
-    from ..threads import using_threads
     from .run_traces import prepared_for
 
     prep = prepared_for(run, loaded)
     phase, cycle = phase_and_cycle(prep.index, run.config.period, anchor=run.transform.anchor)
     values = loaded.frame[run.config.value_col].to_numpy(dtype=float)
     series = values[len(values) - prep.n:]  # the original series at the traced steps
-    rnn = run.model.rnn
-    with using_threads(trace_threads(rnn, threads if threads is not None else run.config.threads)):
-        return summarise(rnn, torch.from_numpy(prep.features), prep.index, phase, cycle, series=series, chunk=chunk)
+    return summarise(run.model.rnn, torch.from_numpy(prep.features), prep.index, phase, cycle, series=series,
+                     chunk=chunk, threads=threads if threads is not None else run.config.threads)
 
 
 def trace_threads(rnn: nn.Module, override: int | None = None) -> int:
@@ -343,11 +343,14 @@ def trace_threads(rnn: nn.Module, override: int | None = None) -> int:
 
 
 def summarise(rnn: nn.Module, x: torch.Tensor, index: pd.Index, phase: np.ndarray, cycle: np.ndarray, *,
-              series: np.ndarray | None = None, chunk: int = CHUNK) -> LookInside:
+              series: np.ndarray | None = None, chunk: int = CHUNK, threads: int | None = None) -> LookInside:
     """The summary of rnn over one sequence x (T, D) from a zero state; phase, cycle (T,) label each step.
 
     series (T,): the values shown above the states (default: zeros). chunk: most steps traced at once.
+    threads: intra-op threads for tracing, now and in `walkthrough` (None: trace_threads chooses).
     """
+    from ..threads import using_threads
+
     bin_width = max(1, math.ceil(len(x) / TIME_BINS))
     steps = steps_per_chunk(rnn, chunk)
     seq = plan(rnn, x, steps // bin_width * bin_width if bin_width <= steps else steps)  # chunks of whole bins
@@ -359,9 +362,11 @@ def summarise(rnn: nn.Module, x: torch.Tensor, index: pd.Index, phase: np.ndarra
             raise ValueError(f"{name} has {len(array)} entries but x has {n_steps} steps; pass one per step")
     series = np.zeros(n_steps) if series is None else np.asarray(series, dtype=np.float64)
     cell = cells.of_module(rnn)
-    acc = _Accumulator(cell, rnn, n_steps, phase, cycle, bin_width)
-    for start, values in sweep(seq):
-        acc.add(start, values)
+    acc = RunningStats(cell, rnn, n_steps, phase, cycle, bin_width)
+    threads = trace_threads(rnn, threads)
+    with using_threads(threads):
+        for start, values in sweep(seq):
+            acc.add(start, values)
     return LookInside(
         cell=cell.name, quantities=cell.quantities, index=index, hidden_size=rnn.hidden_size,
         bidirectional=bool(rnn.bidirectional), n_layers=rnn.num_layers,
@@ -371,7 +376,7 @@ def summarise(rnn: nn.Module, x: torch.Tensor, index: pd.Index, phase: np.ndarra
         bin_width=bin_width, bin_sum=acc.bin_sum,
         series_bin_sum=np.add.reduceat(series, np.arange(0, n_steps, bin_width)),
         series_profile=_series_profile(series, phase),
-        saturated=acc.saturated, sequence=seq,
+        saturated=acc.saturated, sequence=seq, threads=threads,
     )
 
 
@@ -379,141 +384,3 @@ def _series_profile(series: np.ndarray, phase: np.ndarray) -> pd.DataFrame:
     from ..seasonality import seasonal_profile
 
     return seasonal_profile(series, phase)
-
-
-class _Accumulator:
-    """Running statistics of a sweep's chunks (Q, n, L, U); see the module docstring for what and why."""
-
-    def __init__(self, cell: cells.Cell, rnn: nn.Module, n_steps: int, phase: np.ndarray, cycle: np.ndarray,
-                 bin_width: int):
-        n_q, n_l = len(cell.quantities), rnn.num_layers
-        n_u = rnn.hidden_size * (2 if rnn.bidirectional else 1)
-        self.cell, self.n_steps, self.seen = cell, n_steps, 0
-        self.mean, self.m2 = np.zeros((n_q, n_l, n_u)), np.zeros((n_q, n_l, n_u))
-        self.phases, self.phase_id = np.unique(phase, return_inverse=True)
-        self.phase_id = self.phase_id.ravel()
-        n_phases = len(self.phases)
-        self.periodic = bool(np.array_equal(self.phase_id, (self.phase_id[0] + np.arange(n_steps)) % n_phases))
-        self.phase_count = np.bincount(self.phase_id, minlength=len(self.phases))
-        self.phase_sum = np.zeros((n_q, len(self.phases), n_l, n_u))
-        self.bin_width = bin_width
-        self.bin_sum = np.zeros((n_q, math.ceil(n_steps / self.bin_width), n_l, n_u))
-        self.saturated = {g: (np.zeros((n_l, n_u), np.int64), np.zeros((n_l, n_u), np.int64))
-                          for g in cell.sigmoid_gates}
-        self._groups(phase, cycle, n_l, n_u)
-
-    def _groups(self, phase: np.ndarray, cycle: np.ndarray, n_l: int, n_u: int) -> None:
-        """The (cycle, phase) groups, sorted by cycle then phase, and the keep-gate table's storage."""
-        low = int(phase.min())
-        key = (cycle - cycle.min()) * (int(phase.max()) - low + 1) + (phase - low)  # (T,): sorts as (cycle, phase)
-        self.is_step = bool(np.all(key[1:] > key[:-1]))  # every step its own group, in time order (regular data)
-        if self.is_step:
-            group_cycle, group_phase = cycle, phase
-            self.group_id = self.group_count = None
-        else:
-            _, firsts, group_id = np.unique(key, return_index=True, return_inverse=True)
-            group_cycle, group_phase = cycle[firsts], phase[firsts]
-            self.group_id = group_id.ravel()
-            self.group_count = np.bincount(self.group_id, minlength=len(firsts))
-        n_groups, width = len(group_cycle), n_l * n_u
-        first, self.keep_note = 0, ""
-        if n_groups * width > KEEP_MAX:  # only the latest whole cycles that fit
-            first = n_groups - KEEP_MAX // width
-            if first > 0 and group_cycle[first] == group_cycle[first - 1]:
-                first = int(np.searchsorted(group_cycle, group_cycle[first], side="right"))
-            n_cycles = len(np.unique(group_cycle))
-            kept = len(np.unique(group_cycle[first:]))
-            self.keep_note = (f"the last {kept:,} of {n_cycles:,} cycles: the table of every cycle "
-                              f"would pass {KEEP_MAX:,} values")
-        self.first_group = first
-        self.group_cycle, self.group_phase = group_cycle[first:], group_phase[first:]
-        self.keep = self.keep_layer_mean = None
-        if self.cell.keep_gate is not None:
-            dtype = np.float32 if (n_groups - first) * width <= KEEP_FLOAT32_MAX else np.float16
-            # np.empty: large arrays get huge pages, so the first writes cost less than zeros' 4 KiB faults
-            self.keep = np.empty((n_groups - first, n_l, n_u), dtype)
-            self.keep_layer_mean = np.empty((n_groups - first, n_l), np.float32)
-            if not self.is_step:  # groups are summed into: start from zero (is_step writes every row)
-                self.keep.fill(0)
-                self.keep_layer_mean.fill(0)
-
-    def add(self, start: int, values: np.ndarray) -> None:
-        """Fold in the chunk of steps [start, start + n): values (Q, n, L, U) float32."""
-        n = values.shape[1]
-        stop = start + n
-        self._moments(values)
-        self._by_phase(values, start, stop)
-        self._bins(values, start, stop)
-        quantities = self.cell.quantities
-        for gate, (low, high) in self.saturated.items():
-            gate_values = values[quantities.index(gate)]  # (n, L, U)
-            low += np.count_nonzero(gate_values < LOW, axis=0)
-            high += np.count_nonzero(gate_values > HIGH, axis=0)
-        if self.keep is not None:
-            self._keep(values[quantities.index(self.cell.keep_gate)], start, stop)
-        self.seen += n
-
-    def _moments(self, values: np.ndarray) -> None:
-        """Merge the chunk's mean and sum of squared deviations into the running ones (Chan et al.)."""
-        n_a, n_b = self.seen, values.shape[1]
-        mean_b = values.mean(axis=1, dtype=np.float64)  # (Q, L, U)
-        centre = mean_b.astype(np.float32)
-        deviation = values - centre[:, None]  # (Q, n, L, U) float32: exact to an ulp of each deviation
-        m2_b = np.einsum("qtlu,qtlu->qlu", deviation, deviation, dtype=np.float64)
-        m2_b -= n_b * (mean_b - centre) ** 2  # from the float32 centre to the mean itself
-        delta, total = mean_b - self.mean, n_a + n_b
-        self.m2 += np.maximum(m2_b, 0) + delta**2 * (n_a * n_b / total)
-        self.mean += delta * (n_b / total)
-
-    def _by_phase(self, values: np.ndarray, start: int, stop: int) -> None:
-        if self.periodic:  # phase_id = (p0 + t) mod P: whole rounds of P steps sum as one reshape
-            n_phases, n = len(self.phases), stop - start
-            p0, rounds = int(self.phase_id[start]), n // len(self.phases)
-            if rounds:
-                by_offset = values[:, : rounds * n_phases].reshape(
-                    values.shape[0], rounds, n_phases, *values.shape[2:]).sum(axis=1, dtype=np.float64)
-                self.phase_sum += np.roll(by_offset, p0, axis=1)  # offset o is phase (p0 + o) mod P
-            rest = slice(rounds * n_phases, n)
-            self.phase_sum[:, self.phase_id[start + rest.start: stop]] += values[:, rest]  # distinct phases
-            return
-        ids = self.phase_id[start:stop]
-        order = np.argsort(ids, kind="stable")
-        firsts = np.concatenate([[0], np.flatnonzero(np.diff(ids[order])) + 1])
-        self.phase_sum[:, ids[order][firsts]] += np.add.reduceat(values[:, order], firsts, axis=1, dtype=np.float64)
-
-    def _bins(self, values: np.ndarray, start: int, stop: int) -> None:
-        """Add the chunk to the fine bins: a bin begun before it, whole bins (one reshape), a bin it begins."""
-        width = self.bin_width
-        head_end = min(stop, -(-start // width) * width)  # the first bin edge at or after start
-        body_end = head_end + (stop - head_end) // width * width
-        if head_end > start:
-            self.bin_sum[:, start // width] += values[:, : head_end - start].sum(axis=1, dtype=np.float64)
-        if body_end > head_end:
-            n_bins = (body_end - head_end) // width
-            body = values[:, head_end - start: body_end - start]
-            self.bin_sum[:, head_end // width: body_end // width] += body.reshape(
-                values.shape[0], n_bins, width, *values.shape[2:]).sum(axis=2, dtype=np.float64)
-        if stop > body_end:
-            self.bin_sum[:, body_end // width] += values[:, body_end - start:].sum(axis=1, dtype=np.float64)
-
-    def _keep(self, gate: np.ndarray, start: int, stop: int) -> None:
-        """Add each step's share (value / steps in its group) of the keep gate (n, L, U) to its group."""
-        layer_mean = gate.mean(axis=2, dtype=np.float64)  # (n, L)
-        first = self.first_group
-        if self.is_step:  # one step per group, in time order: the table holds the steps themselves
-            lo = max(start, first)
-            if lo < stop:
-                self.keep[lo - first: stop - first] = gate[lo - start:]
-                self.keep_layer_mean[lo - first: stop - first] = layer_mean[lo - start:]
-            return
-        ids = self.group_id[start:stop]
-        order = np.argsort(ids, kind="stable")
-        sorted_ids = ids[order]
-        firsts = np.concatenate([[0], np.flatnonzero(np.diff(sorted_ids)) + 1])
-        groups = sorted_ids[firsts]
-        share = 1.0 / self.group_count[groups]  # (g,)
-        sums = np.add.reduceat(gate[order], firsts, axis=0, dtype=np.float64) * share[:, None, None]
-        mean_sums = np.add.reduceat(layer_mean[order], firsts, axis=0) * share[:, None]
-        kept = groups >= first
-        self.keep[groups[kept] - first] += sums[kept].astype(self.keep.dtype)
-        self.keep_layer_mean[groups[kept] - first] += mean_sums[kept].astype(np.float32)
