@@ -57,7 +57,7 @@ def fold_by_phase(
     """
     data = _layer_values(trace, quantity, layer)
     if data is None:
-        return _empty(PHASE_COLUMNS)
+        return empty_frame(PHASE_COLUMNS)
     data = _with_layer_mean(data)  # (T, U + 1)
     phase = _check_steps(phase, data, "phase")
     if cycle is not None:
@@ -105,7 +105,7 @@ def fold_by_cycle(
     """
     data = _layer_values(trace, quantity, layer)
     if data is None:
-        return _empty(CYCLE_COLUMNS)
+        return empty_frame(CYCLE_COLUMNS)
     if unit is None:
         series, unit_id = data.mean(axis=1, dtype=np.float64), LAYER_MEAN
     else:
@@ -130,7 +130,7 @@ def season_fold_table(trace: Trace, phase: np.ndarray, cycle: np.ndarray) -> pd.
     gate = keep_gate(trace.cell)
     column = f"{gate or 'forget'}_mean"
     if gate is None:
-        return _empty(["layer", "unit", "phase", "cycle", column])
+        return empty_frame(["layer", "unit", "phase", "cycle", column])
     values = trace.get(gate)  # (T, L, U)
     n_steps, n_layers, n_units = values.shape
     flat = values.reshape(n_steps, n_layers * n_units)  # (T, L*U)
@@ -161,7 +161,7 @@ def seasonality_scores(
     """
     data = _layer_values(trace, quantity, layer)
     if data is None:
-        return _empty(SCORE_COLUMNS)
+        return empty_frame(SCORE_COLUMNS)
     _, phase_means, counts = _mean_by_key(data, _check_steps(phase, data, "phase"))  # (P, U), (P,)
     grand = data.mean(axis=0, dtype=np.float64)  # (U,)
     centred = data - grand
@@ -246,7 +246,7 @@ def saturation(trace: Trace, *, layer: int | None = None, low: float = 0.1, high
     """
     gates = cells.get(trace.cell).sigmoid_gates
     if not gates:
-        return _empty(SATURATION_COLUMNS)
+        return empty_frame(SATURATION_COLUMNS)
     if layer is not None and not 0 <= layer < trace.n_layers:
         raise UserError(f"layer {layer} does not exist; choose one of 0..{trace.n_layers - 1}")
     layers = np.arange(trace.n_layers) if layer is None else np.array([layer])
@@ -419,5 +419,6 @@ def _time_bins(time: pd.Series, n_bins: int) -> tuple[pd.Series, str]:
     return bins, text
 
 
-def _empty(columns: list[str]) -> pd.DataFrame:
+def empty_frame(columns: list[str]) -> pd.DataFrame:
+    """An empty frame with these columns (what a view of a cell without gates gets)."""
     return pd.DataFrame({c: pd.Series(dtype="str" if c == "gate" else np.float64) for c in columns})

@@ -104,7 +104,7 @@ class LookInside:
         """fold.seasonality_scores: share of each unit's variance explained by the phase, best first."""
         quantity = quantity or F.keep_gate(self.cell)
         if quantity is None:
-            return F._empty(F.SCORE_COLUMNS)
+            return F.empty_frame(F.SCORE_COLUMNS)
         q, layer = self._quantity(quantity), self._layer(layer)
         phase_means = self.phase_sum[q, :, layer] / self.phase_count[:, None]  # (P, U)
         return F.scores_frame(layer, phase_means, self.phase_count, self.mean[q, layer], self.m2[q, layer])
@@ -114,7 +114,7 @@ class LookInside:
     def fold_by_cycle(self, *, layer: int, unit: int | None = None) -> pd.DataFrame:
         """fold.fold_by_cycle of the keep gate: its mean per (cycle, phase) for one unit (None: the layer mean)."""
         if self.keep is None:
-            return F._empty(F.CYCLE_COLUMNS)
+            return F.empty_frame(F.CYCLE_COLUMNS)
         layer = self._layer(layer)
         if unit is None:
             values, unit_id = self.keep_layer_mean[:, layer], F.LAYER_MEAN
@@ -129,7 +129,7 @@ class LookInside:
         """fold.fold_by_phase of the keep gate with cycles: per phase, the mean, q25 and q75 over
         cycles of each unit's (and the layer mean's) per-(cycle, phase) means."""
         if self.keep is None:
-            return F._empty(F.PHASE_COLUMNS)
+            return F.empty_frame(F.PHASE_COLUMNS)
         layer = self._layer(layer)
         order = np.argsort(self.group_phase, kind="stable")
         phases, starts, counts = np.unique(self.group_phase[order], return_index=True, return_counts=True)
@@ -181,7 +181,7 @@ class LookInside:
     def saturation(self, *, layer: int | None = None) -> pd.DataFrame:
         """fold.saturation: share of steps each sigmoid gate of each unit spends < 0.1 and > 0.9."""
         if not self.saturated:
-            return F._empty(F.SATURATION_COLUMNS)
+            return F.empty_frame(F.SATURATION_COLUMNS)
         layers = np.arange(self.n_layers) if layer is None else np.array([self._layer(layer)])
         fractions = {gate: (low[layers] / self.n_steps, high[layers] / self.n_steps)
                      for gate, (low, high) in self.saturated.items()}
@@ -199,15 +199,13 @@ class LookInside:
         bad = unit_ids[(unit_ids < 0) | (unit_ids >= self.n_units)]
         if bad.size:
             raise UserError(f"units {bad.tolist()} do not exist; choose from 0..{self.n_units - 1}")
-        n_lines = len(q_pos) * len(unit_ids)
+        lines = [(u, q) for u in unit_ids for q in q_pos]  # in downsample's order: by unit, then quantity
         dropped = ""
-        if n_lines * self.n_steps <= max_rows:  # short enough to show every step (then one step per fine bin)
-            width, lines = 1, [(u, q) for u in unit_ids for q in q_pos]
-        else:
-            lines = [(u, q) for u in unit_ids for q in q_pos]
-            if n_lines > max_rows:
-                lines, dropped = lines[:max_rows], f"; only the first {max_rows:,} of {n_lines:,} lines are shown"
-            width = self._bin_width(max_rows // len(lines))
+        if len(lines) > max_rows:
+            dropped = f"; only the first {max_rows:,} of {len(lines):,} lines are shown"
+            lines = lines[:max_rows]
+        fits = len(lines) * self.n_steps <= max_rows  # every step fits: downsample leaves the frame as it is
+        width = self._bin_width(self.n_steps if fits else max_rows // len(lines))
         sums, counts, times, steps = self._coarse(width)  # sums (Q, B', L, U)
         n_bins = len(counts)
         frame = pd.DataFrame({
@@ -227,7 +225,7 @@ class LookInside:
 
     def series_binned(self, *, max_rows: int = 1000) -> pd.DataFrame:
         """The series as fold.downsample(frame[timestamp, value, step], max_rows=, group_cols=[]) gives it."""
-        width = 1 if self.n_steps <= max_rows else self._bin_width(max_rows)
+        width = self._bin_width(min(self.n_steps, max_rows))
         fine_counts = self._fine_counts()
         groups = self._fine_groups(width)
         counts = np.add.reduceat(fine_counts, groups)

@@ -179,6 +179,8 @@ def test_long_series_bin_in_whole_fine_bins(monkeypatch):
         np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL)
     times = frame.drop_duplicates("step")["timestamp"]
     assert times.tolist() == pd.Series(index).groupby(bins).mean().tolist()
+    _, note = summary.binned(layer=0, quantities=["forget"], units=[0], max_rows=10**6)  # room for every step
+    assert note == "mean over 16-step bins: 1,000 steps → 63 points"  # the fine bins are the finest there is
     np.testing.assert_allclose(summary.series_binned(max_rows=100)["value"],
                                pd.Series(series).groupby(np.arange(1000) // 16).mean(), atol=1e-9)
 
