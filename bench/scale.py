@@ -1,11 +1,14 @@
 """Does memory stay flat, and time per epoch constant, as the series grows? Train, forecast and trace.
 
     python bench/scale.py [--points 10000 30000 100000 1000000] [--epochs 3] [--stages train forecast inspect]
+                          [--memory-gb 12]
 
 Each stage runs in a fresh process (so its peak RSS is its own) on a synthetic hourly series of each
 length: `train` is `pipeline.train_run` with the default model (a fixed number of epochs), `forecast`
 applies the saved run to the whole series (`pipeline.apply_run`), `inspect` computes what the
-dashboard's look-inside views need (`inspect.summary.look_inside`). Prints wall time, peak RSS and,
+dashboard's look-inside views need (`inspect.summary.look_inside`, then each view's frame for
+layer 0), and `inspect-full` the same frames the way the views got them before the summary (one
+full `trace_series`, folded with inspect/fold.py). Prints wall time, peak RSS and,
 for training, the seconds per epoch, with how each grows from the shortest series (an import-only
 process is the reference for RSS). Targets: under 1 GB at 1M points for training and forecasting,
 under 2 GB for the look-inside views, time per epoch independent of the length.
@@ -45,18 +48,62 @@ elif stage == "forecast":
     from lstm_forecast.runs import load_run
     frame, scores = apply_run(load_run(folder), loaded)
 elif stage == "inspect":
+    from lstm_forecast.inspect.fold import SIGMOID_GATES
     from lstm_forecast.inspect.summary import look_inside
     from lstm_forecast.runs import load_run
-    look_inside(load_run(folder), loaded)
+    s = look_inside(load_run(folder), loaded)
+    for by in ("variance", "seasonality"):  # Cell state
+        s.binned(layer=0, quantities=[s.state_quantity], units=s.top_units(layer=0, k=4, by=by), max_rows=4000)
+    s.series_binned(max_rows=1000)
+    if s.keep is not None:  # Gates by season
+        s.seasonality_scores(layer=0), s.fold_by_cycle(layer=0, unit=0), s.fold_by_phase(layer=0)
+    for quantities in (list(SIGMOID_GATES[s.cell]), ["hidden"]):  # Gates over time
+        if quantities:
+            s.binned(layer=0, quantities=quantities, max_rows=5000)
+    s.saturation(layer=0)
+    s.walkthrough(s.n_steps - 1)  # One step
+    out["keep_table_mb"] = 0 if s.keep is None else s.keep.nbytes / 2**20
+elif stage == "inspect-full":  # the same views as before the summary: the full trace, then each view's fold
+    import numpy as np, pandas as pd
+    from lstm_forecast.inspect import fold as F
+    from lstm_forecast.inspect.run_traces import prepared_for, trace_series
+    from lstm_forecast.inspect.traces import walkthrough
+    from lstm_forecast.runs import load_run
+    from lstm_forecast.seasonality import phase_and_cycle, seasonal_profile
+    run = load_run(folder)
+    trace = trace_series(run, loaded)
+    phase, cycle = phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor)
+    q = "cell" if "cell" in trace.quantities else "hidden"
+    for by in ("variance", "seasonality"):
+        units = F.top_units(trace, layer=0, k=4, by=by, quantity=q, phase=phase)
+        F.downsample(F.trajectories(trace, units, layer=0, quantities=(q,)), max_rows=4000, time_col="step")
+    values = loaded.frame[run.config.value_col].to_numpy(dtype=float)[-trace.n_steps:]
+    series = pd.DataFrame({{"timestamp": trace.index, "value": values, "step": np.arange(trace.n_steps)}})
+    F.downsample(series, max_rows=1000, time_col="step", group_cols=[])
+    if F.keep_gate(trace.cell):
+        F.seasonality_scores(trace, phase, layer=0), F.fold_by_cycle(trace, phase, cycle, layer=0, unit=0)
+        F.fold_by_phase(trace, phase, layer=0, cycle=cycle), seasonal_profile(values, phase)
+    for quantities in (list(F.SIGMOID_GATES[trace.cell]), ["hidden"]):
+        if quantities:
+            F.downsample(trace.to_frame(layer=0, quantities=quantities), max_rows=5000, time_col="step")
+    F.saturation(trace, layer=0)
+    walkthrough(run.model.rnn, torch.from_numpy(prepared_for(run, loaded).features), trace.n_steps - 1, trace=trace)
 out["seconds"] = time.perf_counter() - start
 out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT " + json.dumps(out))
 '''
 
 
-def run_stage(stage: str, n: int, folder: str, epochs: int) -> dict:
+def run_stage(stage: str, n: int, folder: str, epochs: int, memory_gb: float | None = None) -> dict:
     code = STAGE.format(root=str(ROOT), stage=stage, n=n, folder=folder, epochs=epochs)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    def limit() -> None:  # the child's address space, so a stage that would need more fails alone
+        if memory_gb:
+            import resource
+            size = int(memory_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=limit)
     line = next((l for l in done.stdout.splitlines() if l.startswith("RESULT ")), None)
     if line is None:
         return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1][:200]}
@@ -67,8 +114,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, nargs="*", default=[10_000, 30_000, 100_000, 1_000_000])
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--stages", nargs="*", default=["train", "forecast", "inspect"])
+    ap.add_argument("--stages", nargs="*", default=["train", "forecast", "inspect"],
+                    choices=["train", "forecast", "inspect", "inspect-full"],
+                    help="inspect-full: the views' data from one full Trace, as before inspect/summary.py")
+    ap.add_argument("--memory-gb", type=float, help="address-space limit of each stage's process (RLIMIT_AS)")
     args = ap.parse_args()
+    if {"forecast", "inspect", "inspect-full"} & set(args.stages) and "train" not in args.stages:
+        ap.error("the forecast and inspect stages read the run the train stage saves: add train to --stages")
     reference = run_stage("imports", 1000, "", 0)
     print(f"reference: a process that imports the package and torch and makes a 1,000-point series: "
           f"{reference['rss_mb']:.0f} MB; {time.strftime('%Y-%m-%d')}")
@@ -79,7 +131,7 @@ def main() -> None:
         for n in args.points:
             folder = str(Path(tmp) / f"run-{n}")
             for stage in args.stages:
-                r = run_stage(stage, n, folder, args.epochs)
+                r = run_stage(stage, n, folder, args.epochs, args.memory_gb if stage != "train" else None)
                 if "error" in r:
                     print(f"| {n:,} | {stage} | failed: {r['error']} | | | | |")
                     continue
@@ -88,6 +140,9 @@ def main() -> None:
                 epoch_growth = f"{r['per_epoch'] / base['per_epoch']:.2f}x" if "per_epoch" in r else ""
                 print(f"| {n:,} | {stage} | {r['seconds']:.2f} | {r['rss_mb']:.0f} | {epoch} | "
                       f"{r['rss_mb'] / base['rss_mb']:.2f}x | {epoch_growth} |", flush=True)
+                if "keep_table_mb" in r:
+                    print(f"|  | (of which the keep-gate table by cycle and phase: {r['keep_table_mb']:.0f} MB) "
+                          f"| | | | | |", flush=True)
 
 
 if __name__ == "__main__":

@@ -168,22 +168,27 @@ class _LSTMVariant(nn.Module):
         return out, (torch.stack(last_h), torch.stack(last_c))
 
     @torch.no_grad()
-    def layer_states(self, layer: int, direction: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Hidden and cell state of every step (T, H) of one layer and direction run alone from a
-        zero state over one sequence x (T, D_k), in x's time order (the traces use this)."""
+    def layer_states(self, layer: int, direction: int, x: torch.Tensor,
+                     state: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden and cell state of every step (T, H) of one layer and direction run alone over one
+        sequence x (T, D_k), in x's time order (the traces use this). state: (h, c) (H,) each before
+        the direction's first step (the reverse direction's first is x's last); None is zero."""
         suffix = self._suffixes(layer)[direction]
         seq = x.unsqueeze(1) if direction == 0 else x.flip(0).unsqueeze(1)  # (T, 1, D_k)
-        hs, cs = self._run(seq, suffix)
+        hs, cs = self._run(seq, suffix, state)
         hs, cs = hs.squeeze(1), cs.squeeze(1)
         return (hs, cs) if direction == 0 else (hs.flip(0), cs.flip(0))
 
-    def _run(self, x: torch.Tensor, suffix: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """One layer and direction over time-major x (T, B, D): hidden and cell states (T, B, H)."""
+    def _run(self, x: torch.Tensor, suffix: str,
+             state: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One layer and direction over time-major x (T, B, D): hidden and cell states (T, B, H),
+        from `state` (h, c), each broadcast to (B, H), or from zero."""
         def param(name: str) -> torch.Tensor | None:
             return getattr(self, name + suffix) if hasattr(self, name + suffix) else None
 
+        h0, c0 = state if state is not None else (None, None)
         return self._recurrence.apply(x, param("weight_ih"), param("bias_ih"), param("bias_hh"),
-                                      param("weight_hh"), param("peephole"))
+                                      param("weight_hh"), param("peephole"), h0, c0)
 
 
 class PeepholeLSTM(_LSTMVariant):
@@ -256,6 +261,15 @@ def _doubled(w_t: torch.Tensor, projected: torch.Tensor, rows: slice) -> torch.T
     return w_t
 
 
+def _start_from(hs: torch.Tensor, cs: torch.Tensor, h0: torch.Tensor | None, c0: torch.Tensor | None) -> None:
+    """Put an initial state (broadcast to (B, H)) in row 0 of hs and cs (T + 1, B, H); None leaves zeros.
+    Only inference passes one (the traces, chunk by chunk): no gradient flows to it."""
+    if h0 is not None:
+        hs[0] = h0
+    if c0 is not None:
+        cs[0] = c0
+
+
 def _sigmoid_slope(s: torch.Tensor) -> torch.Tensor:
     """sigmoid'(v) = s * (1 - s) for s = sigmoid(v)."""
     return s - s * s
@@ -265,12 +279,13 @@ class _PeepholeRecurrence(torch.autograd.Function):
     """Peephole LSTM over time-major x (T, B, D) from a zero state -> hidden and cell states (T, B, H)."""
 
     @staticmethod
-    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, peephole):
+    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, peephole, h0=None, c0=None):
         acts = _project(x, w_ih, b_ih, b_hh)  # (T, B, 4H); becomes i, f, g, o after their activations
         n_steps, batch, gates = acts.shape
         size = gates // 4
-        hs = acts.new_zeros(n_steps + 1, batch, size)  # hs[t + 1] = h_t; hs[0] = 0
+        hs = acts.new_zeros(n_steps + 1, batch, size)  # hs[t + 1] = h_t; hs[0] = h0 (default 0)
         cs = acts.new_zeros(n_steps + 1, batch, size)
+        _start_from(hs, cs, h0, c0)
         tanh_c = acts.new_empty(n_steps, batch, size)
         w_t = _doubled(w_hh.t(), acts, slice(2 * size, 3 * size))  # (H, 4H), g columns doubled
         p_if, p_o = peephole[:2].unsqueeze(0), peephole[2]  # (1, 2, H), (H,)
@@ -328,7 +343,7 @@ class _PeepholeRecurrence(torch.autograd.Function):
                 (d_pre[..., size: 2 * size] * cs[:-1]).sum((0, 1)),
                 (d_pre[..., 3 * size:] * cs[1:]).sum((0, 1)),
             ])
-        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, d_peephole)
+        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, d_peephole, None, None)
 
 
 class _CoupledRecurrence(torch.autograd.Function):
@@ -336,12 +351,13 @@ class _CoupledRecurrence(torch.autograd.Function):
     c = f*c_prev + (1 - f)*g -> hidden and cell states (T, B, H)."""
 
     @staticmethod
-    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, peephole):
+    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, peephole, h0=None, c0=None):
         acts = _project(x, w_ih, b_ih, b_hh)  # (T, B, 3H); becomes f, g, o after their activations
         n_steps, batch, gates = acts.shape
         size = gates // 3
         hs = acts.new_zeros(n_steps + 1, batch, size)
         cs = acts.new_zeros(n_steps + 1, batch, size)
+        _start_from(hs, cs, h0, c0)
         tanh_c = acts.new_empty(n_steps, batch, size)
         w_t = _doubled(w_hh.t(), acts, slice(size, 2 * size))  # (H, 3H), g columns doubled
         a, (f, g, o) = acts.unbind(0), (part.unbind(0) for part in acts.chunk(3, dim=2))
@@ -381,7 +397,7 @@ class _CoupledRecurrence(torch.autograd.Function):
                 if d_cs is not None:
                     dc.add_(d_cs[t - 1])
         d_w_hh = _recurrent_weight_grad(d_pre, hs) if ctx.needs_input_grad[4] else None
-        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, None)
+        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, None, None, None)
 
 
 def choose_device(name: str = "auto") -> torch.device:

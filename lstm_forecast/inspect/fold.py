@@ -57,7 +57,7 @@ def fold_by_phase(
     """
     data = _layer_values(trace, quantity, layer)
     if data is None:
-        return _empty(PHASE_COLUMNS)
+        return empty_frame(PHASE_COLUMNS)
     data = _with_layer_mean(data)  # (T, U + 1)
     phase = _check_steps(phase, data, "phase")
     if cycle is not None:
@@ -68,7 +68,13 @@ def fold_by_phase(
     mean = np.nanmean(padded, axis=1)  # (P, U + 1)
     padded.sort(axis=1)  # NaN padding sorts last
     q25, q75 = (_sorted_quantile(padded, counts, q) for q in (0.25, 0.75))  # (P, U + 1) each
-    units = _unit_ids(data.shape[1])
+    return phase_fold_frame(layer, phases, mean, q25, q75, counts)
+
+
+def phase_fold_frame(layer: int, phases: np.ndarray, mean: np.ndarray, q25: np.ndarray, q75: np.ndarray,
+                     counts: np.ndarray) -> pd.DataFrame:
+    """fold_by_phase's frame from per-phase statistics (P, U + 1) (units, then the layer mean) and counts (P,)."""
+    units = _unit_ids(mean.shape[1])
     n_p, n_u = mean.shape
     return pd.DataFrame(
         {
@@ -99,7 +105,7 @@ def fold_by_cycle(
     """
     data = _layer_values(trace, quantity, layer)
     if data is None:
-        return _empty(CYCLE_COLUMNS)
+        return empty_frame(CYCLE_COLUMNS)
     if unit is None:
         series, unit_id = data.mean(axis=1, dtype=np.float64), LAYER_MEAN
     else:
@@ -124,7 +130,7 @@ def season_fold_table(trace: Trace, phase: np.ndarray, cycle: np.ndarray) -> pd.
     gate = keep_gate(trace.cell)
     column = f"{gate or 'forget'}_mean"
     if gate is None:
-        return _empty(["layer", "unit", "phase", "cycle", column])
+        return empty_frame(["layer", "unit", "phase", "cycle", column])
     values = trace.get(gate)  # (T, L, U)
     n_steps, n_layers, n_units = values.shape
     flat = values.reshape(n_steps, n_layers * n_units)  # (T, L*U)
@@ -155,17 +161,24 @@ def seasonality_scores(
     """
     data = _layer_values(trace, quantity, layer)
     if data is None:
-        return _empty(SCORE_COLUMNS)
+        return empty_frame(SCORE_COLUMNS)
     _, phase_means, counts = _mean_by_key(data, _check_steps(phase, data, "phase"))  # (P, U), (P,)
     grand = data.mean(axis=0, dtype=np.float64)  # (U,)
     centred = data - grand
     total = np.einsum("tu,tu->u", centred, centred)  # (U,)
+    return scores_frame(layer, phase_means, counts, grand, total)
+
+
+def scores_frame(layer: int, phase_means: np.ndarray, counts: np.ndarray, grand: np.ndarray,
+                 total: np.ndarray) -> pd.DataFrame:
+    """seasonality_scores' frame from phase means (P, U), steps per phase (P,), the grand mean (U,)
+    and the total sum of squared deviations (U,)."""
     between = counts @ (phase_means - grand) ** 2  # (U,)
     score = np.divide(between, total, out=np.zeros_like(total), where=total > 0)
     frame = pd.DataFrame(
         {
             "layer": layer,
-            "unit": np.arange(data.shape[1]),
+            "unit": np.arange(phase_means.shape[1]),
             "score": np.clip(score, 0.0, 1.0),
             "amplitude": phase_means.max(axis=0) - phase_means.min(axis=0),
         },
@@ -196,7 +209,11 @@ def top_units(
         return seasonality_scores(trace, phase, layer=layer, quantity=quantity)["unit"].head(k).tolist()
     if by != "variance":
         raise ValueError(f"by must be 'variance' or 'seasonality', got {by!r}")
-    variance = trace.get(quantity, layer).var(axis=0, dtype=np.float64)  # (U,)
+    return largest(trace.get(quantity, layer).var(axis=0, dtype=np.float64), k)
+
+
+def largest(variance: np.ndarray, k: int) -> list[int]:
+    """Positions of the k largest of variance (U,), largest first, ties by position."""
     return np.argsort(-variance, kind="stable")[:k].tolist()
 
 
@@ -229,14 +246,21 @@ def saturation(trace: Trace, *, layer: int | None = None, low: float = 0.1, high
     """
     gates = cells.get(trace.cell).sigmoid_gates
     if not gates:
-        return _empty(SATURATION_COLUMNS)
+        return empty_frame(SATURATION_COLUMNS)
     if layer is not None and not 0 <= layer < trace.n_layers:
         raise UserError(f"layer {layer} does not exist; choose one of 0..{trace.n_layers - 1}")
     layers = np.arange(trace.n_layers) if layer is None else np.array([layer])
-    parts = []
+    fractions = {}
     for gate in gates:
         values = trace.get(gate)[:, layers]  # (T, L', U)
-        frac_low, frac_high = (values < low).mean(axis=0), (values > high).mean(axis=0)  # (L', U)
+        fractions[gate] = (values < low).mean(axis=0), (values > high).mean(axis=0)  # (L', U) each
+    return saturation_frame(layers, fractions)
+
+
+def saturation_frame(layers: np.ndarray, fractions: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """saturation's frame from each gate's (frac_low, frac_high), each (L', U) over `layers` (L',)."""
+    parts = []
+    for gate, (frac_low, frac_high) in fractions.items():
         n_l, n_u = frac_low.shape
         parts.append(
             pd.DataFrame(
@@ -296,16 +320,20 @@ def downsample(
     ranges = [c for c in aggregations if c not in df.columns]
     out = out.reset_index(level="_bin", drop=True).reset_index()[[*df.columns, *ranges]]
     n_times = df[time_col].nunique()
-    bin_text = f"{width}-{time_col} bins" if pd.api.types.is_integer_dtype(df[time_col]) else f"{time_col} bins of {width}"
+    integer = pd.api.types.is_integer_dtype(df[time_col])
+    bin_text = f"{width}-{time_col} bins" if integer else f"{time_col} bins of {width}"
+    lines = out.groupby(group_cols, sort=False, dropna=False, observed=True) if n_groups > 1 else None
+    per_line = 0 if lines is None else int(lines.size().max())
+    return out, bin_note(bin_text, time_col, n_times, n_groups, per_line, len(out), dropped)
+
+
+def bin_note(bin_text: str, time_col: str, n_times: int, n_groups: int, per_line: int, n_rows: int,
+             dropped: str = "") -> str:
+    """downsample's one-line note of what the binning did."""
     if n_groups == 1:
-        note = f"mean over {bin_text}: {n_times:,} {time_col}s → {len(out):,} points{dropped}"
-    else:
-        per_line = int(out.groupby(group_cols, sort=False, dropna=False, observed=True).size().max())
-        note = (
-            f"mean over {bin_text}: {n_times:,} {time_col}s → at most {per_line:,} points per line "
-            f"({n_groups:,} lines, {len(out):,} rows){dropped}"
-        )
-    return out, note
+        return f"mean over {bin_text}: {n_times:,} {time_col}s → {n_rows:,} points{dropped}"
+    return (f"mean over {bin_text}: {n_times:,} {time_col}s → at most {per_line:,} points per line "
+            f"({n_groups:,} lines, {n_rows:,} rows){dropped}")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -391,5 +419,6 @@ def _time_bins(time: pd.Series, n_bins: int) -> tuple[pd.Series, str]:
     return bins, text
 
 
-def _empty(columns: list[str]) -> pd.DataFrame:
+def empty_frame(columns: list[str]) -> pd.DataFrame:
+    """An empty frame with these columns (what a view of a cell without gates gets)."""
     return pd.DataFrame({c: pd.Series(dtype="str" if c == "gate" else np.float64) for c in columns})

@@ -19,7 +19,6 @@ from ..errors import UserError
 from ..pipeline import Run
 from ..prepare import Prepared, prepare
 from ..seasonality import phase_and_cycle
-from .fold import season_fold_table
 from .traces import Trace, compute_trace
 
 
@@ -56,7 +55,8 @@ def phases(run: Run, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
 
 
 def inspect_to_csv(args) -> Path:
-    """The CLI's `inspect`: tidy traces, or with --season the fold of the keep gate by phase and cycle."""
+    """The CLI's `inspect`: tidy traces, or with --season the fold of the keep gate by phase and cycle
+    (streamed, so any length fits; see summary.py for how that table is stored)."""
     from ..cli import _load
     from ..runs import load_run
 
@@ -69,17 +69,16 @@ def inspect_to_csv(args) -> Path:
         loaded = _load(args, args.history)
     else:
         loaded = _run_series(run)
-    trace = trace_series(run, loaded)
-    if args.season:
-        phase, cycle = phases(run, trace)
-        table = season_fold_table(trace, phase, cycle)
-        if args.layer is not None:
-            table = table[table["layer"] == args.layer]
-    else:
-        table = trace.to_frame(layer=args.layer)
     out = Path(args.out)
-    table.to_csv(out, index=False)
-    print(f"wrote {len(table):,} rows to {out}")
+    if args.season:  # streamed: the series is traced in chunks and the table written a unit at a time
+        from .summary import look_inside
+
+        n_rows = look_inside(run, loaded).write_season_csv(out, layer=args.layer)
+    else:
+        table = trace_series(run, loaded).to_frame(layer=args.layer)
+        table.to_csv(out, index=False)
+        n_rows = len(table)
+    print(f"wrote {n_rows:,} rows to {out}")
     return out
 
 

@@ -122,6 +122,30 @@ class Trace:
         return chosen
 
 
+@dataclass
+class States:
+    """The recurrent state of every layer and direction where a stretch of steps begins.
+
+    The forward direction's is its state before the stretch's first step; the reverse direction's
+    (units [H, 2H)) is its state before the stretch's last step, i.e. after every later step.
+    """
+
+    h: torch.Tensor  # (L, dirs, H) hidden states
+    c: torch.Tensor | None  # (L, dirs, H) cell states of cells that have one, else None
+
+    @classmethod
+    def zeros(cls, rnn: nn.Module, like: torch.Tensor) -> "States":
+        """The zero state of rnn, in like's dtype and on its device."""
+        shape = (rnn.num_layers, _directions(rnn), rnn.hidden_size)
+        has_cell = "cell" in of_module(rnn).quantities
+        return cls(like.new_zeros(shape), like.new_zeros(shape) if has_cell else None)
+
+    def to(self, like: torch.Tensor) -> "States":
+        """The same states in like's dtype and on its device."""
+        move = dict(dtype=like.dtype, device=like.device)
+        return States(self.h.to(**move), None if self.c is None else self.c.to(**move))
+
+
 def cell_kind(rnn: nn.Module) -> str:
     """The registry name of a torch recurrent module's cell ('lstm', 'gru', 'rnn', ...)."""
     return of_module(rnn).name
@@ -224,32 +248,67 @@ def compute_trace(rnn: nn.Module, x: torch.Tensor, index: pd.Index | None = None
     index = pd.RangeIndex(n_steps) if index is None else pd.Index(index)
     if len(index) != n_steps:
         raise ValueError(f"index has {len(index)} entries but x has {n_steps} steps; pass one label per step")
-    dirs, size = _directions(rnn), rnn.hidden_size
-    position = {q: k for k, q in enumerate(cell.quantities)}
-    # (Q, T, L, U), filled in place; on CPU in float32 this is the returned array without a copy
-    values = _empty(seq, len(cell.quantities), n_steps, rnn.num_layers, dirs * size)
     with exact_float32(), torch.no_grad():
-        layer_in = seq  # (T, D_k)
-        for layer in range(rnn.num_layers):
-            # (T + 2, dirs*H): row t + 1 holds the state after step t; rows 0 and T + 1 are zero
-            hidden, cell_states = _run_layer(rnn, cell, layer, layer_in, chunk_steps)
-            values[position["hidden"], :, layer] = hidden[1:-1]
-            if cell_states is not None:
-                values[position["cell"], :, layer] = cell_states[1:-1]
-            if cell.gates is not None:
-                for direction in range(dirs):
-                    _fill_gates(rnn, cell, layer, direction, layer_in, hidden, cell_states, values)
-            layer_in = hidden[1:-1]
-        if "cell" in position and cell.fused:  # the fused op returns no cell states: scan them
-            _fill_cell(values, position, dirs, size)
+        values = _trace_values(rnn, cell, seq, chunk_steps, None)
     return Trace(
         cell=cell.name,
         quantities=cell.quantities,
         values=values.detach().to(device="cpu", dtype=torch.float32).numpy(),
         index=index,
-        hidden_size=size,
-        bidirectional=dirs == 2,
+        hidden_size=rnn.hidden_size,
+        bidirectional=_directions(rnn) == 2,
     )
+
+
+def trace_chunk(rnn: nn.Module, x: torch.Tensor, entry: States | None = None) -> tuple[torch.Tensor, States]:
+    """Every quantity of a stretch of n steps x (n, D) run from `entry` (None: the zero state).
+
+    Returns the values (Q, n, L, U) on the module's device and dtype, laid out as Trace.values, and
+    the states where the stretch ends: the forward direction's after its last step, the reverse
+    direction's after its first (so a long sequence traces chunk by chunk, exactly as in one pass,
+    when each chunk starts from the states its neighbours end with). At most CHUNK_STEPS per fused call.
+    """
+    cell = of_module(rnn)
+    _check_supported(rnn)
+    seq = _as_sequence(rnn, x)  # (n, D)
+    entry = None if entry is None else entry.to(seq)
+    with exact_float32(), torch.no_grad():
+        values = _trace_values(rnn, cell, seq, CHUNK_STEPS, entry)
+    return values, _exit_states(values, cell, _directions(rnn), rnn.hidden_size)
+
+
+def _trace_values(rnn: nn.Module, cell: Cell, seq: torch.Tensor, chunk_steps: int,
+                  entry: States | None) -> torch.Tensor:
+    """Values (Q, T, L, U) of seq (T, D) from `entry` (None: zero); TF32 off and no grad around it."""
+    n_steps, dirs, size = seq.shape[0], _directions(rnn), rnn.hidden_size
+    position = {q: k for k, q in enumerate(cell.quantities)}
+    # (Q, T, L, U), filled in place; on CPU in float32 this is the returned array without a copy
+    values = _empty(seq, len(cell.quantities), n_steps, rnn.num_layers, dirs * size)
+    layer_in = seq  # (T, D_k)
+    for layer in range(rnn.num_layers):
+        # (T + 2, dirs*H): row t + 1 holds the state after step t; row 0 the forward state before
+        # step 0 and row T + 1 the reverse state before step T - 1 (zero without an entry)
+        hidden, cell_states = _run_layer(rnn, cell, layer, layer_in, chunk_steps, entry)
+        values[position["hidden"], :, layer] = hidden[1:-1]
+        if cell_states is not None:
+            values[position["cell"], :, layer] = cell_states[1:-1]
+        if cell.gates is not None:
+            for direction in range(dirs):
+                _fill_gates(rnn, cell, layer, direction, layer_in, hidden, cell_states, values)
+        layer_in = hidden[1:-1]
+    if "cell" in position and cell.fused:  # the fused op returns no cell states: scan them
+        _fill_cell(values, position, dirs, size, None if entry is None else entry.c)
+    return values
+
+
+def _exit_states(values: torch.Tensor, cell: Cell, dirs: int, size: int) -> States:
+    """States where a traced stretch (Q, n, L, U) ends: forward after its last step, reverse after its first."""
+    def ends(quantity: str) -> torch.Tensor:
+        states = values[cell.quantities.index(quantity)]  # (n, L, U)
+        parts = [states[-1, :, :size]] + ([states[0, :, size:]] if dirs == 2 else [])
+        return torch.stack(parts, dim=1).clone()  # (L, dirs, H)
+
+    return States(ends("hidden"), ends("cell") if "cell" in cell.quantities else None)
 
 
 def linear_scan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -328,6 +387,15 @@ def walkthrough(
 
     h_prev = before("hidden")
     c_prev = before("cell") if "cell" in cell.quantities else torch.zeros(size, dtype=torch.float64)
+    return step_rows(rnn, layer, direction, x_t, h_prev, c_prev)
+
+
+def step_rows(rnn: nn.Module, layer: int, direction: int, x_t: torch.Tensor, h_prev: torch.Tensor,
+              c_prev: torch.Tensor) -> dict[str, np.ndarray]:
+    """The walkthrough rows of one step of one layer and direction, in float64 from the weights:
+    x_t (D_k,), h_prev and c_prev (H,) (zeros for a cell without a cell state)."""
+    cell = of_module(rnn)
+    x_t, h_prev, c_prev = (torch.as_tensor(v).detach().cpu().double() for v in (x_t, h_prev, c_prev))
     parts = cell.step(weights(rnn, layer, direction, torch.float64, "cpu"), x_t, h_prev, c_prev)
     inputs = {"x_t": x_t, "h_prev": h_prev, "c_prev": c_prev}
     return {row: (inputs[row] if row in inputs else parts[row]).numpy() for row in cell.walkthrough}
@@ -374,24 +442,53 @@ def _padded_states(like: torch.Tensor, n_steps: int, width: int) -> torch.Tensor
     return states
 
 
-def _run_layer(rnn: nn.Module, cell: Cell, layer: int, layer_in: torch.Tensor,
-               chunk_steps: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Hidden states (T + 2, dirs*H) of one layer run alone from a zero state, row t + 1 after step t,
-    and the cell states in the same layout for a custom module (None for a fused op)."""
+def _run_layer(rnn: nn.Module, cell: Cell, layer: int, layer_in: torch.Tensor, chunk_steps: int,
+               entry: States | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Hidden states (T + 2, dirs*H) of one layer run alone from `entry` (None: zero), row t + 1
+    after step t, row 0 (forward units) and row T + 1 (reverse units) the entry states; and the
+    cell states in the same layout for a custom module (None for a fused op)."""
     n_steps, size = len(layer_in), rnn.hidden_size
     hidden = _padded_states(layer_in, n_steps, _directions(rnn) * size)
     cell_states = None if cell.fused else _padded_states(layer_in, n_steps, _directions(rnn) * size)
     for direction in range(_directions(rnn)):
         units = slice(direction * size, (direction + 1) * size)
-        if cell.fused:
-            hidden[1:-1, units] = _run_fused(rnn, layer, direction, layer_in, chunk_steps)
-        else:
-            hidden[1:-1, units], cell_states[1:-1, units] = rnn.layer_states(layer, direction, layer_in)
+        h0 = None if entry is None else entry.h[layer, direction]  # (H,)
+        c0 = None if entry is None or entry.c is None else entry.c[layer, direction]
+        if h0 is not None:
+            hidden[0 if direction == 0 else -1, units] = h0
+            if cell_states is not None and c0 is not None:
+                cell_states[0 if direction == 0 else -1, units] = c0
+        states = run_direction(rnn, cell, layer, direction, layer_in, h0, c0, chunk_steps=chunk_steps)
+        hidden[1:-1, units] = states[0]
+        if cell_states is not None:
+            cell_states[1:-1, units] = states[1]
     return hidden, cell_states
 
 
-def _run_fused(rnn: nn.Module, layer: int, direction: int, layer_in: torch.Tensor, chunk_steps: int) -> torch.Tensor:
-    """Hidden states (T, H) of one layer and direction, as the fused op, at most chunk_steps per call."""
+def run_direction(rnn: nn.Module, cell: Cell, layer: int, direction: int, layer_in: torch.Tensor,
+                  h0: torch.Tensor | None = None, c0: torch.Tensor | None = None, *,
+                  chunk_steps: int = CHUNK_STEPS) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """One layer and direction over layer_in (T, D_k) from (h0, c0) (H,) each, None: zero.
+
+    Returns the hidden states (T, H) in layer_in's time order, the cell states likewise for a custom
+    module (None for a fused op), and the cell state after the direction's last step (the reverse
+    direction's last is step 0; None for a cell without one). The fused op runs at most chunk_steps
+    per call. No grad, no TF32 switch: the caller holds them.
+    """
+    if not cell.fused:
+        if h0 is None:
+            hs, cs = rnn.layer_states(layer, direction, layer_in)
+        else:
+            hs, cs = rnn.layer_states(layer, direction, layer_in, (h0, torch.zeros_like(h0) if c0 is None else c0))
+        return hs, cs, cs[-1 if direction == 0 else 0]
+    return _run_fused(rnn, layer, direction, layer_in, chunk_steps, h0, c0)
+
+
+def _run_fused(rnn: nn.Module, layer: int, direction: int, layer_in: torch.Tensor, chunk_steps: int,
+               h0: torch.Tensor | None = None, c0: torch.Tensor | None = None,
+               ) -> tuple[torch.Tensor, None, torch.Tensor | None]:
+    """Hidden states (T, H) of one layer and direction as the fused op, at most chunk_steps per call,
+    from (h0, c0) (H,) or zero; None and the final cell state (an LSTM's; None otherwise)."""
     w = weights(rnn, layer, direction)
     params = [w.w_ih, w.w_hh, w.b_ih, w.b_hh]
     if isinstance(rnn, nn.LSTM):
@@ -402,7 +499,9 @@ def _run_fused(rnn: nn.Module, layer: int, direction: int, layer_in: torch.Tenso
         op = torch.rnn_tanh if rnn.nonlinearity == "tanh" else torch.rnn_relu
     seq = layer_in if direction == 0 else layer_in.flip(0)  # the reverse direction reads from the end
     zeros = seq.new_zeros(1, 1, rnn.hidden_size)
-    state = (zeros, zeros) if op is torch.lstm else zeros
+    h = zeros if h0 is None else h0.reshape(1, 1, -1)
+    c = zeros if c0 is None else c0.reshape(1, 1, -1)
+    state = (h, c) if op is torch.lstm else h
     outs = []
     with warnings.catch_warnings():  # cuDNN asks for one flat weight buffer; per-layer weights are not one
         warnings.filterwarnings("ignore", message=".*contiguous chunk of memory.*")
@@ -413,7 +512,8 @@ def _run_fused(rnn: nn.Module, layer: int, direction: int, layer_in: torch.Tenso
             outs.append(result[0].squeeze(1))
             state = (result[1], result[2]) if op is torch.lstm else result[1]
     out = outs[0] if len(outs) == 1 else torch.cat(outs)
-    return out if direction == 0 else out.flip(0)
+    c_last = state[1].reshape(-1) if op is torch.lstm else None
+    return (out if direction == 0 else out.flip(0)), None, c_last
 
 
 def _fill_gates(rnn: nn.Module, cell: Cell, layer: int, direction: int, layer_in: torch.Tensor,
@@ -436,10 +536,16 @@ def _fill_gates(rnn: nn.Module, cell: Cell, layer: int, direction: int, layer_in
         cell.gates(w, at, {q: slot[start:stop] for q, slot in slots.items()})
 
 
-def _fill_cell(values: torch.Tensor, position: dict[str, int], dirs: int, hidden_size: int) -> None:
-    """LSTM cell state c_t = f_t * c_{t-1} + i_t * g_t for all layers and units, into its slot."""
+def _fill_cell(values: torch.Tensor, position: dict[str, int], dirs: int, hidden_size: int,
+               entry_c: torch.Tensor | None = None) -> None:
+    """LSTM cell state c_t = f_t * c_{t-1} + i_t * g_t for all layers and units, into its slot;
+    c before the first step (the reverse units': before the last) is entry_c (L, dirs, H), or zero."""
     forget, cell = values[position["forget"]], values[position["cell"]]  # (T, L, U)
     torch.mul(values[position["input"]], values[position["candidate"]], out=cell)  # i * g
+    if entry_c is not None:  # the first step of each direction also keeps f * c_entry
+        cell[0, :, :hidden_size].addcmul_(forget[0, :, :hidden_size], entry_c[:, 0])
+        if dirs == 2:
+            cell[-1, :, hidden_size:].addcmul_(forget[-1, :, hidden_size:], entry_c[:, 1])
     n_steps = len(cell)
     if dirs == 1:
         _scan_in_place(forget.view(n_steps, -1), cell.view(n_steps, -1))

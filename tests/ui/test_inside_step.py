@@ -1,0 +1,44 @@
+"""Look inside: the series is traced once per run and data, whatever the views and their controls do."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lstm_forecast.inspect import summary
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+VIEWS = ("Cell state", "Gates by season", "Gates over time", "Saturation", "One step")
+
+
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("LSTM_FORECAST_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def test_views_and_their_controls_never_retrace(monkeypatch):
+    traced = []
+    real = summary.look_inside
+
+    def counting(run, loaded, **kwargs):
+        traced.append(run.run_id)
+        return real(run, loaded, **kwargs)
+
+    monkeypatch.setattr(summary, "look_inside", counting)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    numbers = {n.label: n for n in at.sidebar.number_input}
+    numbers["Hidden units"].set_value(8)
+    numbers["Max epochs"].set_value(2)
+    [b for b in at.sidebar.button if b.label == "Train"][0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    for view in VIEWS + VIEWS[:1]:
+        at.session_state["inside_view"] = view
+        at.run()
+        assert not at.exception, (view, [e.value for e in at.exception])
+    at.radio(key="traj_by").set_value("seasonality").run()
+    at.slider(key="traj_k").set_value(2).run()
+    at.session_state["inside_view"] = "One step"
+    at.run()
+    at.slider(key="walk_step").set_value(5).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(traced) == 1
