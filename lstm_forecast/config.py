@@ -24,7 +24,7 @@ class Config:
     log: str = "auto"  # "auto" = log when every value > 0: multiplicative seasons become additive
     difference: bool = False  # first-difference before windowing (off: the residual target de-trends)
     target: str = "residual"  # "residual" over a base forecast (DESIGN 11) or "level" (window-relative)
-    base: str = "auto"  # the residual's base: "seasonal_naive", "naive", "ets", or "auto" = the best on the training part
+    base: str = "auto"  # the residual's base: "seasonal_naive", "naive", "ets", or "auto" = the best on the validation part
     covariates: list[str] = field(default_factory=list)  # other numeric columns, fed as past inputs
     window_scale: bool = False  # measure each window in its own unit (tried: worse on the bench corpus)
     calendar: bool = True  # sin/cos of the phase in the season as two input features

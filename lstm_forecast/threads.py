@@ -29,8 +29,18 @@ def thread_plan(model, config, device, override: int | None = None) -> int:
         return int(override)
     if getattr(device, "type", str(device)) != "cpu":
         return _torch().get_num_threads()  # the GPU does the work; leave the CPU setting alone
-    work = config.batch_size * (config.lookback or 1) * config.hidden * 4 * config.layers
-    return choose_threads(work)
+    return choose_threads(fit_work(config))
+
+
+def fit_work(config) -> int:
+    """batch x lookback x hidden x gates x layers: the size of one step's recurrent work in a fit."""
+    return config.batch_size * (config.lookback or 1) * config.hidden * 4 * config.layers
+
+
+def most_threads(work: int, cores: int | None = None) -> int:
+    """Threads the work gets on a quiet machine: 1 below MULTI_THREAD_MIN_WORK, else every core."""
+    cores = cores or available_cores()
+    return 1 if work < MULTI_THREAD_MIN_WORK else cores
 
 
 class Governor:
@@ -43,6 +53,7 @@ class Governor:
     BUSY, QUIET = 0.5, 0.2  # cores used by other processes
 
     def __init__(self, threads: int, *, auto: bool, cores: int | None = None) -> None:
+        """cores: what the work gets on a quiet machine (`most_threads`); small work stays on one."""
         self.threads, self.auto = threads, auto
         self.most = max(threads, 1) if not auto else (cores or available_cores())
         self.may_grow = auto and threads == 1 and self.most > 1  # one thread because the machine was busy
@@ -84,10 +95,10 @@ def _others_between(a, b, min_s: float = 0.1) -> float | None:
 
 def choose_threads(work: int, cores: int | None = None) -> int:
     """1 below MULTI_THREAD_MIN_WORK or when another process keeps a core busy; else every core."""
-    cores = cores or available_cores()
-    if cores <= 1 or work < MULTI_THREAD_MIN_WORK:
+    most = most_threads(work, cores)
+    if most <= 1:
         return 1
-    return 1 if busy_cores() >= 0.5 else cores
+    return 1 if busy_cores() >= 0.5 else most
 
 
 def available_cores() -> int:

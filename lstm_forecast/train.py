@@ -19,7 +19,7 @@ from torch import nn
 
 from .config import Config
 from .errors import UserError
-from .threads import Governor, thread_plan, using_threads
+from .threads import Governor, fit_work, most_threads, thread_plan, using_threads
 
 LOSSES = {"huber": nn.HuberLoss, "mse": nn.MSELoss, "mae": nn.L1Loss}
 VAL_MAX_WINDOWS = 4096  # validation windows scored per epoch: a fixed sample, so an epoch costs the same at any length
@@ -126,7 +126,7 @@ def fit(model: nn.Module, train, val, config: Config, device: torch.device,
                         "shorten them or use a longer series")
     override = threads if threads is not None else config.threads
     plan = thread_plan(model, config, device, override=override)
-    governor = Governor(plan, auto=override is None and device.type == "cpu")
+    governor = Governor(plan, auto=override is None and device.type == "cpu", cores=most_threads(fit_work(config)))
     with using_threads(plan):
         return _fit(model, train, val, config, device, callback, n, bs, governor)
 

@@ -32,6 +32,33 @@ def test_the_governor_drops_to_one_thread_when_another_process_takes_a_core_and_
         torch.set_num_threads(before)
 
 
+def test_small_work_stays_on_one_thread_on_a_quiet_machine(monkeypatch):
+    _fake_marks(monkeypatch, [0.0, 0.0])
+    g = T.Governor(1, auto=True, cores=T.most_threads(T.MULTI_THREAD_MIN_WORK // 2, cores=2))
+    assert g.check() == 1 and g.check() == 1
+
+
+def test_a_fit_of_small_work_runs_on_one_thread_and_an_override_is_honoured():
+    from lstm_forecast.config import Config
+    from lstm_forecast.model import Forecaster
+    from lstm_forecast.prepare import prepare, resolve, train_val_windows
+    from lstm_forecast.train import fit
+    from tests.factories import sine_series
+
+    loaded = sine_series(n=300)
+    seen = {}
+    for override in (None, 2):
+        config, _ = resolve(Config(epochs=2, patience=2, hidden=8), loaded)
+        assert T.fit_work(config) < T.MULTI_THREAD_MIN_WORK
+        prep = prepare(loaded, config)
+        train_w, val_w = train_val_windows(prep, config)
+        threads = []
+        fit(Forecaster(len(prep.feature_names), config), train_w, val_w, config, torch.device("cpu"),
+            callback=lambda p: threads.append(p.threads), threads=override)
+        seen[override] = set(threads)
+    assert seen[None] == {1} and seen[2] == {2}
+
+
 def test_an_override_is_never_revised(monkeypatch):
     _fake_marks(monkeypatch, [0.95, 0.95])
     g = T.Governor(2, auto=False)
