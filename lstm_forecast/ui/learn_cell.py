@@ -72,7 +72,7 @@ def show_cell(views: list[RunView]) -> None:
     x_text = _inputs_text(run, values.pop("x_vector"), layer)
     coupled = cell.symbols["input"] not in cell.gate_rows  # no weights of its own: i = 1 - f
     peephole = cells.weights(run.model.rnn, layer, 0).peephole is not None
-    when = index[step - 1]
+    when = _when(index[step - 1])
     show_chart(("learn_diagram", view.run_id, data_key(loaded), layer, unit, step),
                lambda: charts.plot_cell_diagram(
                    *charts.diagram_frames(values, coupled=coupled, peephole=peephole, x_text=x_text),
@@ -81,6 +81,15 @@ def show_cell(views: list[RunView]) -> None:
     st.caption(ROLES)
     _equations(cell)
     _view_links(view)
+
+
+def _when(stamp) -> str:
+    """A time stamp as people write it: the date alone at midnight."""
+    import pandas as pd
+
+    if isinstance(stamp, pd.Timestamp):
+        return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+    return f"position {stamp}"
 
 
 def _equations(cell: cells.Cell) -> None:
