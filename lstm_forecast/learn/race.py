@@ -16,10 +16,13 @@ from __future__ import annotations
 import math
 import multiprocessing
 import queue
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from importlib.machinery import ModuleSpec
 from typing import Optional
 
 import numpy as np
@@ -222,7 +225,15 @@ def _train_and_score(job: _Job, settings: RaceSettings, tick) -> tuple | None:
     return score, took, ({k: v.detach().clone() for k, v in net.state_dict().items()} if job.keep else None)
 
 
-# --- the pool: spawned workers (no fork of a threaded parent), progress over a queue ---------------
+# --- the pool: workers forked from a clean server process, progress over a queue -------------------
+# A fork of the caller itself is unsafe (the dashboard and torch run threads), and a spawned worker
+# imports torch afresh (seconds on a busy machine). So workers fork from multiprocessing's fork
+# server, which has imported torch and pandas once and runs no threads; where there is none, they
+# spawn. (Only third-party modules are preloaded: Python 3.11's fork server ignores the caller's
+# sys.path, so it could find another checkout's lstm_forecast; each worker imports this package on
+# the caller's path.) The workers need nothing from the caller's `__main__` (a job pickles by
+# reference to this module), yet multiprocessing makes each import it as `__mp_main__`; in the
+# dashboard that is app.py, the whole app run bare. _workers_skip_main stops that.
 
 _reports = None  # in a worker: the queue its progress goes to
 _stop = None  # in a worker: set when the race is stopped
@@ -248,13 +259,14 @@ def _pool_job(job: _Job, settings: RaceSettings) -> tuple[int, tuple | None]:
 
 
 def _run_in_pool(jobs: list[_Job], settings: RaceSettings, progress: _Progress, workers: int) -> dict[int, tuple]:
-    context = multiprocessing.get_context("spawn")
+    context = _pool_context()
     reports, stop = context.Queue(), context.Event()
     outcomes: dict[int, tuple] = {}
     longest_first = sorted(jobs, key=lambda job: -progress.cost[job.index])  # the long lags start first
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                              initargs=(reports, stop)) as pool:
-        pending = {pool.submit(_pool_job, job, settings) for job in longest_first}
+        with _workers_skip_main():  # workers start as jobs are submitted
+            pending = {pool.submit(_pool_job, job, settings) for job in longest_first}
         try:
             while pending:
                 done, pending = wait(pending, timeout=TICK_S, return_when=FIRST_COMPLETED)
@@ -273,6 +285,29 @@ def _run_in_pool(jobs: list[_Job], settings: RaceSettings, progress: _Progress, 
             for future in pending:
                 future.cancel()
     return outcomes
+
+
+@contextmanager
+def _workers_skip_main():
+    """While workers start: a `__main__` known only by its file (a script, streamlit's app.py) gets the
+    spec name `__main__`, which multiprocessing's children skip instead of re-running the file."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None or not getattr(main, "__file__", None):
+        yield
+        return
+    main.__spec__ = ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
+
+
+def _pool_context():
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["torch", "pandas"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _drain(reports, progress: _Progress) -> None:
