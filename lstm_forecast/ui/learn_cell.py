@@ -57,6 +57,8 @@ def show_cell(views: list[RunView]) -> None:
     cell = cells.get(run.config.cell)
     c1, c2 = st.columns(2)
     layer = c1.selectbox("Layer", list(range(run.config.layers)), key="learn_layer") if run.config.layers > 1 else 0
+    if run.config.layers == 1:  # no layer to choose: the unit takes the first column
+        c1, c2 = c2, c1
     trace = memo(("learn_trace", view.run_id, data_key(loaded)), lambda: _trace(run, x, index))
     size = run.config.hidden
     memory = trace.get("cell", layer)[:, :size]  # (L, H) forward direction

@@ -141,6 +141,7 @@ def plot_unit_steps(frame: pd.DataFrame, panels: Sequence[tuple[str, Sequence[st
         y = alt.Y("value:Q", title=axis_title, scale=alt.Scale(domain=[0, 1]) if unit_interval else alt.Undefined)
         base = alt.Chart(rows).encode(
             x=x, y=y, color=alt.Color("quantity:N", title=None, sort=list(quantities),
+                                      scale=alt.Scale(scheme="category10"),  # i, f, o apart at a glance
                                       legend=alt.Legend(orient="right")),
             tooltip=[alt.Tooltip("quantity:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".3f")])
         layer = base.mark_line(interpolate="step-after") + base.mark_point(size=18, filled=True)

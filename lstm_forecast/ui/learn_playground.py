@@ -69,7 +69,7 @@ def show_playground(views: list[RunView]) -> None:
 def _why_constant(gates: dict[str, float]) -> str:
     """What constant gates do to the memory, in numbers."""
     f, i, o = gates["forget"], gates["input"], gates["output"]
-    kept = ", ".join(f"after {k} steps {f ** k:.0%} is left" for k in (5, 20))
+    kept = ", ".join(f"after {k} steps {_percent(f ** k)} is left" for k in (5, 20))
     parts = [f"f = {f:.2f}: each step keeps {f:.0%} of c, so {kept}." if f < 1 else
              "f = 1: nothing is ever forgotten; every write adds up."]
     parts.append("i = 0: nothing is ever written, so c stays 0." if i == 0 else
@@ -77,6 +77,11 @@ def _why_constant(gates: dict[str, float]) -> str:
     parts.append("o = 0: h is 0 whatever c holds: the memory is there, but hidden." if o == 0 else
                  f"o = {o:.2f}: h shows {o:.0%} of tanh(c).")
     return " ".join(parts)
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage that does not round a small remainder to 0%: 0.0008 -> '0.08%'."""
+    return f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share * 100:.2g}%"
 
 
 def _load_preset(name: str, n_steps: int) -> None:
