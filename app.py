@@ -17,6 +17,7 @@ st.caption("Forecast a series with an LSTM, GRU or RNN, judge it against honest 
 loaded = input_data()  # 1. Data (sidebar), cached by content
 if loaded is None:
     st.stop()
+st.session_state["current_data"] = loaded  # the Learn page (pages/1_Learn.py) draws runs trained on it
 config, cells = input_config(loaded)  # 2. Configure: a form, so moving a slider never retrains
 show_data(loaded)
 if config is not None and cells:

@@ -80,6 +80,18 @@ def _build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--season", action="store_true", help="write the seasonal fold instead of the raw traces")
 
     sweep_parser(sub, _source_args, _model_args)
+    demo = sub.add_parser("demo", help="demonstrations of why LSTMs exist (see docs/LEARN.md)")
+    demos = demo.add_subparsers(dest="demo", required=True, parser_class=_Parser)
+    mem = demos.add_parser("memory", help="the long-memory race: every cell, equal parameter budgets, several lags")
+    mem.add_argument("--lags", default="5,10,20,50,100", help="steps between the event and the answer (default 5,10,20,50,100)")
+    mem.add_argument("--cells", default=",".join(CELLS), help=f"cells to race (default {','.join(CELLS)})")
+    mem.add_argument("--steps", type=int, default=300, help="Adam steps per network, the same for all (default 300)")
+    mem.add_argument("--budget", type=int, default=1300, help="parameters per network (default 1300)")
+    mem.add_argument("--seed", type=int, default=0)
+    mem.add_argument("--lane-lag", type=int, help="the lag whose networks are traced (default 50 if raced)")
+    mem.add_argument("--workers", type=int, help="processes to train in (default: one per core)")
+    mem.add_argument("--out", required=True, help="folder to write results.csv, networks.csv, lane.csv, traces.csv")
+    mem.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -299,8 +311,40 @@ def cmd_sweep(args) -> int:
     return sweep(args, _config(args, _split_period(args)[0]), _load, _origin)
 
 
+def cmd_demo(args) -> int:
+    from dataclasses import replace as with_fields
+
+    from .learn.memory import parse_lags
+    from .learn.race import RaceSettings, race_summary, run_race, write_race
+
+    names = tuple(c.strip() for c in args.cells.split(",") if c.strip())
+    unknown = [c for c in names if c not in CELLS]
+    if unknown or not names:
+        raise UserError(f"--cells {args.cells!r} names no cell or unknown ones {unknown}; choose from {','.join(CELLS)}")
+    base = RaceSettings()
+    settings = RaceSettings(lags=parse_lags(args.lags), cells=names, budget=args.budget, lane_lag=args.lane_lag,
+                            training=with_fields(base.training, steps=args.steps, seed=args.seed))
+
+    def bar(p) -> None:
+        filled = int(30 * p.fraction)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {p.fraction:4.0%}  {p.finished}/{p.networks} networks  "
+              f"{p.elapsed_s:5.1f}s", end="", file=sys.stderr, flush=True)
+
+    result = run_race(settings, callback=None if args.quiet else bar, workers=args.workers)
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(f"accuracy on {settings.test_size} test sequences per lag (the event exactly `lag` steps back; 50% is chance)")
+    print(race_summary(result))
+    print(result.networks.drop(columns="cell").to_string(index=False))
+    print(f"{len(result.results)} networks, {settings.training.steps} steps each, in {result.seconds:.1f}s "
+          f"with {result.workers} worker process(es)")
+    for path in write_race(result, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "backtest": cmd_backtest, "forecast": cmd_forecast, "inspect": cmd_inspect,
-            "sweep": cmd_sweep}
+            "sweep": cmd_sweep, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,7 +63,8 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
         st.error(f"**Cannot open this run.** {exc}")
         return
     layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer")
-    view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="inside_view") or VIEWS[0]
+    default = None if "inside_view" in st.session_state else VIEWS[0]  # the Learn page's links set it first
+    view = st.segmented_control("View", VIEWS, default=default, key="inside_view") or VIEWS[0]
     try:
         summary = _summary(run, loaded)
     except UserError as exc:
