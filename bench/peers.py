@@ -1,4 +1,4 @@
-"""The race against the tools people would pick instead: Darts, NeuralForecast, statsforecast.
+"""The race against the tools people would pick instead: Darts, NeuralForecast, and Holt-Winters.
 
     python bench/peers.py [--series NAME ...] [--all] [--synthetic-hourly] [--seeds 5] [--threads 1]
                           [--variants defaults matched] [--peer-epoch-cap N] [--out bench/out/peers.csv]
@@ -265,18 +265,20 @@ def run_neuralforecast(case: Case, matched: bool, cap: int | None, seed: int, ex
     return Outcome(forecast, fit_s, trained, threads, args)
 
 
-# --- statsforecast --------------------------------------------------------------------------------------
+# --- the classical reference ----------------------------------------------------------------------------------
 
-def run_autoets(case: Case) -> Outcome:
-    """The classical reference: AutoETS with the season length; it has nothing to match."""
-    from statsforecast.models import AutoETS
+def run_holt_winters(case: Case) -> Outcome:
+    """The classical reference: Holt-Winters as the project fits it (statsmodels, damped trend, additive or
+    multiplicative season by AIC). statsforecast's AutoETS was the reference until the project's pandas floor
+    rose to 3.0: statsforecast 2.1.1, its newest release, requires pandas < 3."""
+    from lstm_forecast.evaluation.baselines import fitted_baselines
 
-    model = AutoETS(season_length=case.period)
     start = time.perf_counter()
-    model.fit(case.y[:-case.horizon])
+    ets = fitted_baselines(case.y[:-case.horizon], case.period)["ets"]
     fit_s = time.perf_counter() - start
-    forecast = model.predict(h=case.horizon)["mean"]
-    return Outcome(np.asarray(forecast, dtype=float), fit_s, model.model_["method"], 0,
+    origin = np.array([len(case.y) - case.horizon - 1])
+    forecast = ets.forecast_from(case.y, origin, case.horizon)[0]
+    return Outcome(np.asarray(forecast, dtype=float), fit_s, getattr(ets, "description", "ets"), 0,
                    {"season_length": case.period})
 
 
@@ -293,7 +295,7 @@ def methods(cap: int | None, seed: int, variants: tuple[str, ...], threads: int 
             ("darts BlockRNNModel", settings, lambda c, m=m: run_darts(c, True, m, cap, seed)),
             ("neuralforecast LSTM", settings, lambda c, m=m: run_neuralforecast(c, m, cap, seed)),
         ]
-    return out + [("statsforecast AutoETS", "defaults", run_autoets)]
+    return out + [("Holt-Winters (statsmodels)", "defaults", run_holt_winters)]
 
 
 def race(case: Case, cap: int | None, seed: int, threads: int, variants: tuple[str, ...],
@@ -337,7 +339,7 @@ def warm_up() -> None:
     run_darts(case, False, False, None, 0, {"n_epochs": 1})
     run_darts(case, True, True, None, 0, {"n_epochs": 1})
     run_neuralforecast(case, True, None, 0, {"max_steps": 5})
-    run_autoets(case)
+    run_holt_winters(case)
 
 
 # --- series -----------------------------------------------------------------------------------------------------
@@ -426,7 +428,7 @@ def versions() -> str:
 
     import torch
 
-    names = ["torch", "darts", "neuralforecast", "statsforecast", "pytorch-lightning", "pandas", "numpy"]
+    names = ["torch", "darts", "neuralforecast", "statsmodels", "pytorch-lightning", "pandas", "numpy"]
     return ", ".join(f"{n} {version(n)}" for n in names) + f"; torch threads {torch.get_num_threads()}, " \
         f"{os.cpu_count()} CPUs"
 

@@ -1,4 +1,4 @@
-"""`python -m lstm_forecast train | forecast | backtest | inspect | sweep`: the package without a browser.
+"""`python -m lstm_forecast train | forecast | backtest | inspect | sweep | demo`: the package without a browser.
 
 User mistakes exit with status 2 and one line `error: <problem>; <fix>`, never a traceback.
 """
