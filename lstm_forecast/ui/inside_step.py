@@ -26,14 +26,17 @@ if TYPE_CHECKING:  # torch and the trace engine load when a run is first inspect
 
 VIEWS = ("Cell state", "Gates by season", "Gates over time", "Saturation", "One step")
 HOW_TO_READ = {
-    "Cell state": "Top: the series; below: the memory of the units that move most. Drag across the series "
-                  "to zoom both.\nA unit whose state climbs and falls with the season is tracking it; one that "
-                  "drifts slowly is tracking the level.",
+    "Cell state": "Top: the series; below, on the same time axis: the memory of the units that move most.\nA unit "
+                  "whose state climbs and falls with the season is tracking it; one that drifts slowly is tracking "
+                  "the level.",
     "Gates by season": "Each cell of the heatmap is the gate's mean at one phase of one cycle: near 1 the unit keeps "
-                       "its memory, near 0 it forgets.\nVertical stripes mean the gate follows the season; a pattern "
-                       "that changes down the rows means it drifts from cycle to cycle.",
-    "Gates over time": "Every unit (rows) of every gate over the whole series (time bins across), 0 closed to 1 open."
-                       "\nLong bright runs are units holding information; flicker is a unit reacting step by step.",
+                       "its memory, near 0 it forgets. The colours span the values shown; switch on **fixed 0-1** to "
+                       "compare with other runs.\nVertical stripes mean the gate follows the season; a pattern that "
+                       "changes down the rows means it drifts from cycle to cycle. The profile below shares the "
+                       "heatmap's phase axis, and the series' own season is under it.",
+    "Gates over time": "Every unit (rows) of every gate (a block of rows each) over time, in bins of at most a "
+                       "tenth of a season, low (closed) to high (open).\nLong bright runs are units holding "
+                       "information; flicker is a unit reacting step by step; stripes that repeat are the season.",
     "Saturation": "Each point is one gate of one unit: how often it is almost shut (< 0.1, x) or almost fully open "
                   "(> 0.9, y).\nPoints near the corners act like switches; points near the origin work in the "
                   "soft middle (Karpathy et al. 2015).",
@@ -41,6 +44,24 @@ HOW_TO_READ = {
                 "\nRead it top to bottom: the gates decide how much of the old memory and of the new candidate make "
                 "the new state.",
 }
+HOW_TO_READ_NO_GATES = {  # a vanilla RNN: no gate views to describe
+    "Cell state": "Top: the series; below, on the same time axis: the hidden state of the units that move most, "
+                  "its only memory.\nA unit that climbs and falls with the season is tracking it.",
+    "Gates by season": "A vanilla RNN has no gates, so nothing here is folded by season. Its hidden state is shown "
+                       "in **Cell state** and **Gates over time**.",
+    "Gates over time": "A vanilla RNN has no gates: below is its hidden state, every unit (rows) over time, blue "
+                       "below 0 and orange above.\nStripes that repeat are the season; long runs are held memory.",
+    "Saturation": "A vanilla RNN has no gates, so nothing can saturate.",
+    "One step": "The textbook equation, with this network's numbers at one step: each row is a vector over the "
+                "units.\nWith no gates, every step rewrites the whole state from the input and the last state.",
+}
+
+
+def how_to_read(view: str, cell: str) -> str:
+    """The reading guide of a view, for this cell: none describes a chart that is not drawn."""
+    if not F.SIGMOID_GATES[cell]:
+        return HOW_TO_READ_NO_GATES[view]
+    return HOW_TO_READ[view]
 
 
 def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
@@ -61,7 +82,8 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
     except UserError as exc:
         st.error(f"**Cannot open this run.** {exc}")
         return
-    layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer")
+    layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer",
+                         format_func=lambda i: f"{i + 1} of {run.config.layers}", help="Layers count from the input.")
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="inside_view") or VIEWS[0]
     try:
         trace = memo(("trace", run_id, data_key(loaded)), lambda: trace_series(run, loaded))
@@ -71,7 +93,7 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
     phase, cycle = memo(("phase", run_id, data_key(loaded)), lambda: phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor))
     st.caption(_describe(run, trace))
     with st.expander("How to read this", expanded=True):
-        st.markdown(HOW_TO_READ[view].replace("\n", "  \n"))
+        st.markdown(how_to_read(view, run.config.cell).replace("\n", "  \n"))
     if view == "Cell state":
         _view_states(loaded, run, trace, layer, phase)
     elif view == "Gates by season":
@@ -87,7 +109,8 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
 def _describe(run: Run, trace: Trace) -> str:
     c = run.config
     dirs = " (units ≥ %d read backwards)" % c.hidden if c.bidirectional else ""
-    return (f"{cell_label(c.cell)}, {c.layers} layer(s) × {c.hidden} units{dirs}: traced over the whole series "
+    layers = f"{c.layers} layers" if c.layers > 1 else "1 layer"
+    return (f"{cell_label(c.cell)}, {layers} × {c.hidden} units{dirs}: traced over the whole series "
             f"({trace.n_steps:,} steps) as one sequence from a zero state. Each forecast reads only the last "
             f"{c.lookback} steps, also from a zero state, so the first steps here look like a window's start.")
 
@@ -100,17 +123,21 @@ def _view_states(loaded: LoadedSeries, run: Run, trace: Trace, layer: int, phase
     c1, c2 = st.columns(2)
     by = c1.radio("Pick units by", ("variance", "seasonality"), horizontal=True, key="traj_by")
     k = c2.slider("Units", 1, min(8, trace.n_units), min(4, trace.n_units), key="traj_k")
-    show_chart(("traj", run.run_id, data_key(loaded), layer, by, k),
-               lambda: _trajectories_chart(loaded, run, trace, layer, phase, by, k, quantity))
+    key = ("traj", run.run_id, data_key(loaded), layer, by, k)
+    series, traj, note = memo(key, lambda: _trajectories_frames(loaded, run, trace, layer, phase, by, k, quantity))
+    domain = (trace.index[0], trace.index[-1])  # one time axis for both charts, so they line up
+    show_chart(("strip", *key), lambda: charts.plot_series_strip(series, value_title=loaded.value_col,
+                                                                  time_domain=domain))
+    show_chart(key, lambda: charts.plot_trajectories(traj, time_domain=domain, note=note))
 
 
-def _trajectories_chart(loaded, run, trace, layer, phase, by, k, quantity):
+def _trajectories_frames(loaded, run, trace, layer, phase, by, k, quantity):
     units = F.top_units(trace, layer=layer, k=k, by=by, quantity=quantity, phase=phase)
     traj = F.trajectories(trace, units, layer=layer, quantities=(quantity,))
     traj, note = F.downsample(traj, max_rows=4000, time_col="step")
     series = pd.DataFrame({"timestamp": trace.index, "value": _series_values(loaded, run, trace), "step": np.arange(trace.n_steps)})
     series, _ = F.downsample(series, max_rows=1000, time_col="step", group_cols=[])
-    return charts.plot_trajectories(series, traj, note=note)
+    return series, traj, note
 
 
 @st.fragment
@@ -130,15 +157,23 @@ def _view_season(loaded: LoadedSeries, run: Run, trace: Trace, layer: int, phase
     unit = st.selectbox("Unit", options, index=1 if len(options) > 1 else 0, key="season_unit",
                         format_func=lambda u: "mean over the layer's units" if u == F.LAYER_MEAN
                         else f"unit {u} (seasonality {scores.set_index('unit').loc[u, 'score']:.0%})")
+    fixed = st.toggle("Fixed 0-1 scale", key="season_fixed",
+                      help="Off: the colours and the profile's axis span the values shown, so a small swing shows. "
+                           "On: both span 0 to 1, the same in every run.")
     plabel = phase_label(run.info.get("freq"), period)
-    key = (run.run_id, data_key(loaded), layer, unit)
+    key = (run.run_id, data_key(loaded), layer, unit, fixed)
+    names, cycle_title = memo(("cycle_names", run.run_id, data_key(loaded)),
+                              lambda: charts.cycle_names(pd.Series(trace.index).groupby(cycle).min()))
     show_chart(("heat", *key), lambda: charts.plot_phase_cycle_heatmap(
         F.fold_by_cycle(trace, phase, cycle, layer=layer, unit=None if unit == F.LAYER_MEAN else unit),
-        gate_label=label, phase_label=plabel))
+        gate_label=label, phase_label=plabel, period=period, cycle_labels=names, cycle_title=cycle_title,
+        fixed_scale=fixed))
     show_chart(("profile", *key), lambda: charts.plot_phase_profile(
-        _unit_rows(_by_phase(run, trace, layer, phase, cycle), unit),
-        seasonal_profile(_series_values(loaded, run, trace), phase),
-        gate_label=label, phase_label=plabel, note="mean and interquartile range over cycles"))
+        _unit_rows(_by_phase(run, trace, layer, phase, cycle), unit), value_title=label, phase_label=plabel,
+        period=period, fixed_scale=fixed))
+    show_chart(("series_profile", *key[:2]), lambda: charts.plot_phase_profile(
+        seasonal_profile(_series_values(loaded, run, trace), phase), value_title=loaded.value_col,
+        phase_label=plabel, period=period, gate=False))
     show_chart(("scores", *key), lambda: charts.plot_seasonality_scores(scores, k=10))
 
 
@@ -154,22 +189,35 @@ def _by_phase(run: Run, trace: Trace, layer: int, phase: np.ndarray, cycle: np.n
 def _view_gates(run: Run, trace: Trace, layer: int) -> None:
     gates = list(F.SIGMOID_GATES[trace.cell])
     signed = [q for q in trace.quantities if q not in gates]
+    width, span = charts.heatmap_window(trace.n_steps, max(len(gates), len(signed)) * trace.n_units,
+                                        run.config.period)
+    start = trace.n_steps - span
+    if span < trace.n_steps:  # bins of at most a tenth of a season: a stretch at a time
+        start = st.slider("Stretch shown, from step", 0, trace.n_steps - span, start, step=max(1, span // 4),
+                          key="gates_from", help=f"{span:,} of {trace.n_steps:,} steps fit at this resolution; "
+                                                 "move the stretch along the series.")
+        st.caption(f"Showing {trace.index[start]} to {trace.index[start + span - 1]} in bins of {width} step"
+                   f"{'s' * (width > 1)}, at most a tenth of the {run.config.period}-step season.")
+    steps = slice(start, start + span)
     if gates:
-        show_chart(("gates", run.run_id, layer), lambda: _heatmap(charts.plot_gate_heatmaps, trace, layer, gates))
+        fixed = st.toggle("Fixed 0-1 scale", key="gates_fixed",
+                          help="Off: the gates' colours span the values shown. On: 0 to 1, the same in every run.")
+        show_chart(("gates", run.run_id, layer, start, fixed), lambda: _heatmap(
+            charts.plot_gate_heatmaps, trace, layer, gates, steps, fixed_scale=fixed))
     else:
         st.warning(F.keep_gate_label("rnn") + "; below is its hidden state over time instead.")
-    shown = st.multiselect("Signed quantities", signed, default=signed[-1:], key="signed_q",
-                           help="The candidate and the states range over negative and positive values.")
+    shown = st.multiselect("States and candidate (can be negative)", signed, default=signed[-1:], key="signed_q",
+                           help="Blue below 0, orange above; each with its own colour scale.")
     if shown:
-        show_chart(("states", run.run_id, layer, tuple(shown)),
-                   lambda: _heatmap(charts.plot_state_heatmap, trace, layer, shown))
+        show_chart(("states", run.run_id, layer, tuple(shown), start),
+                   lambda: _heatmap(charts.plot_state_heatmap, trace, layer, shown, steps))
 
 
-def _heatmap(plot, trace: Trace, layer: int, quantities: list[str]):
-    """A time x unit heatmap of some quantities, binned in time to stay under 5,000 rows."""
-    frame = trace.to_frame(layer=layer, quantities=quantities)
+def _heatmap(plot, trace: Trace, layer: int, quantities: list[str], steps: slice, **options):
+    """A time x unit heatmap of some quantities over `steps`, binned in time to stay under 5,000 rows."""
+    frame = trace.to_frame(layer=layer, quantities=quantities, steps=steps)
     frame, note = F.downsample(frame, max_rows=5000, time_col="step")
-    return plot(frame, note=note)
+    return plot(frame, note=note, **options)
 
 
 @st.fragment
@@ -189,8 +237,8 @@ def _view_step(loaded: LoadedSeries, run: Run, trace: Trace, layer: int) -> None
     from ..inspect.run_traces import prepared_for
 
     x = memo(("features", run.run_id, data_key(loaded)), lambda: torch.from_numpy(prepared_for(run, loaded).features))
-    inputs = ", ".join(run.feature_names) if layer == 0 else f"the {trace.n_units} outputs of layer {layer - 1}"
-    st.caption(f"Step {step} · {trace.index[step]} · layer {layer}, forward direction · "
+    inputs = ", ".join(run.feature_names) if layer == 0 else f"the {trace.n_units} outputs of layer {layer}"
+    st.caption(f"Step {step} · {trace.index[step]} · layer {layer + 1}, forward direction · "
                f"x_t's entries are the layer's inputs ({inputs}); every other row has one entry per unit")
     show_chart(("walk", run.run_id, data_key(loaded), layer, step),
                lambda: charts.plot_walkthrough(_walk_rows(run, x, trace, step, layer), cell=run.config.cell))
