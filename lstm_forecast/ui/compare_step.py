@@ -95,8 +95,9 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     labels = {r.run_id: r.label for r in runs.values()}
     c1, c2 = st.columns([3, 2])
-    picked = c1.multiselect("Runs to overlay", list(labels), default=_default_overlay(runs, table),
-                            format_func=lambda k: labels[k], key=f"overlay::{setting}",
+    key = f"overlay::{setting}"
+    _seed_overlay(key, runs, table)
+    picked = c1.multiselect("Runs to overlay", list(labels), format_func=lambda k: labels[k], key=key,
                             help="The runs just trained, else the best three by MASE. Each model's 80% interval "
                                  "is the shaded band.")
     baselines = c2.multiselect("Baselines", list(BASELINES), default=["seasonal_naive"], key="baselines",
@@ -120,6 +121,16 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
     show_chart(("residuals", *key), lambda: charts.plot_residuals(residuals, colours=colours))
     _backtest(loaded, chosen[-1], colours)
     _label_and_downloads(chosen[-1])
+
+
+def _seed_overlay(key: str, runs: dict[str, RunView], table: pd.DataFrame) -> None:
+    """Set the overlay widget's state: the default on first show, and the new runs after each training
+    (a keyed widget would otherwise keep the runs it showed before)."""
+    just_trained = tuple(rid for rid in st.session_state.get("training", {}).get("selected", []) if rid in runs)
+    seen = st.session_state.get(f"{key}::trained")
+    if key not in st.session_state or (just_trained and just_trained != seen):
+        st.session_state[key] = _default_overlay(runs, table)
+        st.session_state[f"{key}::trained"] = just_trained
 
 
 def _default_overlay(runs: dict[str, RunView], table: pd.DataFrame) -> list[str]:

@@ -72,11 +72,9 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
     from ..inspect.run_traces import trace_series
 
     ids = list(runs)
-    selected = st.session_state.get("training", {}).get("selected") or []
-    default = selected[0] if selected else None
+    _seed_run_choice(ids)
     c1, c2 = st.columns([4, 1])
-    run_id = c1.selectbox("Run", ids, index=ids.index(default) if default in ids else len(ids) - 1,
-                          format_func=lambda k: runs[k].label, key="inside_run")
+    run_id = c1.selectbox("Run", ids, format_func=lambda k: runs[k].label, key="inside_run")
     try:
         run = open_run(runs[run_id])  # the model loads here, only for the run looked at
     except UserError as exc:
@@ -104,6 +102,16 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
         _view_saturation(run, trace, layer)
     else:
         _view_step(loaded, run, trace, layer)
+
+
+def _seed_run_choice(ids: list[str]) -> None:
+    """The run looked at: the first one just trained after each training, else the newest; a choice
+    the user made stays until the next training."""
+    selected = tuple(rid for rid in st.session_state.get("training", {}).get("selected") or [] if rid in ids)
+    chosen = st.session_state.get("inside_run")
+    if chosen not in ids or (selected and selected != st.session_state.get("inside_run::trained")):
+        st.session_state["inside_run"] = selected[0] if selected else ids[-1]
+        st.session_state["inside_run::trained"] = selected
 
 
 def _describe(run: Run, trace: Trace) -> str:
