@@ -42,7 +42,10 @@ ACTUAL = "actual"  # the method name of the actual series in the forecast chart
 MODEL_COLOURS = {  # Okabe & Ito (2008): distinct for the common colour-vision deficiencies
     "lstm": "#0072B2", "gru": "#D55E00", "rnn": "#009E73", "lstm-peephole": "#CC79A7", "lstm-coupled": "#E69F00",
 }
-EXTRA_MODEL_COLOURS = ("#56B4E9", "#AA3377", "#228833", "#CCBB44", "#4477AA", "#EE6677")  # later runs of a cell
+SIBLING_COLOURS = {  # a cell's run before its newest: the same hue, lighter (Okabe & Ito's sky blue, Tol's light)
+    "lstm": "#56B4E9", "gru": "#EE8866", "rnn": "#44BB99", "lstm-peephole": "#AA3377", "lstm-coupled": "#DDCC77",
+}
+EXTRA_MODEL_COLOURS = ("#228833", "#CCBB44", "#EE6677", "#4477AA", "#66CCEE")  # Tol's bright: older runs still
 BASELINE_COLOURS = {  # Paul Tol's muted scheme, mid-lightness: muted beside the models on both themes
     "seasonal_naive": "#999933", "naive": "#AA4499", "drift": "#CC6677", "ets": "#6699CC",
 }
@@ -254,19 +257,21 @@ def _cell_of(method: str) -> str:
 def method_colours(runs: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
     """Method -> colour for every chart: the actual series, every baseline, and `runs`.
 
-    runs: (label, cell) of the model runs, oldest first. A cell's first run gets the cell's colour,
-    each later run the next extra colour. Give every run on the data, not only those shown, and a
-    run keeps its colour across charts, reruns and sessions.
+    runs: (label, cell) of the model runs, oldest first. A cell's newest run gets the cell's colour
+    (the run just trained is the LSTM's blue), the one before it the same hue lighter, older runs the
+    extra colours in turn. Give every run on the data, not only those shown: a run keeps its colour in
+    every chart, across reruns and sessions, until a newer run of its cell is trained.
     """
     colours = {ACTUAL: NEUTRAL, **BASELINE_COLOURS}
-    taken: set[str] = set()
+    seen: dict[str, int] = {}  # cell -> runs of it coloured so far, newest first
     extra = 0
-    for label, cell in runs:
+    for label, cell in reversed(runs):
         if label in colours:
             continue
-        if cell in MODEL_COLOURS and cell not in taken:
-            colours[label] = MODEL_COLOURS[cell]
-            taken.add(cell)
+        rank = seen.get(cell, 0)
+        seen[cell] = rank + 1
+        if cell in MODEL_COLOURS and rank < 2:
+            colours[label] = (MODEL_COLOURS if rank == 0 else SIBLING_COLOURS)[cell]
         else:
             colours[label] = EXTRA_MODEL_COLOURS[extra % len(EXTRA_MODEL_COLOURS)]
             extra += 1

@@ -300,21 +300,25 @@ def test_every_chart_of_a_fixed_set_of_methods_gives_each_method_the_same_colour
     assert len({next(iter(c)) for c in seen.values()}) == len(seen)  # and no two methods share one
 
 
-def test_method_colours_are_fixed_by_the_method_never_by_the_runs_shown():
-    older = [("LSTM a", "lstm"), ("GRU a", "gru")]
-    everything = charts.method_colours(older + [("LSTM b", "lstm"), ("RNN a", "rnn")])
-    assert charts.method_colours(older)["GRU a"] == everything["GRU a"] == charts.MODEL_COLOURS["gru"]
-    assert everything["LSTM a"] == charts.MODEL_COLOURS["lstm"] != everything["LSTM b"]
-    assert everything["LSTM b"] == charts.EXTRA_MODEL_COLOURS[0]
+def test_method_colours_are_fixed_by_the_runs_on_the_data_never_by_the_runs_shown():
+    runs = [("LSTM a", "lstm"), ("GRU a", "gru"), ("LSTM b", "lstm"), ("RNN a", "rnn"), ("LSTM c", "lstm")]
+    everything = charts.method_colours(runs)
+    assert charts.method_colours(runs[:2])["GRU a"] == everything["GRU a"] == charts.MODEL_COLOURS["gru"]
+    assert everything["LSTM c"] == charts.MODEL_COLOURS["lstm"]  # the newest run of a cell: the cell's colour
+    assert everything["LSTM b"] == charts.SIBLING_COLOURS["lstm"]  # the one before: the same hue, lighter
+    assert everything["LSTM a"] == charts.EXTRA_MODEL_COLOURS[0]
+    assert everything["RNN a"] == charts.MODEL_COLOURS["rnn"]
+    assert len(set(everything.values())) == len(everything)
     for name, colour in charts.BASELINE_COLOURS.items():
         assert everything[name] == colour
     assert everything[charts.ACTUAL] == charts.NEUTRAL
 
 
 def test_method_palettes_are_distinct_and_not_the_themes_text_colours():
-    palette = [*charts.MODEL_COLOURS.values(), *charts.BASELINE_COLOURS.values()]
+    palette = [*charts.MODEL_COLOURS.values(), *charts.SIBLING_COLOURS.values(), *charts.BASELINE_COLOURS.values(),
+               *charts.EXTRA_MODEL_COLOURS]
     assert len(set(palette)) == len(palette)
-    assert not set(charts.EXTRA_MODEL_COLOURS) & set(palette)
+    assert set(charts.MODEL_COLOURS) == set(charts.SIBLING_COLOURS) == set(charts.CELLS)
 
 
 @pytest.mark.parametrize("name", ["forecasts", "residuals", "error_by_step"])
