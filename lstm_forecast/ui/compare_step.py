@@ -89,6 +89,7 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
                f"'same as last season' ({scale.get('note', 'the seasonal difference')}): below 1 is better than "
                "that on the history. Coverage: the share of holdout points inside the 80% and 95% intervals.")
     shown = table.drop(columns=["run_id"]).assign(best=table["best"].map({True: "★ best", False: ""}))
+    shown = shown[["best", *[c for c in shown.columns if c != "best"]]]  # first: a wide table hides its last columns
     config = {m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS}
     config |= {c: st.column_config.NumberColumn(c.replace("_", " "), format="%.2f")
                for c in shown.columns if c.startswith(("coverage", "width"))}
