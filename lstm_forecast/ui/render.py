@@ -25,3 +25,18 @@ def show_chart(key: tuple, build: Callable[[], alt.TopLevelMixin], *, where: Any
     spec = memo(("chart", *key), lambda: build().to_dict(validate=False))
     stacked = any(k in spec for k in ("vconcat", "hconcat", "concat"))
     (where or st).vega_lite_chart(spec=spec, width=width or ("content" if stacked else "stretch"))
+
+
+WAITING = (
+    ("2. Configure", "Waits for data: the settings' defaults come from the series (its season and length)."),
+    ("3. Train", "Waits for data and a press on **Train** in the sidebar."),
+    ("4. Forecast and compare", "Waits for a trained model: its forecast beside the baselines, and a leaderboard."),
+    ("5. Look inside", "Waits for a trained model: its gates and states, traced from the trained weights."),
+)
+
+
+def show_waiting() -> None:
+    """The headings of steps 2 to 5 before any data is loaded, each saying what it waits for."""
+    for heading, text in WAITING:
+        st.header(heading)
+        st.caption(text)
