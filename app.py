@@ -8,13 +8,14 @@ import streamlit as st
 from lstm_forecast.ui.compare_step import runs_for, show_comparison
 from lstm_forecast.ui.data_step import input_data, show_data
 from lstm_forecast.ui.inside_step import show_inside
-from lstm_forecast.ui.render import show_waiting
+from lstm_forecast.ui.render import show_pages, show_waiting
 from lstm_forecast.ui.train_step import input_config, show_config, show_last_training, train_now
 
 st.set_page_config(page_title="lstm-forecast", page_icon="📈", layout="wide")
 st.title("lstm-forecast")
 st.caption("Forecast a series with an LSTM, GRU or RNN, judge it against honest baselines, and watch what its "
            "gates do over the seasons.")
+show_pages()
 
 st.header("1. Data")
 loaded = input_data()  # the source in the sidebar, cached by content; what is missing is said here

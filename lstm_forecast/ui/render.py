@@ -40,3 +40,20 @@ def show_waiting() -> None:
     for heading, text in WAITING:
         st.header(heading)
         st.caption(text)
+
+
+PAGES = (("app.py", "One series", "📈"), ("pages/1_Panels.py", "Panels: many series", "🗂️"),
+         ("pages/2_Sweeps.py", "Sweeps", "🔎"))  # paths from app.py's folder, as `streamlit run app.py` sees them
+
+
+def show_pages() -> None:
+    """The dashboard's pages as one row of links under the title. The sidebar's own page list is off
+    (.streamlit/config.toml): it pushed the Train button below the fold of a 900-px window."""
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    row = st.container(horizontal=True, gap="medium")
+    for path, label, icon in PAGES:
+        try:
+            row.page_link(path, label=label, icon=icon)
+        except StreamlitPageNotFoundError:  # a page run on its own (AppTest) knows no others
+            continue
