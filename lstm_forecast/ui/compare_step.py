@@ -95,13 +95,13 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
                for c in shown.columns if c.startswith(("coverage", "width"))}
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     labels = {r.run_id: r.label for r in runs.values()}
-    c1, c2 = st.columns([3, 2])
     key = f"overlay::{setting}"
     _seed_overlay(key, runs, table)
-    picked = c1.multiselect("Runs to overlay", list(labels), format_func=lambda k: labels[k], key=key,
+    # each on its own row: in a column, a 1000-px window cut the second run's label and hid the third
+    picked = st.multiselect("Runs to overlay", list(labels), format_func=lambda k: labels[k], key=key,
                             help="The runs just trained, else the best three by MASE. Each model's 80% interval "
                                  "is the shaded band.")
-    baselines = c2.multiselect("Baselines", list(BASELINES), default=["seasonal_naive"], key="baselines",
+    baselines = st.multiselect("Baselines", list(BASELINES), default=["seasonal_naive"], key="baselines",
                                help="Drawn dashed and thinner than the models, each in its own colour.")
     if not picked:
         st.info("Pick at least one run to overlay.")
@@ -228,21 +228,21 @@ def _label_and_downloads(view: RunView) -> None:
                 st.rerun()
             except UserError as exc:
                 st.error(str(exc))
-    c = st.columns(4)
+    row = st.container(horizontal=True)  # buttons sized to their labels: none is cut at 1000 px
     forecast, _ = forecast_frames(view)
-    c[0].download_button("Forecast CSV", neutralise(forecast).to_csv(index=False), f"{view.run_id}-forecast.csv",
-                         "text/csv")
-    c[1].download_button("Metrics JSON", json.dumps(view.metrics, indent=2, default=str),
-                         f"{view.run_id}-metrics.json", "application/json")
-    c[2].download_button("Config JSON", json.dumps({"config": view.config.to_dict(), "info": view.info},
-                                                   indent=2, default=str),
-                         f"{view.run_id}-config.json", "application/json")
+    row.download_button("Forecast CSV", neutralise(forecast).to_csv(index=False), f"{view.run_id}-forecast.csv",
+                        "text/csv")
+    row.download_button("Metrics JSON", json.dumps(view.metrics, indent=2, default=str),
+                        f"{view.run_id}-metrics.json", "application/json")
+    row.download_button("Config JSON", json.dumps({"config": view.config.to_dict(), "info": view.info},
+                                                  indent=2, default=str),
+                        f"{view.run_id}-config.json", "application/json")
     model_path = view.folder / "model.pt" if view.folder else None
     if model_path and model_path.exists():
-        c[3].download_button("Model (state_dict)", memo(("model_bytes", str(model_path)), model_path.read_bytes),
-                             f"{view.run_id}-model.pt", "application/octet-stream")
+        row.download_button("Model (state_dict)", memo(("model_bytes", str(model_path)), model_path.read_bytes),
+                            f"{view.run_id}-model.pt", "application/octet-stream")
     else:
-        c[3].caption("model file not saved")
+        row.caption("model file not saved")
 
 
 def _rename(view: RunView, label: str) -> None:
