@@ -42,8 +42,9 @@ def show_waiting() -> None:
         st.caption(text)
 
 
-PAGES = (("app.py", "One series", "📈"), ("pages/1_Panels.py", "Panels: many series", "🗂️"),
-         ("pages/2_Sweeps.py", "Sweeps", "🔎"))  # paths from app.py's folder, as `streamlit run app.py` sees them
+PAGES = (("app.py", "One series", ":material/show_chart:"),  # Streamlit's own icon font: emoji need a system font
+         ("pages/1_Panels.py", "Panels: many series", ":material/stacked_line_chart:"),
+         ("pages/2_Sweeps.py", "Sweeps", ":material/tune:"))  # paths from app.py's folder, as `streamlit run app.py` sees them
 
 
 def show_pages() -> None:
