@@ -13,6 +13,7 @@ across chunks) and keeps, of every quantity of every step, only:
 - sums over TIME_BINS equal time bins of every quantity and of the series, merged into coarser
   bins for each chart;
 - counts of steps below 0.1 and above 0.9 per sigmoid gate and unit;
+- each cycle's first time stamp, to name the heatmap's rows;
 - each chunk's entry states, so "One step" traces just that chunk again.
 
 Its methods give the frames of fold.py's functions. On series of at most TIME_BINS steps they are
@@ -70,6 +71,7 @@ class LookInside:
     bin_sum: np.ndarray  # (Q, B, L, U) float64
     series_bin_sum: np.ndarray  # (B,) float64
     series_profile: pd.DataFrame  # the series per phase: phase, mean, q25, q75
+    cycle_starts: pd.Series  # (C,) cycle -> its first time stamp (or step), for naming cycles
     saturated: dict[str, tuple[np.ndarray, np.ndarray]]  # sigmoid gate -> steps < 0.1, > 0.9, (L, U) each
     sequence: ChunkedSequence = field(repr=False)  # for replaying one chunk
     threads: int = 1  # intra-op threads for replaying it
@@ -190,10 +192,16 @@ class LookInside:
     # --- over time ------------------------------------------------------------------------------
 
     def binned(self, *, layer: int, quantities: list[str] | tuple[str, ...], units: list[int] | None = None,
-               max_rows: int = 5000) -> tuple[pd.DataFrame, str]:
-        """fold.downsample(trace.to_frame(layer=, quantities=, units=), max_rows=, time_col="step"):
-        time-binned means of some quantities and units of a layer, and the note of the binning."""
+               steps: slice | None = None, max_rows: int = 5000) -> tuple[pd.DataFrame, str]:
+        """fold.downsample(trace.to_frame(layer=, quantities=, units=, steps=), max_rows=, time_col="step"):
+        time-binned means of some quantities and units of a layer, and the note of the binning.
+
+        steps: a stretch [start, stop) (default: every step); it starts on a fine bin (a multiple of
+        `bin_width`) and ends on one or at the last step, so each chart bin is whole fine bins.
+        """
         layer = self._layer(layer)
+        first, stop = self._stretch(steps)
+        n_steps = stop - first
         q_pos = [self._quantity(q) for q in quantities]
         unit_ids = np.arange(self.n_units) if units is None else np.unique(np.asarray(units, dtype=np.int64))
         bad = unit_ids[(unit_ids < 0) | (unit_ids >= self.n_units)]
@@ -204,13 +212,13 @@ class LookInside:
         if len(lines) > max_rows:
             dropped = f"; only the first {max_rows:,} of {len(lines):,} lines are shown"
             lines = lines[:max_rows]
-        fits = len(lines) * self.n_steps <= max_rows  # every step fits: downsample leaves the frame as it is
-        width = self._bin_width(self.n_steps if fits else max_rows // len(lines))
-        sums, counts, times, steps = self._coarse(width)  # sums (Q, B', L, U)
+        fits = len(lines) * n_steps <= max_rows  # every step fits: downsample leaves the frame as it is
+        width = self._bin_width(n_steps if fits else max_rows // len(lines), n_steps)
+        sums, counts, times, step_ids = self._coarse(width, first, stop)  # sums (Q, B', L, U)
         n_bins = len(counts)
         frame = pd.DataFrame({
             "timestamp": np.tile(times, len(lines)),
-            "step": np.tile(steps, len(lines)),
+            "step": np.tile(step_ids, len(lines)),
             "layer": layer,
             "unit": np.repeat([u for u, _ in lines], n_bins),
             "quantity": pd.Categorical.from_codes(np.repeat([q_pos.index(q) for _, q in lines], n_bins),
@@ -220,46 +228,56 @@ class LookInside:
         if width == 1 and not dropped:
             frame["step"] = frame["step"].astype(np.int64)
             return frame, ""
-        note = F.bin_note(f"{width:,}-step bins", "step", self.n_steps, len(lines), n_bins, len(frame), dropped)
+        note = F.bin_note(f"{width:,}-step bins", "step", n_steps, len(lines), n_bins, len(frame), dropped)
         return frame, note
 
     def series_binned(self, *, max_rows: int = 1000) -> pd.DataFrame:
         """The series as fold.downsample(frame[timestamp, value, step], max_rows=, group_cols=[]) gives it."""
-        width = self._bin_width(min(self.n_steps, max_rows))
-        fine_counts = self._fine_counts()
-        groups = self._fine_groups(width)
-        counts = np.add.reduceat(fine_counts, groups)
-        values = np.add.reduceat(self.series_bin_sum, groups) / counts
-        _, _, times, steps = self._coarse(width, sums=False)
+        width = self._bin_width(min(self.n_steps, max_rows), self.n_steps)
+        _, counts, times, steps = self._coarse(width, 0, self.n_steps, sums=False)
+        values = np.add.reduceat(self.series_bin_sum, self._fine_groups(width, 0, self.n_steps)) / counts
         frame = pd.DataFrame({"timestamp": times, "value": values, "step": steps})
         if width == 1:
             frame["step"] = frame["step"].astype(np.int64)
         return frame
 
-    def _bin_width(self, n_bins: int) -> int:
-        """Steps per coarse bin for at most n_bins bins: downsample's ceil(T / n_bins), in whole fine bins."""
-        width = -(-self.n_steps // max(1, n_bins))
+    def _stretch(self, steps: slice | None) -> tuple[int, int]:
+        """(start, stop) of a stretch of whole fine bins; a ValueError names the allowed starts and ends."""
+        start, stop, stride = (steps or slice(None)).indices(self.n_steps)
+        if stride != 1 or stop <= start:
+            raise ValueError(f"steps must be a non-empty stretch of consecutive steps, got {steps!r}")
+        if start % self.bin_width or (stop % self.bin_width and stop != self.n_steps):
+            raise ValueError(f"steps {start}..{stop} must start and end on a multiple of {self.bin_width} "
+                             f"(the fine bins) or end at the last step ({self.n_steps})")
+        return start, stop
+
+    def _bin_width(self, n_bins: int, n_steps: int) -> int:
+        """Steps per coarse bin for at most n_bins bins over n_steps: downsample's ceil(n_steps / n_bins),
+        in whole fine bins."""
+        width = -(-n_steps // max(1, n_bins))
         return -(-width // self.bin_width) * self.bin_width
 
     def _fine_counts(self) -> np.ndarray:
         n_fine = self.bin_sum.shape[1]
         return np.minimum(self.bin_width, self.n_steps - np.arange(n_fine) * self.bin_width)
 
-    def _fine_groups(self, width: int) -> np.ndarray:
-        """First fine bin of each coarse bin of `width` steps (a multiple of bin_width)."""
-        return np.arange(0, self.bin_sum.shape[1], width // self.bin_width)
+    def _fine_groups(self, width: int, start: int, stop: int) -> np.ndarray:
+        """First fine bin of each coarse bin of `width` steps (a multiple of bin_width) over [start, stop)."""
+        return np.arange(start // self.bin_width, -(-stop // self.bin_width), width // self.bin_width)
 
-    def _coarse(self, width: int, sums: bool = True):
-        """Sums (Q, B', L, U) (or None), counts (B',), mean time stamps and mean steps of bins of `width` steps."""
-        groups = self._fine_groups(width)
-        counts = np.add.reduceat(self._fine_counts(), groups)
-        total = np.add.reduceat(self.bin_sum, groups, axis=1) if sums else None
+    def _coarse(self, width: int, start: int, stop: int, sums: bool = True):
+        """Over the steps [start, stop) (whole fine bins): sums (Q, B', L, U) (or None), counts (B',),
+        mean time stamps and mean steps of bins of `width` steps."""
+        groups = self._fine_groups(width, start, stop)
+        fine = slice(groups[0], -(-stop // self.bin_width))
+        counts = np.add.reduceat(self._fine_counts()[fine], groups - groups[0])
+        total = np.add.reduceat(self.bin_sum[:, fine], groups - groups[0], axis=1) if sums else None
+        index = self.index[start:stop]
         if width == 1:
-            times = self.index.to_numpy()
+            times = index.to_numpy()
         else:
-            times = pd.Series(self.index).groupby(np.arange(self.n_steps) // width, sort=True).mean().to_numpy()
-        first = groups * self.bin_width
-        steps = first + (counts - 1) / 2  # the mean of consecutive steps
+            times = pd.Series(index).groupby(np.arange(stop - start) // width, sort=True).mean().to_numpy()
+        steps = groups * self.bin_width + (counts - 1) / 2  # the mean of consecutive steps
         return total, counts, times, steps
 
     # --- one step -------------------------------------------------------------------------------
@@ -374,6 +392,7 @@ def summarise(rnn: nn.Module, x: torch.Tensor, index: pd.Index, phase: np.ndarra
         bin_width=bin_width, bin_sum=acc.bin_sum,
         series_bin_sum=np.add.reduceat(series, np.arange(0, n_steps, bin_width)),
         series_profile=_series_profile(series, phase),
+        cycle_starts=pd.Series(index).groupby(cycle, sort=True).min(),
         saturated=acc.saturated, sequence=seq, threads=threads,
     )
 

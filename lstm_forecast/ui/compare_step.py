@@ -13,6 +13,7 @@ from ..errors import UserError
 from ..evaluation.baselines import BASELINES
 from ..evaluation.leaderboard import leaderboard
 from ..export import neutralise
+from ..inspect.fold import downsample
 from ..runs import RunEntry, data_key, distinct_labels, relabel
 from . import charts
 from .render import show_chart
@@ -22,6 +23,8 @@ from .text import escape_markdown
 METRICS = ["mae", "rmse", "smape", "mase"]
 MAX_DEFAULT_OVERLAY = 3  # lines a reader can follow; more are one click away
 BACKTEST_ORIGINS = 20
+ENVELOPE_FROM = 1_600  # points of history: more are drawn as ENVELOPE_BINS bins (mean line, min-max band)
+ENVELOPE_BINS = 800
 
 
 def runs_for(loaded: LoadedSeries) -> tuple[dict[str, RunView], list[RunEntry]]:
@@ -69,11 +72,13 @@ def show_comparison(loaded: LoadedSeries, runs: dict[str, RunView], broken: list
         setting = st.selectbox("Compare runs with", settings, index=settings.index(setting),
                                format_func=lambda s: f"horizon {s[0]}, season {s[1]}",
                                help="Runs compare only on the same holdout (horizon) and MASE scale (season length).")
-    _comparison_views(loaded, {k: r for k, r in runs.items() if _setting(r) == setting}, setting)
+    colours = charts.method_colours([(r.label, r.config.cell) for r in runs.values()])  # all runs, oldest first
+    _comparison_views(loaded, {k: r for k, r in runs.items() if _setting(r) == setting}, setting, colours)
 
 
 @st.fragment
-def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: tuple[int, int]) -> None:
+def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: tuple[int, int],
+                      colours: dict[str, str]) -> None:
     horizon = setting[0]
     table = leaderboard_rows(runs, setting)
     newest = list(runs.values())[-1]
@@ -84,17 +89,20 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
                f"'same as last season' ({scale.get('note', 'the seasonal difference')}): below 1 is better than "
                "that on the history. Coverage: the share of holdout points inside the 80% and 95% intervals.")
     shown = table.drop(columns=["run_id"]).assign(best=table["best"].map({True: "★ best", False: ""}))
+    shown = shown[["best", *[c for c in shown.columns if c != "best"]]]  # first: a wide table hides its last columns
     config = {m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS}
     config |= {c: st.column_config.NumberColumn(c.replace("_", " "), format="%.2f")
                for c in shown.columns if c.startswith(("coverage", "width"))}
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     labels = {r.run_id: r.label for r in runs.values()}
-    c1, c2 = st.columns([3, 2])
-    picked = c1.multiselect("Runs to overlay", list(labels), default=_default_overlay(runs, table),
-                            format_func=lambda k: labels[k], key=f"overlay::{setting}",
+    key = f"overlay::{setting}"
+    _seed_overlay(key, runs, table)
+    # each on its own row: in a column, a 1000-px window cut the second run's label and hid the third
+    picked = st.multiselect("Runs to overlay", list(labels), format_func=lambda k: labels[k], key=key,
                             help="The runs just trained, else the best three by MASE. Each model's 80% interval "
                                  "is the shaded band.")
-    baselines = c2.multiselect("Baselines", list(BASELINES), default=["seasonal_naive"], key="baselines")
+    baselines = st.multiselect("Baselines", list(BASELINES), default=["seasonal_naive"], key="baselines",
+                               help="Drawn dashed and thinner than the models, each in its own colour.")
     if not picked:
         st.info("Pick at least one run to overlay.")
         return
@@ -107,13 +115,23 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
     except UserError as exc:
         st.error(f"**Cannot show these forecasts.** {exc}")
         return
-    actual, forecasts, bands, residuals, holdout_start = frames
+    actual, forecasts, bands, residuals, holdout_start, shown_note = frames
     show_chart(("forecasts", *key), lambda: charts.plot_forecasts(
-        actual, forecasts, bands=bands, holdout_start=holdout_start,
-        note=f"{len(actual):,} points of the series shown; bands: 80% intervals"))
-    show_chart(("residuals", *key), lambda: charts.plot_residuals(residuals))
-    _backtest(loaded, chosen[-1])
+        actual, forecasts, bands=bands, holdout_start=holdout_start, colours=colours,
+        value_title=loaded.value_col, note=shown_note))
+    show_chart(("residuals", *key), lambda: charts.plot_residuals(residuals, colours=colours))
+    _backtest(loaded, chosen[-1], colours)
     _label_and_downloads(chosen[-1])
+
+
+def _seed_overlay(key: str, runs: dict[str, RunView], table: pd.DataFrame) -> None:
+    """Set the overlay widget's state: the default on first show, and the new runs after each training
+    (a keyed widget would otherwise keep the runs it showed before)."""
+    just_trained = tuple(rid for rid in st.session_state.get("training", {}).get("selected", []) if rid in runs)
+    seen = st.session_state.get(f"{key}::trained")
+    if key not in st.session_state or (just_trained and just_trained != seen):
+        st.session_state[key] = _default_overlay(runs, table)
+        st.session_state[f"{key}::trained"] = just_trained
 
 
 def _default_overlay(runs: dict[str, RunView], table: pd.DataFrame) -> list[str]:
@@ -130,6 +148,11 @@ def _forecast_frames(loaded: LoadedSeries, chosen: list[RunView], baselines: lis
     context = max(3 * horizon, 2 * period, 48) if span == "holdout and future" else len(y)
     tail = min(len(y), context + horizon)
     actual = pd.DataFrame({"timestamp": y.index[-tail:], "actual": y.to_numpy()[-tail:]})
+    shown = f"the last {tail:,} of {len(y):,} points" if tail < len(y) else f"all {len(y):,} points"
+    if len(actual) > ENVELOPE_FROM:  # more points than pixels: each bin's mean and its min-max band
+        binned, how = downsample(actual.assign(step=np.arange(len(actual))), max_rows=ENVELOPE_BINS,
+                                 time_col="step", group_cols=[], value_cols=("actual",), with_range=True)
+        actual, shown = binned.drop(columns="step"), f"{shown}, {how}"
     lines, bands, residuals = [], [], []
     newest_forecast, newest_baselines = forecast_frames(chosen[-1])
     for r in chosen:
@@ -140,7 +163,7 @@ def _forecast_frames(loaded: LoadedSeries, chosen: list[RunView], baselines: lis
             bands.append(pd.DataFrame({"timestamp": f["timestamp"], "method": r.label,
                                        "lower": f["lower_80"], "upper": f["upper_80"]}))
         hold = f.iloc[:horizon]
-        residuals.append(pd.DataFrame({"timestamp": hold["timestamp"], "method": r.label,
+        residuals.append(pd.DataFrame({"timestamp": hold["timestamp"], "method": r.label, "kind": "model",
                                        "residual": hold["actual"] - hold["forecast"]}))
     b = newest_baselines
     hold = newest_forecast.iloc[:horizon]
@@ -148,7 +171,7 @@ def _forecast_frames(loaded: LoadedSeries, chosen: list[RunView], baselines: lis
         if name in b.columns:
             lines.append(pd.DataFrame({"timestamp": b["timestamp"], "method": name, "forecast": b[name],
                                        "kind": "baseline"}))
-            residuals.append(pd.DataFrame({"timestamp": hold["timestamp"], "method": name,
+            residuals.append(pd.DataFrame({"timestamp": hold["timestamp"], "method": name, "kind": "baseline",
                                            "residual": hold["actual"].to_numpy() - b[name].to_numpy()[:horizon]}))
     dated = pd.api.types.is_datetime64_any_dtype(actual["timestamp"])
     out = []
@@ -158,10 +181,10 @@ def _forecast_frames(loaded: LoadedSeries, chosen: list[RunView], baselines: lis
         if frame is not None and dated:
             frame["timestamp"] = pd.to_datetime(frame["timestamp"])
         out.append(frame)
-    return actual, out[0], out[1], out[2], newest_forecast["timestamp"].iloc[0]
+    return actual, out[0], out[1], out[2], newest_forecast["timestamp"].iloc[0], f"shown: {shown}"
 
 
-def _backtest(loaded: LoadedSeries, view: RunView) -> None:
+def _backtest(loaded: LoadedSeries, view: RunView, colours: dict[str, str]) -> None:
     """Error against horizon step, the model beside every baseline, over many origins."""
     st.subheader(f"Backtest · {view.label}")
     key = ("backtest", view.run_id, data_key(loaded))
@@ -182,8 +205,10 @@ def _backtest(loaded: LoadedSeries, view: RunView) -> None:
             st.session_state.setdefault("_backtests", {})[key] = result
         else:
             return
-    by_step = result.by_step.assign(kind=lambda d: np.where(d["method"] == view.config.cell, "model", "baseline"))
-    show_chart(("bt_steps", *key), lambda: charts.plot_error_by_step(by_step))
+    model = result.by_step["method"] == view.config.cell
+    by_step = result.by_step.assign(kind=np.where(model, "model", "baseline"),
+                                    method=result.by_step["method"].where(~model, view.label))
+    show_chart(("bt_steps", *key, view.label), lambda: charts.plot_error_by_step(by_step, colours=colours))
     summary = result.summary.rename(columns={"origins": "origins scored"})
     st.dataframe(summary, hide_index=True, width="stretch",
                  column_config={m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS})
@@ -203,21 +228,21 @@ def _label_and_downloads(view: RunView) -> None:
                 st.rerun()
             except UserError as exc:
                 st.error(str(exc))
-    c = st.columns(4)
+    row = st.container(horizontal=True)  # buttons sized to their labels: none is cut at 1000 px
     forecast, _ = forecast_frames(view)
-    c[0].download_button("Forecast CSV", neutralise(forecast).to_csv(index=False), f"{view.run_id}-forecast.csv",
-                         "text/csv")
-    c[1].download_button("Metrics JSON", json.dumps(view.metrics, indent=2, default=str),
-                         f"{view.run_id}-metrics.json", "application/json")
-    c[2].download_button("Config JSON", json.dumps({"config": view.config.to_dict(), "info": view.info},
-                                                   indent=2, default=str),
-                         f"{view.run_id}-config.json", "application/json")
+    row.download_button("Forecast CSV", neutralise(forecast).to_csv(index=False), f"{view.run_id}-forecast.csv",
+                        "text/csv")
+    row.download_button("Metrics JSON", json.dumps(view.metrics, indent=2, default=str),
+                        f"{view.run_id}-metrics.json", "application/json")
+    row.download_button("Config JSON", json.dumps({"config": view.config.to_dict(), "info": view.info},
+                                                  indent=2, default=str),
+                        f"{view.run_id}-config.json", "application/json")
     model_path = view.folder / "model.pt" if view.folder else None
     if model_path and model_path.exists():
-        c[3].download_button("Model (state_dict)", memo(("model_bytes", str(model_path)), model_path.read_bytes),
-                             f"{view.run_id}-model.pt", "application/octet-stream")
+        row.download_button("Model (state_dict)", memo(("model_bytes", str(model_path)), model_path.read_bytes),
+                            f"{view.run_id}-model.pt", "application/octet-stream")
     else:
-        c[3].caption("model file not saved")
+        row.caption("model file not saved")
 
 
 def _rename(view: RunView, label: str) -> None:

@@ -25,9 +25,24 @@ from .state import help_text, memo
 from .text import escape_markdown
 
 SOURCES = ("Sample", "Upload CSV", "Yahoo ticker")
+SOURCE_LABELS = {"Sample": "Sample", "Upload CSV": "CSV", "Yahoo ticker": "Yahoo"}
 HISTORY = ("1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "max")
 MAX_SHADED_CYCLES = 60
 FREQ_CHOICES = ("detected", "h", "D", "B", "W-SUN", "W-MON", "MS", "QS", "YS")
+ENVELOPE_FROM = 1_600  # points: a longer series is drawn as ENVELOPE_BINS bins (mean line, min-max band)
+ENVELOPE_BINS = 800  # about one bin per pixel of a wide column: no solid block of zig-zags
+_UNITS = {"m": "minute", "h": "hour", "d": "day", "wk": "week", "mo": "month", "y": "year"}
+
+
+def in_words(code: str) -> str:
+    """Yahoo's interval and history codes in words: '1d' -> '1 day', '15m' -> '15 minutes', 'max' -> 'all'."""
+    if code == "max":
+        return "all"
+    number = code.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = _UNITS.get(code[len(number):])
+    if not number or unit is None:
+        return code
+    return f"{number} {unit}" + ("s" if number != "1" else "")
 
 
 @st.cache_data(show_spinner="Loading the sample…", max_entries=16)
@@ -54,7 +69,8 @@ def _yahoo(ticker: str, period: str | None, start, end, interval: str, field: st
 def input_data() -> LoadedSeries | None:
     """Sidebar widgets for the source; returns the loaded series, or None (with a message shown)."""
     st.sidebar.header("1. Data")
-    source = st.sidebar.radio("Source", SOURCES, horizontal=True, help=help_text("data", "source"), key="source")
+    source = st.sidebar.radio("Source", SOURCES, horizontal=True, help=help_text("data", "source"), key="source",
+                              format_func=SOURCE_LABELS.get)  # short, so the choice fits on one line
     try:
         if source == "Sample":
             name = st.sidebar.selectbox("Sample", list(SAMPLES), key="sample", help=help_text("data", "sample"),
@@ -82,7 +98,8 @@ def _input_csv() -> LoadedSeries | None:
     with st.sidebar.expander("Override detection"):
         date_col = st.text_input("Date column", key="date_col", help=help_text("data", "date_col")).strip() or None
         freq = st.selectbox("Frequency", FREQ_CHOICES, key="freq_override",
-                            help="The step between observations; 'detected' uses what the loader found.")
+                            format_func=lambda f: "as detected" if f == "detected" else describe_freq(f),
+                            help="The step between observations; 'as detected' uses what the loader found.")
     return _csv(upload.getvalue(), upload.name, date_col, None if freq == "detected" else freq)
 
 
@@ -90,11 +107,12 @@ def _input_yahoo() -> LoadedSeries | None:
     with st.sidebar.form("yahoo"):
         ticker = st.text_input("Ticker", value="AAPL", help=help_text("data", "ticker"))
         span = st.radio("Range", ("History", "Dates"), horizontal=True)
-        period = st.selectbox("History", HISTORY, index=HISTORY.index("2y"), help=help_text("data", "history"))
+        period = st.selectbox("History", HISTORY, index=HISTORY.index("2y"), format_func=in_words,
+                              help=help_text("data", "history"))
         today = pd.Timestamp.today().normalize()
         dates = st.date_input("Dates", value=(today - pd.DateOffset(years=2), today),
                               help="Start and end, used when Range is 'Dates'.")
-        interval = st.selectbox("Interval", INTERVALS, index=list(INTERVALS).index("1d"),
+        interval = st.selectbox("Interval", INTERVALS, index=list(INTERVALS).index("1d"), format_func=in_words,
                                 help=help_text("data", "interval"))
         field = st.selectbox("Field", FIELDS, index=list(FIELDS).index("Close"), help=help_text("data", "field"))
         fetched = st.form_submit_button("Fetch")
@@ -138,18 +156,21 @@ def _input_value_col(loaded: LoadedSeries) -> LoadedSeries:
 
 
 def show_data(loaded: LoadedSeries) -> None:
-    """The main-page data panel: numbers, the repair report, a preview and the series with its season."""
-    st.header("1. Data")
+    """The main-page data panel, under the "1. Data" heading: numbers, the repair report, a preview and the
+    series with its season."""
     key = data_key(loaded)
     values = loaded.series.to_numpy(dtype=float)
     choice = memo(("season", key), lambda: decide_season(loaded, Config()))  # the one training will use
-    cols = st.columns(4)
-    cols[0].metric("Points", f"{len(values):,}")
-    cols[1].metric("Frequency", describe_freq(loaded.freq))
-    cols[2].metric("Season", f"{choice.period} steps" if choice.period > 1 else "none found")
-    cols[3].metric("Forecasting", loaded.value_col)
-    st.caption(escape_markdown(f"{loaded.source} · date column: {loaded.date_col or 'none (row order)'} · "
-                               f"{choice.note}"))
+    frequency = describe_freq(loaded.freq)
+    short, _, detail = frequency.partition(" (")
+    with st.container(horizontal=True, gap="large"):  # metrics wrap onto a new line rather than being cut
+        st.metric("Points", f"{len(values):,}", width="content")
+        st.metric("Frequency", short, width="content", help=frequency)
+        st.metric("Season", f"{choice.period} steps" if choice.period > 1 else "none found", width="content")
+        st.metric("Forecasting", charts.column_title(loaded.value_col), width="content")
+    facts = [loaded.source, f"date column: {loaded.date_col or 'none (row order)'}",
+             f"every step: {detail.rstrip(')')}" if detail else "", choice.note]
+    st.caption(escape_markdown(" · ".join(f for f in facts if f)))
     for warning in loaded.warnings:
         st.warning(escape_markdown(warning))
     chosen = {"Date column": "date_col", "Target": "value_col", "Frequency": "freq"}  # what the loader chose, and why
@@ -168,7 +189,9 @@ def _series_chart(loaded: LoadedSeries, values: np.ndarray, period: int):
     frame = pd.DataFrame({"timestamp": loaded.frame.index, "value": values, "step": np.arange(len(values))})
     if period > 1 and len(values) <= MAX_SHADED_CYCLES * period:  # more stripes than that is noise
         frame["cycle"] = phase_and_cycle(loaded.frame.index, period)[1]
-    frame, note = downsample(frame, max_rows=4000, time_col="step", group_cols=[])
+    note = ""
+    if len(frame) > ENVELOPE_FROM:  # more points than pixels: draw each bin's mean and its min-max band
+        frame, note = downsample(frame, max_rows=ENVELOPE_BINS, time_col="step", group_cols=[], with_range=True)
     if "cycle" in frame:
         frame["cycle"] = frame["cycle"].round().astype(int)
     seasonal = period > 1

@@ -29,14 +29,17 @@ SUMMARIES_KEPT = 2  # look-inside summaries per session: at 1M points one holds 
 
 VIEWS = ("Cell state", "Gates by season", "Gates over time", "Saturation", "One step")
 HOW_TO_READ = {
-    "Cell state": "Top: the series; below: the memory of the units that move most. Drag across the series "
-                  "to zoom both.\nA unit whose state climbs and falls with the season is tracking it; one that "
-                  "drifts slowly is tracking the level.",
+    "Cell state": "Top: the series; below, on the same time axis: the memory of the units that move most.\nA unit "
+                  "whose state climbs and falls with the season is tracking it; one that drifts slowly is tracking "
+                  "the level.",
     "Gates by season": "Each cell of the heatmap is the gate's mean at one phase of one cycle: near 1 the unit keeps "
-                       "its memory, near 0 it forgets.\nVertical stripes mean the gate follows the season; a pattern "
-                       "that changes down the rows means it drifts from cycle to cycle.",
-    "Gates over time": "Every unit (rows) of every gate over the whole series (time bins across), 0 closed to 1 open."
-                       "\nLong bright runs are units holding information; flicker is a unit reacting step by step.",
+                       "its memory, near 0 it forgets. The colours span the values shown; switch on **fixed 0-1** to "
+                       "compare with other runs.\nVertical stripes mean the gate follows the season; a pattern that "
+                       "changes down the rows means it drifts from cycle to cycle. The profile below shares the "
+                       "heatmap's phase axis, and the series' own season is under it.",
+    "Gates over time": "Every unit (rows) of every gate (a block of rows each) over time, in bins of at most a "
+                       "tenth of a season, low (closed) to high (open).\nLong bright runs are units holding "
+                       "information; flicker is a unit reacting step by step; stripes that repeat are the season.",
     "Saturation": "Each point is one gate of one unit: how often it is almost shut (< 0.1, x) or almost fully open "
                   "(> 0.9, y).\nPoints near the corners act like switches; points near the origin work in the "
                   "soft middle (Karpathy et al. 2015).",
@@ -44,6 +47,24 @@ HOW_TO_READ = {
                 "\nRead it top to bottom: the gates decide how much of the old memory and of the new candidate make "
                 "the new state.",
 }
+HOW_TO_READ_NO_GATES = {  # a vanilla RNN: no gate views to describe
+    "Cell state": "Top: the series; below, on the same time axis: the hidden state of the units that move most, "
+                  "its only memory.\nA unit that climbs and falls with the season is tracking it.",
+    "Gates by season": "A vanilla RNN has no gates, so nothing here is folded by season. Its hidden state is shown "
+                       "in **Cell state** and **Gates over time**.",
+    "Gates over time": "A vanilla RNN has no gates: below is its hidden state, every unit (rows) over time, blue "
+                       "below 0 and orange above.\nStripes that repeat are the season; long runs are held memory.",
+    "Saturation": "A vanilla RNN has no gates, so nothing can saturate.",
+    "One step": "The textbook equation, with this network's numbers at one step: each row is a vector over the "
+                "units.\nWith no gates, every step rewrites the whole state from the input and the last state.",
+}
+
+
+def how_to_read(view: str, cell: str) -> str:
+    """The reading guide of a view, for this cell: none describes a chart that is not drawn."""
+    if not F.SIGMOID_GATES[cell]:
+        return HOW_TO_READ_NO_GATES[view]
+    return HOW_TO_READ[view]
 
 
 def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
@@ -52,17 +73,16 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
         st.info("Train a model to look inside it: its gates and states are traced from the trained weights.")
         return
     ids = list(runs)
-    selected = st.session_state.get("training", {}).get("selected") or []
-    default = selected[0] if selected else None
+    _seed_run_choice(ids)
     c1, c2 = st.columns([4, 1])
-    run_id = c1.selectbox("Run", ids, index=ids.index(default) if default in ids else len(ids) - 1,
-                          format_func=lambda k: runs[k].label, key="inside_run")
+    run_id = c1.selectbox("Run", ids, format_func=lambda k: runs[k].label, key="inside_run")
     try:
         run = open_run(runs[run_id])  # the model loads here, only for the run looked at
     except UserError as exc:
         st.error(f"**Cannot open this run.** {exc}")
         return
-    layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer")
+    layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer",
+                         format_func=lambda i: f"{i + 1} of {run.config.layers}", help="Layers count from the input.")
     default = None if "inside_view" in st.session_state else VIEWS[0]  # the Learn page's links set it first
     view = st.segmented_control("View", VIEWS, default=default, key="inside_view") or VIEWS[0]
     try:
@@ -72,7 +92,7 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
         return
     st.caption(_describe(run, summary))
     with st.expander("How to read this", expanded=True):
-        st.markdown(HOW_TO_READ[view].replace("\n", "  \n"))
+        st.markdown(how_to_read(view, run.config.cell).replace("\n", "  \n"))
     if view == "Cell state":
         _view_states(loaded, run, summary, layer)
     elif view == "Gates by season":
@@ -83,6 +103,16 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
         _view_saturation(loaded, run, summary, layer)
     else:
         _view_step(loaded, run, summary, layer)
+
+
+def _seed_run_choice(ids: list[str]) -> None:
+    """The run looked at: the first one just trained after each training, else the newest; a choice
+    the user made stays until the next training."""
+    selected = tuple(rid for rid in st.session_state.get("training", {}).get("selected") or [] if rid in ids)
+    chosen = st.session_state.get("inside_run")
+    if chosen not in ids or (selected and selected != st.session_state.get("inside_run::trained")):
+        st.session_state["inside_run"] = selected[0] if selected else ids[-1]
+        st.session_state["inside_run::trained"] = selected
 
 
 def _summary(run: Run, loaded: LoadedSeries) -> LookInside:
@@ -108,7 +138,8 @@ def _key(run: Run, loaded: LoadedSeries, *parts) -> tuple:
 def _describe(run: Run, summary: LookInside) -> str:
     c = run.config
     dirs = " (units ≥ %d read backwards)" % c.hidden if c.bidirectional else ""
-    return (f"{cell_label(c.cell)}, {c.layers} layer(s) × {c.hidden} units{dirs}: traced over the whole series "
+    layers = f"{c.layers} layers" if c.layers > 1 else "1 layer"
+    return (f"{cell_label(c.cell)}, {layers} × {c.hidden} units{dirs}: traced over the whole series "
             f"({summary.n_steps:,} steps) as one sequence from a zero state. Each forecast reads only the last "
             f"{c.lookback} steps, also from a zero state, so the first steps here look like a window's start.")
 
@@ -121,14 +152,17 @@ def _view_states(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
     c1, c2 = st.columns(2)
     by = c1.radio("Pick units by", ("variance", "seasonality"), horizontal=True, key="traj_by")
     k = c2.slider("Units", 1, min(8, summary.n_units), min(4, summary.n_units), key="traj_k")
+    domain = (summary.index[0], summary.index[-1])  # one time axis for both charts, so they line up
+    show_chart(("strip", *_key(run, loaded)), lambda: charts.plot_series_strip(
+        summary.series_binned(max_rows=1000), value_title=loaded.value_col, time_domain=domain))
     show_chart(("traj", *_key(run, loaded, layer, by, k)),
-               lambda: _trajectories_chart(summary, layer, by, k, quantity))
+               lambda: _trajectories_chart(summary, layer, by, k, quantity, domain))
 
 
-def _trajectories_chart(summary: LookInside, layer: int, by: str, k: int, quantity: str):
+def _trajectories_chart(summary: LookInside, layer: int, by: str, k: int, quantity: str, domain: tuple):
     units = summary.top_units(layer=layer, k=k, by=by, quantity=quantity)
     traj, note = summary.binned(layer=layer, quantities=[quantity], units=units, max_rows=4000)
-    return charts.plot_trajectories(summary.series_binned(max_rows=1000), traj, note=note)
+    return charts.plot_trajectories(traj, time_domain=domain, note=note)
 
 
 @st.fragment
@@ -148,16 +182,22 @@ def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
     unit = st.selectbox("Unit", options, index=1 if len(options) > 1 else 0, key="season_unit",
                         format_func=lambda u: "mean over the layer's units" if u == F.LAYER_MEAN
                         else f"unit {u} (seasonality {scores.set_index('unit').loc[u, 'score']:.0%})")
+    fixed = st.toggle("Fixed 0-1 scale", key="season_fixed",
+                      help="Off: the colours and the profile's axis span the values shown, so a small swing shows. "
+                           "On: both span 0 to 1, the same in every run.")
     plabel = phase_label(run.info.get("freq"), period)
-    key = _key(run, loaded, layer, unit)
+    key = _key(run, loaded, layer, unit, fixed)
     note = summary.keep_note
+    names, cycle_title = memo(("cycle_names", *_key(run, loaded)), lambda: charts.cycle_names(summary.cycle_starts))
     show_chart(("heat", *key), lambda: charts.plot_phase_cycle_heatmap(
         summary.fold_by_cycle(layer=layer, unit=None if unit == F.LAYER_MEAN else unit),
-        gate_label=label, phase_label=plabel, note=note))
+        gate_label=label, phase_label=plabel, period=period, cycle_labels=names, cycle_title=cycle_title,
+        fixed_scale=fixed, note=note))
     show_chart(("profile", *key), lambda: charts.plot_phase_profile(
-        _unit_rows(_by_phase(run, loaded, summary, layer), unit), summary.series_profile,
-        gate_label=label, phase_label=plabel,
-        note="mean and interquartile range over cycles" + (f"; {note}" if note else "")))
+        _unit_rows(_by_phase(run, loaded, summary, layer), unit), value_title=label, phase_label=plabel,
+        period=period, fixed_scale=fixed, note=note))
+    show_chart(("series_profile", *_key(run, loaded)), lambda: charts.plot_phase_profile(
+        summary.series_profile, value_title=loaded.value_col, phase_label=plabel, period=period, gate=False))
     show_chart(("scores", *key), lambda: charts.plot_seasonality_scores(scores, k=10))
 
 
@@ -173,22 +213,57 @@ def _by_phase(run: Run, loaded: LoadedSeries, summary: LookInside, layer: int) -
 def _view_gates(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int) -> None:
     gates = list(F.SIGMOID_GATES[summary.cell])
     signed = [q for q in summary.quantities if q not in gates]
+    n_steps, period = summary.n_steps, run.config.period
+    width, span = _gate_window(summary, max(len(gates), len(signed)) * summary.n_units, period)
+    start = 0
+    if span < n_steps:  # bins of at most a tenth of a season: a stretch at a time
+        last = (n_steps - span) // summary.bin_width * summary.bin_width  # stretches start on a fine bin
+        move = max(summary.bin_width, span // 4 // summary.bin_width * summary.bin_width)
+        start = st.slider("Stretch shown, from step", 0, last, last, step=move, key="gates_from",
+                          help=f"{span:,} of {n_steps:,} steps fit at this resolution; "
+                               "move the stretch along the series.")
+        st.caption(f"Showing {summary.index[start]} to {summary.index[start + span - 1]} "
+                   + _bins_said(width, period, summary))
+    steps = slice(start, start + span)
     if gates:
-        show_chart(("gates", *_key(run, loaded, layer)),
-                   lambda: _heatmap(charts.plot_gate_heatmaps, summary, layer, gates))
+        fixed = st.toggle("Fixed 0-1 scale", key="gates_fixed",
+                          help="Off: the gates' colours span the values shown. On: 0 to 1, the same in every run.")
+        show_chart(("gates", *_key(run, loaded, layer, start, span, fixed)), lambda: _heatmap(
+            charts.plot_gate_heatmaps, summary, layer, gates, steps, fixed_scale=fixed))
     else:
         st.warning(F.keep_gate_label("rnn") + "; below is its hidden state over time instead.")
-    shown = st.multiselect("Signed quantities", signed, default=signed[-1:], key="signed_q",
-                           help="The candidate and the states range over negative and positive values.")
+    shown = st.multiselect("States and candidate (can be negative)", signed, default=signed[-1:], key="signed_q",
+                           help="Blue below 0, orange above; each with its own colour scale.")
     if shown:
-        show_chart(("states", *_key(run, loaded, layer, tuple(shown))),
-                   lambda: _heatmap(charts.plot_state_heatmap, summary, layer, shown))
+        show_chart(("states", *_key(run, loaded, layer, tuple(shown), start, span)),
+                   lambda: _heatmap(charts.plot_state_heatmap, summary, layer, shown, steps))
 
 
-def _heatmap(plot, summary: LookInside, layer: int, quantities: list[str]):
-    """A time x unit heatmap of some quantities, binned in time to stay under 5,000 rows."""
-    frame, note = summary.binned(layer=layer, quantities=quantities, max_rows=5000)
-    return plot(frame, note=note)
+def _gate_window(summary: LookInside, n_lines: int, period: int) -> tuple[int, int]:
+    """(bin width, span) in steps for Gates over time: charts.heatmap_window's, in whole fine bins of
+    the summary (a series longer than summary.TIME_BINS keeps nothing finer)."""
+    width, span = charts.heatmap_window(summary.n_steps, n_lines, period)
+    if span < summary.n_steps and width % summary.bin_width:
+        width = -(-width // summary.bin_width) * summary.bin_width
+        span = min(summary.n_steps, max(1, charts.MAX_ROWS // max(1, n_lines)) * width)
+    return width, span
+
+
+def _bins_said(width: int, period: int, summary: LookInside) -> str:
+    """The caption's words for the bins of a stretch: a tenth of the season, or the finest kept."""
+    steps = f"{width:,} step{'s' * (width > 1)}"
+    if width == 1:
+        return "step by step."
+    if width <= max(1, period // 10):
+        return f"in bins of {steps}, at most a tenth of the {period}-step season."
+    return (f"in bins of {steps}: the finest kept for a series of {summary.n_steps:,} steps, more than a tenth "
+            f"of the {period}-step season.")
+
+
+def _heatmap(plot, summary: LookInside, layer: int, quantities: list[str], steps: slice, **options):
+    """A time x unit heatmap of some quantities over `steps`, binned in time to stay under 5,000 rows."""
+    frame, note = summary.binned(layer=layer, quantities=quantities, steps=steps, max_rows=charts.MAX_ROWS)
+    return plot(frame, note=note, **options)
 
 
 @st.fragment
@@ -204,8 +279,8 @@ def _view_saturation(loaded: LoadedSeries, run: Run, summary: LookInside, layer:
 def _view_step(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int) -> None:
     step = st.slider("Step", 1, summary.n_steps - 1, summary.n_steps - 1, key="walk_step",
                      help="The step whose update to show. Its time stamp appears below.")
-    inputs = ", ".join(run.feature_names) if layer == 0 else f"the {summary.n_units} outputs of layer {layer - 1}"
-    st.caption(f"Step {step} · {summary.index[step]} · layer {layer}, forward direction · "
+    inputs = ", ".join(run.feature_names) if layer == 0 else f"the {summary.n_units} outputs of layer {layer}"
+    st.caption(f"Step {step} · {summary.index[step]} · layer {layer + 1}, forward direction · "
                f"x_t's entries are the layer's inputs ({inputs}); every other row has one entry per unit")
     show_chart(("walk", *_key(run, loaded, layer, step)),
                lambda: charts.plot_walkthrough(_walk_rows(summary, step, layer), cell=run.config.cell))

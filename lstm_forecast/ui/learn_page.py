@@ -34,7 +34,10 @@ def show_learn_page() -> None:
     from .learn_playground import show_playground
     from .learn_race import show_gradients, show_race
 
+    from .render import show_pages
+
     st.title("Learn: why LSTMs exist")
+    show_pages()
     st.markdown(INTRO)
     views, _ = all_runs()
     show_cell(views)  # 1. the cell, live

@@ -122,10 +122,10 @@ def show_panel(panel: Panel) -> None:
     """What was loaded: series kept and left out, and every series' repairs."""
     st.header("1. Panel")
     report = panel.report()
-    cols = st.columns(3)
-    cols[0].metric("Series kept", f"{len(panel.series):,}")
-    cols[1].metric("Left out", f"{len(panel.problems):,}")
-    cols[2].metric("Points", f"{int(report['points'].sum()):,}")
+    row = st.container(horizontal=True, gap="large")  # metrics wrap onto a new line rather than being cut
+    row.metric("Series kept", f"{len(panel.series):,}", width="content")
+    row.metric("Left out", f"{len(panel.problems):,}", width="content")
+    row.metric("Points", f"{int(report['points'].sum()):,}", width="content")
     for note in panel.notes:
         st.caption(escape_markdown(note))
     if panel.problems:
@@ -272,15 +272,16 @@ def show_scoreboard(entries: dict[str, PanelEntry]) -> PanelEntry | None:
                        format_func=lambda k: entries[k].label, key="panel_run")
     entry = entries[pid]
     board = scoreboard(entry.scores, entry.info.get("problems") or (entry.run.problems if entry.run else {}))
-    cols = st.columns(4)
-    cols[0].metric("Geometric-mean relative MASE", f"{board['geomean_relative_mase']:.3f}",
-                   help="Each series' MASE over its seasonal naive's, averaged geometrically: below 1 is better.")
-    cols[1].metric("Beat seasonal naive", f"{board['share_beating_seasonal_naive']:.0%}",
-                   help="Series whose MASE is more than 2% below seasonal naive's.")
+    row = st.container(horizontal=True, gap="large")  # metrics wrap onto a new line rather than being cut
+    row.metric("Geometric-mean relative MASE", f"{board['geomean_relative_mase']:.3f}", width="content",
+               help="Each series' MASE over its seasonal naive's, averaged geometrically: below 1 is better.")
+    row.metric("Beat seasonal naive", f"{board['share_beating_seasonal_naive']:.0%}", width="content",
+               help="Series whose MASE is more than 2% below seasonal naive's.")
     worst = board.get("worst") or {}
-    cols[2].metric("Worst series", str(worst.get("id", "–")), f"{worst.get('relative_mase', float('nan')):.2f}×",
-                   delta_color="off")
-    cols[3].metric("Series scored", f"{board['n_scored']}", f"{board['n_left_out']} left out", delta_color="off")
+    row.metric("Worst series", str(worst.get("id", "–")), f"{worst.get('relative_mase', float('nan')):.2f}×",
+               delta_color="off", width="content")
+    row.metric("Series scored", f"{board['n_scored']}", f"{board['n_left_out']} left out", delta_color="off",
+               width="content")
     c = entry.info["config"]
     st.caption(f"{entry.info.get('mode')} · horizon {c['horizon']}, lookback {c['lookback']} for every series · "
                f"trained in {entry.info.get('seconds', 0):.0f}s · scored on each series' last {c['horizon']} points "

@@ -55,23 +55,25 @@ def show_sweep(folder: Path) -> dict | None:
     st.caption(f"{spec['data'].get('source') or spec['data']['kind']} · every trial scored on validation origins "
                "(validation MASE: the error at the validation targets over the training part's seasonal-naive error); "
                "the holdout is read only when the best and the default settings are retrained at the end.")
-    cols = st.columns(4)
-    cols[0].metric("Trials", f"{summary.get('trials', len(trials))}",
-                   f"{summary.get('pruned', 0)} pruned, {summary.get('failed', 0)} failed", delta_color="off")
+    row = st.container(horizontal=True, gap="large")  # metrics wrap onto a new line rather than being cut
+    row.metric("Trials", f"{summary.get('trials', len(trials))}",
+               f"{summary.get('pruned', 0)} pruned, {summary.get('failed', 0)} failed", delta_color="off",
+               width="content")
     best, default = summary.get("best") or {}, summary.get("default") or {}
     if best:
-        cols[1].metric("Best validation MASE", f"{best['score']:.4f}", f"trial {best['number']}", delta_color="off")
+        row.metric("Best validation MASE", f"{best['score']:.4f}", f"trial {best['number']}", delta_color="off",
+                   width="content")
     if default:
         gain = summary.get("validation_gain", math.nan)
-        cols[2].metric("Default settings", f"{default['score']:.4f}",
-                       f"best is {gain:.1%} better" if gain >= 0 else f"best is {-gain:.1%} worse",
-                       delta_color="normal" if gain >= 0 else "inverse")
+        row.metric("Default settings", f"{default['score']:.4f}",
+                   f"best is {gain:.1%} better" if gain >= 0 else f"best is {-gain:.1%} worse",
+                   delta_color="normal" if gain >= 0 else "inverse", width="content")
     if best.get("holdout_mase") is not None and default.get("holdout_mase") is not None:
         gain = summary.get("holdout_gain", math.nan)
-        cols[3].metric("Holdout: best / default", f"{best['holdout_mase']:.3f} / {default['holdout_mase']:.3f}",
-                       f"best is {gain:.1%} better" if gain >= 0 else f"best is {-gain:.1%} worse",
-                       delta_color="normal" if gain >= 0 else "inverse",
-                       help=best.get("holdout_measure", "MASE on the holdout"))
+        row.metric("Holdout: best / default", f"{best['holdout_mase']:.3f} / {default['holdout_mase']:.3f}",
+                   f"best is {gain:.1%} better" if gain >= 0 else f"best is {-gain:.1%} worse",
+                   delta_color="normal" if gain >= 0 else "inverse", width="content",
+                   help=best.get("holdout_measure", "MASE on the holdout"))
     if summary.get("pruned"):
         st.caption(f"Pruning: {summary['pruned']} trials stopped after {summary['epochs_pruned_mean']:.1f} epochs on "
                    f"average, against {summary['epochs_complete_mean']:.1f} for the trials that ran to their end.")

@@ -54,11 +54,17 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
         horizon = c2.number_input("Horizon", 1, max(1, n // 4), min(defaults.horizon, max(1, n // 4)), help=_h("horizon"))
         hidden = c1.number_input("Hidden units", 2, 512, defaults.hidden, step=8, help=_h("hidden"))
         layers = c2.number_input("Layers", 1, 4, defaults.layers, help=_h("layers"))
-        dropout = st.slider("Dropout", 0.0, 0.5, defaults.dropout, 0.05, help=_h("dropout"))
         epochs = c1.number_input("Max epochs", 1, 500, defaults.epochs, help=_h("epochs"))
         seed = c2.number_input("Seed", 0, 10_000, defaults.seed, help=_h("seed"))
         lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2], value=defaults.lr, help=_h("lr"))
-        with st.expander("Transforms, season and device"):
+        # The buttons come before the rarely changed settings, so they show without scrolling on a
+        # 900-px-high window.
+        one = st.form_submit_button("Train", type="primary", width="stretch",
+                                    help="Train the model chosen above with these settings.")
+        three = st.form_submit_button("Train LSTM, GRU and RNN", width="stretch",
+                                      help="The same settings for all three cells: a fair comparison.")
+        with st.expander("More: dropout, transforms, season, device"):
+            dropout = st.slider("Dropout", 0.0, 0.5, defaults.dropout, 0.05, help=_h("dropout"))
             target = st.selectbox("Target", ("residual", "level"), help=_h("target"))
             log = st.selectbox("Log transform", ("auto", "on", "off"), help=_h("log"))
             difference = st.checkbox("Difference", help=_h("difference"))
@@ -68,9 +74,6 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
             covariates = st.multiselect("Covariates", loaded.covariate_cols, help=_h("covariates"))
             device = st.selectbox("Device", DEVICES, help=_h("device"))
             threads = st.selectbox("CPU threads", THREADS, help=_h("threads"))
-        one = st.form_submit_button("Train", type="primary", width="stretch")
-        three = st.form_submit_button("Train LSTM, GRU and RNN", width="stretch",
-                                      help="The same settings for all three cells: a fair comparison.")
     try:
         config = Config(value_col=loaded.value_col, cell=cell, lookback=int(lookback), horizon=int(horizon),
                         hidden=int(hidden), layers=int(layers), dropout=float(dropout), epochs=int(epochs),
@@ -141,10 +144,10 @@ def wait_for_stopped_training(timeout_s: float = 300) -> None:
 def _train_one(loaded: LoadedSeries, config: Config, notes: list[str]) -> tuple[Run | None, BaseException | None]:
     label = cell_label(config.cell)
     box = st.status(f"Training {label}…", expanded=True, state="running")
-    with box:
-        bar = st.progress(0.0)
-        text = st.empty()
-        chart = st.empty()
+    # Not `with box:`: leaving that block marks the status complete (a check mark while it trains).
+    bar = box.progress(0.0)
+    text = box.empty()
+    chart = box.empty()
     rows: list[dict] = []
     interrupt: list[BaseException] = []
 
@@ -191,15 +194,31 @@ def summary(run: Run) -> str:
             f"{run.info['device']}")
 
 
+def show_config(config: Config | None) -> None:
+    """Step 2 on the page: the settings the sidebar holds now, in one line."""
+    st.header("2. Configure")
+    if config is None:
+        st.caption("Waits for settings that fit this series: see the message in the sidebar.")
+        return
+    layers = f"{config.layers} layers" if config.layers > 1 else "1 layer"
+    st.caption(f"In the sidebar: {cell_label(config.cell)}, {config.hidden} units × {layers}, reads the last "
+               f"{config.lookback} steps to forecast the next {config.horizon}, season {config.period} steps, "
+               f"up to {config.epochs} epochs. Change them there; nothing trains until you press **Train**.")
+
+
 def show_last_training(loaded: LoadedSeries) -> None:
-    """The outcome of this session's last training on this data, kept on screen across reruns."""
+    """Step 3 when nothing is training: this session's last outcome on this data, kept across reruns,
+    or what the step waits for."""
     wait_for_stopped_training()
     notes = training_record()["notes"].get(data_key(loaded), [])
-    if notes:
-        st.header("3. Train")
-        for note in notes:
-            winning = " beats seasonal naive" in note and "loses to" not in note
-            (st.success if winning else st.warning)(escape_markdown(note))
-        st.caption(f"MASEs within {TIE_TOLERANCE:.0%} of each other tie: a smaller gap is noise on one holdout.")
-        if any("stopped by user" in note for note in notes):
-            st.caption("Stopped early: the model kept is the one from the best validation epoch so far.")
+    st.header("3. Train")
+    if not notes:
+        st.caption("Waits for a press on **Train** (or **Train LSTM, GRU and RNN**) in the sidebar. "
+                   "Training shows its progress here and can be stopped at any time.")
+        return
+    for note in notes:
+        winning = " beats seasonal naive" in note and "loses to" not in note
+        (st.success if winning else st.warning)(escape_markdown(note))
+    st.caption(f"MASEs within {TIE_TOLERANCE:.0%} of each other tie: a smaller gap is noise on one holdout.")
+    if any("stopped by user" in note for note in notes):
+        st.caption("Stopped early: the model kept is the one from the best validation epoch so far.")

@@ -121,6 +121,38 @@ def test_binned_frames_match_downsampling_the_full_trace(case):
                         F.downsample(whole, max_rows=100, time_col="step", group_cols=[])[0])
 
 
+def test_a_stretch_binned_matches_downsampling_that_stretch_of_the_full_trace(case):
+    """The stretch of Gates over time that the slider moves: every stretch, at every resolution."""
+    rnn, x, trace, summary, *_ = case
+    keys = ["layer", "unit", "quantity", "step"]
+    quantities = list(F.SIGMOID_GATES[trace.cell]) or ["hidden"]
+    n_lines = len(quantities) * trace.n_units
+    for start, stop, max_rows in ((0, 120, 5000), (240, 600, 5000), (7, 300, 20 * n_lines), (599, 600, 5000)):
+        steps = slice(start, stop)
+        frame, note = summary.binned(layer=0, quantities=quantities, steps=steps, max_rows=max_rows)
+        expected, expected_note = F.downsample(trace.to_frame(layer=0, quantities=quantities, steps=steps),
+                                               max_rows=max_rows, time_col="step")
+        assert note == expected_note and (note == "") == (n_lines * (stop - start) <= max_rows)
+        assert_frames_close(frame, expected, sort=keys)
+        assert frame["step"].min() >= start and frame["step"].max() <= stop - 1
+
+
+@pytest.mark.parametrize("steps", [slice(5, 5), slice(0, 100, 2), slice(3, 2)])
+def test_a_stretch_must_be_consecutive_steps(case, steps):
+    with pytest.raises(ValueError, match="stretch of consecutive steps"):
+        case[3].binned(layer=0, quantities=[case[3].state_quantity], steps=steps)
+
+
+def test_cycle_starts_name_the_cycles_of_the_season_fold(case):
+    """Each cycle of the phase x cycle fold has its first time stamp in the full trace's index."""
+    rnn, x, trace, summary, phase, cycle, _ = case
+    cycles = np.unique(F.fold_by_cycle(trace, phase, cycle, layer=0)["cycle"]) if F.keep_gate(trace.cell) \
+        else np.unique(cycle)
+    assert summary.cycle_starts.index.tolist() == cycles.tolist()
+    for c in cycles:
+        assert summary.cycle_starts[c] == trace.index[cycle == c].min()
+
+
 def test_the_walkthrough_matches_the_full_trace_at_chunk_edges(case):
     rnn, x, trace, summary, *_ = case
     for layer in range(trace.n_layers):
@@ -183,6 +215,15 @@ def test_long_series_bin_in_whole_fine_bins(monkeypatch):
     assert note == "mean over 16-step bins: 1,000 steps → 63 points"  # the fine bins are the finest there is
     np.testing.assert_allclose(summary.series_binned(max_rows=100)["value"],
                                pd.Series(series).groupby(np.arange(1000) // 16).mean(), atol=1e-9)
+    frame, note = summary.binned(layer=0, quantities=["forget"], steps=slice(320, 640), max_rows=10**6)
+    assert note == "mean over 16-step bins: 320 steps → at most 20 points per line (8 lines, 160 rows)"
+    expected = pd.DataFrame(trace.get("forget", 0)[320:640]).groupby(np.arange(320) // 16).mean().to_numpy()
+    np.testing.assert_allclose(frame.pivot(index="step", columns="unit", values="value").to_numpy(), expected,
+                               rtol=0, atol=ATOL)
+    assert summary.binned(layer=0, quantities=["forget"], steps=slice(992, 1000))[0]["step"].tolist() == \
+        [995.5] * 8  # the last, partial fine bin
+    with pytest.raises(ValueError, match="multiple of 16"):
+        summary.binned(layer=0, quantities=["forget"], steps=slice(8, 640))
 
 
 def test_memory_held_does_not_grow_with_the_series_beyond_what_a_view_needs_per_step(monkeypatch):

@@ -1,11 +1,14 @@
 """The real thing: `streamlit run app.py` on a free port, driven by Playwright in Debian's Chromium.
 
-Trains a small model, opens every view, and checks that no Streamlit exception box appears and that
-every Vega chart rendered. Screenshots go to $SCREENSHOT_DIR (default: <tmp>/screenshots).
+Trains three small models, then walks every step and every look-inside view at 1400 and 1000 px
+wide, in the light and the dark theme. Fails on a Streamlit exception box, a chart that did not
+draw, a chart or a metric wider than its column, and any warning Vega logs in the browser console.
+Screenshots of every step and view go to $SCREENSHOT_DIR (default: <tmp>/screenshots).
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +22,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 VIEWS = ("Cell state", "Gates by season", "Gates over time", "Saturation", "One step")
+STEPS = ("1. Data", "2. Configure", "3. Train", "4. Forecast and compare", "5. Look inside")
+WIDTHS = (1400, 1000)  # px; the sidebar stays open at both
+THEMES = ("light", "dark")  # Streamlit follows the browser's colour scheme
+HEIGHT = 900  # px: the Train button must show without scrolling
 # Headless, and quiet on a closed network (no background connections, no first-run setup).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -70,12 +77,19 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def console() -> list[str]:
+    """Every warning and error the page logs, as 'type: text'."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(server, console):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2600})
+        page = browser.new_page(viewport={"width": WIDTHS[0], "height": HEIGHT}, color_scheme="light")
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None)
         page.goto(server, wait_until="domcontentloaded")
         yield page
         browser.close()
@@ -88,60 +102,129 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def _settle(page, min_charts: int, timeout: float = 180) -> None:
-    """Wait until at least `min_charts` charts have drawn and the script has finished running."""
+def _vega_warnings(console: list[str]) -> list[str]:
+    """Vega's logger writes 'WARN ...' and 'ERROR ...'; anything naming Vega counts too."""
+    return [line for line in console
+            if re.match(r"(warning|error): (WARN|ERROR) ", line) or "vega" in line.lower()]
+
+
+def _settle(page, min_charts: int = 1, timeout: float = 180) -> None:
+    """Wait until the script has finished running and at least `min_charts` visible charts have drawn."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout * 1000)
     page.wait_for_function(
-        """n => { const c = [...document.querySelectorAll('.vega-embed')];
+        """n => { const c = [...document.querySelectorAll('.vega-embed')].filter(e => e.offsetParent !== null);
                   return c.length >= n && c.every(e => e.querySelector('canvas, svg')); }""",
         arg=min_charts, timeout=timeout * 1000)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout * 1000)
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(600)
 
 
-def _assert_healthy(page, where: str) -> int:
+OVERFLOWS = """() => {
+  const out = [];
+  const visible = e => e.offsetParent !== null;
+  for (const e of [...document.querySelectorAll('.vega-embed')].filter(visible)) {
+    const block = e.closest('[data-testid="stVerticalBlock"]').getBoundingClientRect();
+    const drawn = (e.querySelector('canvas, svg') || e).getBoundingClientRect();
+    if (drawn.right > block.right + 1 || e.scrollWidth > e.clientWidth + 1)
+      out.push(`chart '${(e.querySelector('[aria-label]') || e).getAttribute('aria-label') || ''}' is ` +
+               `${Math.round(drawn.right - block.left)} px wide in a ${Math.round(block.width)}-px column`);
+  }
+  for (const m of document.querySelectorAll('[data-testid="stMetricValue"]')) {
+    const text = m.querySelector('div') || m;
+    if (text.scrollWidth > text.clientWidth + 1) out.push(`metric '${m.innerText}' is cut off`);
+  }
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main && main.scrollWidth > main.clientWidth + 1) out.push(`the page scrolls sideways (${main.scrollWidth} px)`);
+  return out;
+}"""
+
+
+DRAWN = """() => [...document.querySelectorAll('.vega-embed')].filter(e => e.offsetParent !== null).map(e => {
+  const d = e.querySelector('canvas, svg');
+  return d ? [Math.round(d.getBoundingClientRect().width), Math.round(d.getBoundingClientRect().height)] : null;
+})"""
+
+
+def _assert_healthy(page, where: str, console: list[str]) -> int:
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, f"{where}: {exceptions.first.inner_text()[:500]}"
-    charts = page.locator(".vega-embed")
-    n = charts.count()
-    for i in range(n):
-        box = charts.nth(i).locator("canvas, svg").first.bounding_box()
-        assert box and box["width"] > 50 and box["height"] > 50, f"{where}: chart {i} did not render ({box})"
-    return n
+    sizes = page.evaluate(DRAWN)  # at once: a rerun may replace charts between two separate queries
+    assert all(s and s[0] > 50 and s[1] > 50 for s in sizes), f"{where}: a chart did not render ({sizes})"
+    assert page.evaluate(OVERFLOWS) == [], where
+    assert _vega_warnings(console) == [], f"{where}: Vega logged warnings"
+    return len(sizes)
 
 
-def test_dashboard_end_to_end_in_chromium(page, shots):
-    page.get_by_text("1. Data").first.wait_for(timeout=120_000)
-    _settle(page, 1)
-    assert _assert_healthy(page, "first load") >= 1
-    page.screenshot(path=str(shots / "01-data.png"), full_page=False)
+def _scroll_to(page, selector: str, text: str | None = None) -> None:
+    target = page.locator(selector, has_text=text) if text else page.locator(selector)
+    target.first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
 
+
+def _heading(page, step: str):
+    return page.locator('[data-testid="stMain"] h2', has_text=step)
+
+
+def test_dashboard_end_to_end_in_chromium(page, shots, console):
+    _heading(page, "1. Data").first.wait_for(timeout=120_000)
+    _settle(page)
+    for step in STEPS:  # every step's heading shows before anything is trained, saying what it waits for
+        assert _heading(page, step).count() == 1, f"no heading {step!r} on the first page"
     sidebar = page.locator('[data-testid="stSidebar"]')
+    train = sidebar.get_by_role("button", name="Train", exact=True)
+    box = train.bounding_box()
+    assert box and box["y"] + box["height"] <= HEIGHT, f"the Train button ends at {box} on a {HEIGHT}-px window"
+    assert _assert_healthy(page, "first load", console) >= 1
+    page.screenshot(path=str(shots / "00-first-load.png"))
+
     for label, value in (("Hidden units", "8"), ("Max epochs", "4")):
         field = sidebar.get_by_label(label, exact=True)
         field.fill(value)
         field.press("Tab")
-    sidebar.get_by_role("button", name="Train", exact=True).click()
-    page.get_by_text("Leaderboard").wait_for(timeout=180_000)
+    sidebar.get_by_role("button", name="Train LSTM, GRU and RNN").click()
+    page.get_by_text("Leaderboard").wait_for(timeout=300_000)
     _settle(page, 4)
-    assert _assert_healthy(page, "after training") >= 4
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # the leaderboard (drawn on a canvas)
-    page.screenshot(path=str(shots / "02-trained.png"), full_page=False)
 
-    for i, view in enumerate(VIEWS, start=3):
-        page.locator('[data-testid="stButtonGroup"] button', has_text=view).first.click()
-        page.wait_for_timeout(300)
-        _settle(page, 4)
-        n = _assert_healthy(page, view)
-        assert n >= 4, f"{view}: only {n} charts"
-        page.locator("h2", has_text="5. Look inside").evaluate("e => e.scrollIntoView({block: 'start'})")
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(shots / f"{i:02d}-{view.lower().replace(' ', '-')}.png"), full_page=False)
+    for theme in THEMES:
+        page.emulate_media(color_scheme=theme)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": HEIGHT})
+            page.wait_for_timeout(1000)
+            _settle(page, 3)
+            tag = f"{width}-{theme}"
+            assert _assert_healthy(page, f"compare at {tag}", console) >= 3
+            _scroll_to(page, '[data-testid="stMain"] h2', "1. Data")
+            page.screenshot(path=str(shots / f"{tag}-1-data.png"))
+            _scroll_to(page, '[data-testid="stMain"] h2', "2. Configure")
+            page.screenshot(path=str(shots / f"{tag}-2-configure-3-train.png"))
+            _scroll_to(page, '[data-testid="stMain"] h3', "Leaderboard")
+            page.screenshot(path=str(shots / f"{tag}-4-leaderboard.png"))
+            charts = page.locator(".vega-embed").filter(visible=True)
+            for i, name in ((1, "forecasts"), (2, "residuals")):
+                charts.nth(i).evaluate("e => e.scrollIntoView({block: 'start'})")
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(shots / f"{tag}-4-{name}.png"))
+            for view in VIEWS:
+                page.locator('[data-testid="stButtonGroup"] button', has_text=view).first.click()
+                page.wait_for_timeout(300)
+                _settle(page, 4)
+                n = _assert_healthy(page, f"{view} at {tag}", console)
+                assert n >= 4, f"{view} at {tag}: only {n} charts"
+                name = view.lower().replace(" ", "-")
+                _heading(page, "5. Look inside").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(shots / f"{tag}-5-{name}.png"))
+                charts.nth(3).evaluate("e => e.scrollIntoView({block: 'start'})")
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(shots / f"{tag}-5-{name}-chart.png"))
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
+    assert _vega_warnings(console) == []
 
 
-def test_stop_keeps_the_best_model_so_far(page):
-    """Stop during a long training: the run is kept (best epoch so far) and listed."""
-    import re
-
+def test_stop_keeps_the_best_model_so_far_and_no_check_mark_shows_while_training(page, shots):
+    """Stop during a long training: the run is kept (best epoch so far) and listed; while it trains,
+    its status box shows a spinner, never a check mark."""
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_role("combobox", name="Sample").click()  # a longer series, so training takes a while
     page.get_by_role("option", name=re.compile("seattle_hourly_temp")).click()
@@ -152,10 +235,14 @@ def test_stop_keeps_the_best_model_so_far(page):
         field.press("Tab")
     sidebar.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text(re.compile(r"epoch ([3-9]|\d\d)/400")).first.wait_for(timeout=120_000)
+    status = page.locator('[data-testid="stExpander"]', has_text="Training LSTM")
+    assert status.locator('[data-testid="stExpanderIconSpinner"]').count() == 1
+    assert status.locator('[data-testid="stExpanderIconCheck"]').count() == 0
+    page.screenshot(path=str(shots / "training.png"))
     page.get_by_role("button", name="Stop training").click()
     _settle(page, 4)
     assert page.locator('[data-testid="stException"]').count() == 0
     note = page.get_by_text("stopped by user")
     note.first.wait_for(timeout=30_000)
     assert "best epoch" in note.first.inner_text()
-    page.screenshot(path=str(Path(os.environ.get("SCREENSHOT_DIR", "/tmp")) / "08-stopped.png"))
+    page.screenshot(path=str(shots / "stopped.png"))

@@ -60,12 +60,19 @@ def server(folders):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def console() -> list[str]:
+    """Every warning and error the pages log, as 'type: text' (Vega's count as failures)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(server, console):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None)
         page.server = server
         yield page
         browser.close()
@@ -78,7 +85,7 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def test_panel_scoreboard_and_one_series_in_chromium(page, shots):
+def test_panel_scoreboard_and_one_series_in_chromium(page, shots, console):
     page.goto(f"{page.server}/Panels", wait_until="domcontentloaded")
     page.get_by_text("1. Panel").first.wait_for(timeout=120_000)
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -89,7 +96,7 @@ def test_panel_scoreboard_and_one_series_in_chromium(page, shots):
     sidebar.get_by_role("button", name="Train panel").click()
     page.get_by_text("Geometric-mean relative MASE").first.wait_for(timeout=240_000)
     _settle(page, 3, timeout=240)
-    assert _assert_healthy(page, "panel scoreboard") >= 3  # scoreboard bars, then the series' forecasts...
+    assert _assert_healthy(page, "panel scoreboard", console) >= 3  # scoreboard bars, then the series' forecasts...
     assert page.get_by_text("Beat seasonal naive").count() >= 1 and page.get_by_text("Worst series").count() >= 1
     page.locator("h2", has_text="3. Scoreboard").evaluate("e => e.scrollIntoView({block: 'start'})")
     page.wait_for_timeout(300)
@@ -100,14 +107,14 @@ def test_panel_scoreboard_and_one_series_in_chromium(page, shots):
     page.screenshot(path=str(shots / "panel-series-inside.png"), full_page=False)
 
 
-def test_sweep_view_in_chromium(page, shots):
+def test_sweep_view_in_chromium(page, shots, console):
     page.goto(f"{page.server}/Sweeps", wait_until="domcontentloaded")
     page.get_by_text("Best validation MASE").first.wait_for(timeout=120_000)
     _settle(page, 3)
-    assert _assert_healthy(page, "sweep view") >= 3  # parallel coordinates, score against trial, curves
+    assert _assert_healthy(page, "sweep view", console) >= 3  # parallel coordinates, score against trial, curves
     page.screenshot(path=str(shots / "sweep-view.png"), full_page=False)
     page.get_by_text("Open the best run").click()
     page.get_by_text("Leaderboard").first.wait_for(timeout=120_000)
     _settle(page, 5)
-    assert _assert_healthy(page, "best run opened") >= 5
+    assert _assert_healthy(page, "best run opened", console) >= 5
     page.screenshot(path=str(shots / "sweep-best-run.png"), full_page=False)

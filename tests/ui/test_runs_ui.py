@@ -58,16 +58,37 @@ def test_runs_of_one_click_are_all_selected_in_the_overlay_and_picker():
     assert len(set(labels)) == 3
 
 
+def test_runs_just_trained_replace_saved_runs_in_the_overlay(runs_dir):
+    """With runs already on disk the overlay first shows the best of them; a training then overlays
+    its own runs, not the saved ones the widget held before."""
+    old = train_run(load_sample("airline"), Config(hidden=4, epochs=1, lookback=24, horizon=12))
+    save_run(old, runs_dir / old.run_id)
+    at = _app()
+    overlay = lambda: next(m for m in at.multiselect if m.label == "Runs to overlay")  # noqa: E731
+    assert overlay().value == [old.run_id]
+    _tiny(at)
+    _press(at, "Train LSTM, GRU and RNN")
+    new = [rid for rid in at.session_state["runs"] if rid != old.run_id]
+    assert len(new) == 3
+    assert sorted(overlay().value) == sorted(new)
+    assert at.selectbox(key="inside_run").value == new[0]
+
+
+def _training_notes(at: AppTest) -> list[str]:
+    return [m.value for m in [*at.success, *at.warning] if "MASE" in m.value]
+
+
 def test_training_notes_belong_to_their_data():
     at = _app()
     _tiny(at)
     _press(at, "Train")
-    assert "3. Train" in [h.value for h in at.header]
+    assert _training_notes(at.run())  # the next rerun keeps the outcome on screen
     at.sidebar.selectbox(key="sample").set_value("sunspots_yearly").run()
     assert not at.exception
-    assert "3. Train" not in [h.value for h in at.header]  # no notes of the airline run here
+    assert not _training_notes(at)  # no notes of the airline run here
+    assert "3. Train" in [h.value for h in at.header]  # the step's heading stays, saying what it waits for
     at.sidebar.selectbox(key="sample").set_value("airline").run()
-    assert "3. Train" in [h.value for h in at.header]
+    assert _training_notes(at)
 
 
 def test_broken_folders_are_listed_with_their_reason_and_the_page_works(runs_dir):

@@ -17,7 +17,7 @@ def folders(tmp_path, monkeypatch):
 
 
 def test_panels_page_shows_the_demo_panel_before_any_training(folders):
-    at = AppTest.from_file(str(ROOT / "pages" / "1_Panels.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Panels.py"), default_timeout=120).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Series kept"] == "7" and metrics["Left out"] == "0"
@@ -32,7 +32,7 @@ def test_sweeps_page_reads_a_sweep_and_opens_its_best_run(folders):
 
     summary = run_sweep(sine_series(n=300), Config(epochs=2, patience=2, epoch_windows=256, base="seasonal_naive"),
                         folders / "sweeps" / "tiny", 2, cells=("gru",))
-    at = AppTest.from_file(str(ROOT / "pages" / "2_Sweeps.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "3_Sweeps.py"), default_timeout=120).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Trials"] == "2" and metrics["Best validation MASE"] == f"{summary['best']['score']:.4f}"

@@ -3,11 +3,13 @@ import streamlit as st
 
 from lstm_forecast.ui.panel_step import (input_panel, input_panel_config, panel_runs_for, show_panel, show_scoreboard,
                                          show_series, train_panel_now)
+from lstm_forecast.ui.render import show_pages
 
 st.set_page_config(page_title="lstm-forecast · panels", page_icon="📈", layout="wide")
 st.title("Panels: many series")
 st.caption("Train one network across every series of a panel, or one per series, and score each series against "
            "its own baselines.")
+show_pages()
 
 panel = input_panel()  # 1. Panel (sidebar), cached by content
 if panel is None:
