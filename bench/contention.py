@@ -66,6 +66,8 @@ def main() -> None:
                     time.sleep(0.5)  # let it take its core
                 for name, threads in settings.items():
                     seconds, chosen = one_fit(prep, config, threads)
+                    print(f"  {name:<28} {'busy ' if busy else 'quiet'} {seconds:7.2f} s ({chosen} thread(s) at the end)",
+                          file=sys.stderr, flush=True)
                     best[(name, busy)] = min(best[(name, busy)], seconds)
                     used[(name, busy)] = chosen
             finally:

@@ -15,7 +15,11 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-MULTI_THREAD_MIN_WORK = 64 * 64 * 64 * 64  # batch x lookback x hidden x gates below which one thread is as fast
+# batch x lookback x hidden x gates x layers from which a quiet machine's second core pays. Measured
+# (bench/contention.py, 2 cores): the default fit (64 x 48 x 32 x 4 = 393,216) took 1.19 s on 2 threads and
+# 1.39 s on 1 quiet; with one core busy 4.50 s on 2 threads and 1.51 s on 1, which the start-of-fit check
+# and the governor avoid. Below 64 x 32 x 32 x 4 (airline's defaults are 64 x 24 x 32 x 4) one thread.
+MULTI_THREAD_MIN_WORK = 64 * 32 * 32 * 4
 BUSY_SAMPLE_S = 0.05  # how long the machine's load is sampled at the start of a fit
 
 
