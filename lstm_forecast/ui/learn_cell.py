@@ -78,7 +78,7 @@ def show_cell(views: list[RunView]) -> None:
     show_chart(("learn_diagram", view.run_id, data_key(loaded), layer, unit, step),
                lambda: charts.plot_cell_diagram(
                    *charts.diagram_frames(values, coupled=coupled, peephole=peephole, x_text=x_text),
-                   title=f"{cell.label} cell, unit {unit} of layer {layer}, at step {step} of {L}",
+                   title=f"{cell.label} cell, unit {unit} of layer {layer + 1}, at step {step} of {L}",
                    note=f"{when} · the numbers this run computed there (hover a part for its role)"))
     st.caption(ROLES)
     _equations(cell)

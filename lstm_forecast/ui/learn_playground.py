@@ -125,7 +125,7 @@ def _real_gates(views: list[RunView], kind: str, x: np.ndarray) -> None:
     shown = tuple(dict.fromkeys((cell.symbols[memory], cell.symbols["hidden"])))
     panels = [("input", ("x_t",), False), ("gates", gates, True), ("memory and output", shown, False)]
     show_chart(("learn_real", view.run_id, kind), lambda: charts.plot_unit_steps(
-        frame, panels, title=f"{cell.label}, unit {unit} of layer 0, on the same {kind}",
+        frame, panels, title=f"{cell.label}, unit {unit} of layer 1, on the same {kind}",
         note=f"its weights decide the gates now · {cell.summary}"))
     st.caption(f"Unit {unit} is the one whose {'cell' if memory == 'cell' else 'hidden'} state moves most on this "
                f"input. Inputs: x as {run.feature_names[0]}"

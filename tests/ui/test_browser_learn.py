@@ -65,12 +65,19 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def console() -> list[str]:
+    """Every warning and error the page logs, as 'type: text' (Vega's count as failures)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(server, console):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None)
         yield page
         browser.close()
 
@@ -97,19 +104,19 @@ def _section(page, title: str) -> None:
     page.wait_for_timeout(400)
 
 
-def test_learn_page_in_chromium(server, page, shots):
+def test_learn_page_in_chromium(server, page, shots, console):
     url, lookback = server
     page.goto(f"{url}/Learn", wait_until="domcontentloaded")
     page.get_by_text("Learn: why LSTMs exist").first.wait_for(timeout=120_000)
     _settle(page, 4)
-    assert _assert_healthy(page, "Learn page") >= 4  # diagram, playground, real gates, gradients
+    assert _assert_healthy(page, "Learn page", console) >= 4  # diagram, playground, real gates, gradients
     page.screenshot(path=str(shots / "learn-01-cell.png"))
 
     diagram = page.locator(".vega-embed").first
     before = diagram.screenshot()
     assert _move(page, "Step in the window", "ArrowLeft", 5) == str(lookback - 5)  # the step slider
     _settle(page, 4)
-    _assert_healthy(page, "after moving the step")
+    _assert_healthy(page, "after moving the step", console)
     assert diagram.screenshot() != before  # redrawn with that step's numbers
     page.screenshot(path=str(shots / "learn-02-step.png"))
 
@@ -121,7 +128,7 @@ def test_learn_page_in_chromium(server, page, shots):
     page.get_by_role("button", name="Hide", exact=True).click()
     page.get_by_text("the output gate stays shut").first.wait_for(timeout=30_000)
     _settle(page, 4)
-    _assert_healthy(page, "after a preset")
+    _assert_healthy(page, "after a preset", console)
     _section(page, "2. Set the gates yourself")
     page.screenshot(path=str(shots / "learn-04-preset.png"))
 
@@ -134,7 +141,7 @@ def test_learn_page_in_chromium(server, page, shots):
     page.get_by_role("button", name="Run the race").click()
     page.get_by_text("Memory lane at lag 20").first.wait_for(timeout=300_000)
     _settle(page, 8)
-    _assert_healthy(page, "after the race")
+    _assert_healthy(page, "after the race", console)
     _section(page, "3. The long-memory race")
     page.screenshot(path=str(shots / "learn-05-race.png"))
     _section(page, "4. Vanishing gradients, measured")
@@ -144,7 +151,7 @@ def test_learn_page_in_chromium(server, page, shots):
     page.get_by_role("button", name=re.compile("Gates over time")).click()
     page.get_by_text("5. Look inside").first.wait_for(timeout=180_000)
     _settle(page, 4)
-    _assert_healthy(page, "forecasting page from a Learn link")
+    _assert_healthy(page, "forecasting page from a Learn link", console)
     views = page.locator('[data-testid="stButtonGroup"]', has_text="Gates by season")  # the look-inside views
     expect(views.locator('button[aria-checked="true"]')).to_have_text("Gates over time", timeout=60_000)
     page.locator("h2", has_text="5. Look inside").evaluate("e => e.scrollIntoView({block: 'start'})")
