@@ -65,14 +65,11 @@ def show_sweep(folder: Path) -> dict | None:
                    width="content")
     if default:
         gain = summary.get("validation_gain", math.nan)
-        row.metric("Default settings", f"{default['score']:.4f}",
-                   f"best is {gain:.1%} better" if gain >= 0 else f"best is {-gain:.1%} worse",
-                   delta_color="normal" if gain >= 0 else "inverse", width="content")
+        row.metric("Default settings", f"{default['score']:.4f}", *_gain_words(gain), width="content")
     if best.get("holdout_mase") is not None and default.get("holdout_mase") is not None:
         gain = summary.get("holdout_gain", math.nan)
         row.metric("Holdout: best / default", f"{best['holdout_mase']:.3f} / {default['holdout_mase']:.3f}",
-                   f"best is {gain:.1%} better" if gain >= 0 else f"best is {-gain:.1%} worse",
-                   delta_color="normal" if gain >= 0 else "inverse", width="content",
+                   *_gain_words(gain), width="content",
                    help=best.get("holdout_measure", "MASE on the holdout"))
     if summary.get("pruned"):
         st.caption(f"Pruning: {summary['pruned']} trials stopped after {summary['epochs_pruned_mean']:.1f} epochs on "
@@ -136,3 +133,15 @@ def show_best(folder: Path, summary: dict) -> None:
             st.error(escape_markdown(exc))
     show_comparison(loaded, views, [])
     show_inside(loaded, views)
+
+
+def _gain_words(gain: float) -> tuple[str, str]:
+    """(delta text, delta colour) of the best trial against the defaults: within the leaderboard's tie
+    tolerance it is a tie, drawn without an arrow colour, not a green "0.0% better"."""
+    from ..evaluation.leaderboard import TIE_TOLERANCE
+
+    if not math.isfinite(gain):
+        return "not comparable", "off"
+    if abs(gain) <= TIE_TOLERANCE:
+        return f"a tie: within {TIE_TOLERANCE:.0%} ({gain:+.1%})", "off"
+    return (f"best is {gain:.1%} better", "normal") if gain > 0 else (f"best is {-gain:.1%} worse", "inverse")

@@ -39,3 +39,12 @@ def test_sweeps_page_reads_a_sweep_and_opens_its_best_run(folders):
     at.toggle[0].set_value(True).run()
     assert not at.exception and not at.error
     assert "Run" in [s.label for s in at.selectbox]  # step 5, look inside, lists the best and default runs
+
+
+def test_a_sweep_gain_within_the_tie_tolerance_reads_as_a_tie():
+    from lstm_forecast.ui.sweep_step import _gain_words
+
+    assert _gain_words(0.0) == ("a tie: within 2% (+0.0%)", "off")
+    assert _gain_words(0.05) == ("best is 5.0% better", "normal")
+    assert _gain_words(-0.05) == ("best is 5.0% worse", "inverse")
+    assert _gain_words(float("nan"))[1] == "off"
