@@ -381,7 +381,7 @@ def _check_state(state: Any, model) -> None:
 
 
 def _read_frame(path: Path, dated: bool) -> pd.DataFrame:
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(path)  # exactly the floats written from pandas 3.1 on (the floor; 3.0 was off in the last bit)
     if dated and "timestamp" in frame:
         frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     return frame

@@ -99,10 +99,15 @@ def test_every_fused_call_holds_at_most_one_chunk_and_runs_with_tf32_off(monkeyp
         tf32.append((torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32))
         return real(inp, *args)
 
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
-    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", True)
-    monkeypatch.setattr(torch, "lstm", spy)
-    seq, _ = swept(rnn, x, 128)
-    assert lengths and max(lengths) <= 128 and sum(lengths) >= 2 * 1000
-    assert set(tf32) == {(False, False)}
-    assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32  # restored after
+    # set by hand, not by monkeypatch: pytest 9.2's monkeypatch looks attributes up statically, and the cuBLAS
+    # switch is served by the module's __getattr__, so its undo would try to delete it
+    before = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        monkeypatch.setattr(torch, "lstm", spy)
+        seq, _ = swept(rnn, x, 128)
+        assert lengths and max(lengths) <= 128 and sum(lengths) >= 2 * 1000
+        assert set(tf32) == {(False, False)}
+        assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32  # restored after
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
