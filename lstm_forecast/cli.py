@@ -161,9 +161,9 @@ def _origin(args, history: str | None) -> dict:
     A CSV is named with its SHA-256: it is read again only when the file still has those bytes.
     """
     if args.csv:
-        from .pipeline import _sha256
+        from .runs import file_sha256
 
-        return {"csv": str(Path(args.csv).resolve()), "sha256": _sha256(args.csv),
+        return {"csv": str(Path(args.csv).resolve()), "sha256": file_sha256(args.csv),
                 "date_col": args.date_col, "value_col": args.value_col}
     if args.ticker:
         return {"ticker": args.ticker, "start": args.start, "end": args.end, "period": history,

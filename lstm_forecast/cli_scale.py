@@ -114,11 +114,11 @@ def cmd_sweep(args, config: Config, load, origin_of) -> int:
     from .scale.sweep import run_sweep
 
     if args.panel:
-        from .pipeline import _sha256
+        from .runs import file_sha256
 
         data = _load_panel(args)
         _print_panel_report(data)
-        origin = {"panel": str(Path(args.panel).resolve()), "sha256": _sha256(args.panel), "id_col": args.id_col,
+        origin = {"panel": str(Path(args.panel).resolve()), "sha256": file_sha256(args.panel), "id_col": args.id_col,
                   "date_col": args.date_col, "value_col": args.value_col}
     else:
         from .cli import _split_period

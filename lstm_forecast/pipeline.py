@@ -23,8 +23,8 @@ from .errors import UserError
 from .evaluation import intervals as I
 from .evaluation import metrics as M
 from .evaluation.baselines import fitted_baselines
-from .prepare import Prepared, future_index, prepare, resolve, split_origins, to_values, train_val_windows, windows
-from .runs import Run, data_key, describe, new_run_id  # noqa: F401  (Run and data_key: re-exported)
+from .prepare import Prepared, future_index, prepare, resolve, split_origins, train_val_windows, windows
+from .runs import Run, data_key, describe, file_sha256, new_run_id  # noqa: F401  (Run and data_key: re-exported)
 
 if TYPE_CHECKING:  # torch loads on first use: the dashboard's first page does not need it
     import torch
@@ -259,7 +259,7 @@ def training_data(run: Run) -> LoadedSeries:
     if origin.get("sample"):
         return load_sample(origin["sample"])
     path = origin.get("csv")
-    if path and origin.get("sha256") and os.path.isfile(path) and _sha256(path) == origin["sha256"]:
+    if path and origin.get("sha256") and os.path.isfile(path) and file_sha256(path) == origin["sha256"]:
         return load_csv(path, date_col=origin.get("date_col"), value_col=origin.get("value_col"))
     if origin.get("ticker"):
         return fetch_yahoo(origin["ticker"], start=origin.get("start"), end=origin.get("end"),
@@ -267,16 +267,6 @@ def training_data(run: Run) -> LoadedSeries:
                            field=origin.get("field", "Close"))
     raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) cannot be found again unchanged; "
                     "pass it with --csv")
-
-
-def _sha256(path: str) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _observed(loaded: LoadedSeries, column: str) -> np.ndarray:

@@ -278,7 +278,7 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 
 def _write_manifest(folder: Path, run_id: str) -> None:
-    files = {name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)} for name in DATA_FILES}
+    files = {name: {"bytes": (folder / name).stat().st_size, "sha256": file_sha256(folder / name)} for name in DATA_FILES}
     _write_json(folder / MANIFEST, {"run_id": run_id, "files": files, "format": 1})
 
 
@@ -492,7 +492,7 @@ def _verify(folder: Path, manifest: dict, names: tuple[str, ...], hashes: bool =
             raise UserError(f"{name} is not in the manifest: the folder mixes files of different runs")
         path = folder / name
         size = _regular_size(path, MAX_MODEL_BYTES if name == "model.pt" else MAX_CSV_BYTES)
-        if size != expected.get("bytes") or (hashes and _sha256(path) != expected.get("sha256")):
+        if size != expected.get("bytes") or (hashes and file_sha256(path) != expected.get("sha256")):
             raise UserError(f"{name} does not match the manifest: the folder is torn or mixes runs")
 
 
@@ -523,7 +523,8 @@ def _read_json(path: Path) -> Any:
         raise UserError(f"{path.name} is not valid JSON ({str(exc)[:80]})") from None
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MB blocks (hex)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

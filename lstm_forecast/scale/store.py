@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from ..runs import load_run, save_run
+from ..runs import file_sha256, load_run, save_run
 from .panels import PanelRun
 
 PANEL_FILES = ("panel.json", "scores.csv", "report.csv")
@@ -55,7 +55,7 @@ def save_panel(panel_run: PanelRun, folder: Path | str, panel=None) -> Path:
                 frame = loaded.frame.copy()
                 frame.index.name = loaded.date_col or "step"
                 frame.reset_index().to_csv(data, index=False)
-                run.info["origin"] = {"csv": str(final / "data" / data.name), "sha256": _sha256(data),
+                run.info["origin"] = {"csv": str(final / "data" / data.name), "sha256": file_sha256(data),
                                       "date_col": loaded.date_col, "value_col": run.config.value_col}
             save_run(run, tmp / "series" / names[sid], expect="any")
         info = {**panel_run.info, "series": {sid: {"folder": names[sid], "run_id": r.run_id,
@@ -75,7 +75,7 @@ def save_panel(panel_run: PanelRun, folder: Path | str, panel=None) -> Path:
             torch.save(panel_run.model.state_dict(), tmp / "global.pt")
             files.append("global.pt")
         _write_json(tmp / MANIFEST, {"panel_id": panel_run.panel_id, "format": 1,
-                                     "files": {n: {"bytes": (tmp / n).stat().st_size, "sha256": _sha256(tmp / n)}
+                                     "files": {n: {"bytes": (tmp / n).stat().st_size, "sha256": file_sha256(tmp / n)}
                                                for n in files}})
         if os.path.lexists(folder):
             old = folder.parent / f".{folder.name}.old-{secrets.token_hex(4)}"
@@ -100,7 +100,7 @@ def read_panel_info(folder: Path | str) -> dict:
     for name, expected in manifest.get("files", {}).items():
         path = folder / name
         if not path.is_file() or path.is_symlink() or path.stat().st_size != expected.get("bytes") \
-                or _sha256(path) != expected.get("sha256"):
+                or file_sha256(path) != expected.get("sha256"):
             raise UserError(f"{name} in {str(folder)!r} does not match the manifest: the folder is torn or mixed; "
                             "train the panel again")
     info = _read_json(folder / "panel.json")
@@ -203,9 +203,3 @@ def _read_json(path: Path):
         raise UserError(f"{path.name} in {str(path.parent)!r} is not valid JSON ({str(exc)[:80]})") from None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

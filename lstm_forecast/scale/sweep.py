@@ -98,18 +98,18 @@ def open_spec(out: Path, data, base: Config, cells: tuple[str, ...], seed: int, 
 def _write_data(out: Path, data) -> dict:
     """Data given in memory (no file, sample or ticker to find it by): written into the sweep folder, so the
     best run can be reopened from it (`pipeline.training_data` reads it back, checking its SHA-256)."""
-    from ..pipeline import _sha256
+    from ..runs import file_sha256
 
     path = (out / "data.csv").resolve()
     if isinstance(data, Panel):
         from .panel import to_long_csv
 
         path.write_bytes(to_long_csv(data))
-        return {"panel": str(path), "sha256": _sha256(path), "id_col": "id"}
+        return {"panel": str(path), "sha256": file_sha256(path), "id_col": "id"}
     frame = data.frame.copy()
     frame.index.name = data.date_col or "step"
     frame.reset_index().to_csv(path, index=False)
-    return {"csv": str(path), "sha256": _sha256(path), "date_col": data.date_col, "value_col": data.value_col}
+    return {"csv": str(path), "sha256": file_sha256(path), "date_col": data.date_col, "value_col": data.value_col}
 
 
 @contextlib.contextmanager

@@ -8,6 +8,8 @@ Screenshots of every step and view go to $SCREENSHOT_DIR (default: <tmp>/screens
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 import re
 import shutil
 import socket
@@ -50,30 +52,58 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def streamlit_server(env_extra: dict, log_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with `env_extra` set, its output in `log_path` (a file: a full
+    pipe would block the server); yields its URL, and stops it afterwards."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            proc.kill()
+            pytest.fail(f"streamlit did not start: {Path(log_path).read_text()[-2000:]}")
+        try:
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+@contextmanager
+def chromium_page(console: list[str], **page_options):
+    """A Chromium page (Debian's, by executable_path) that appends every warning and error it logs to
+    `console` as 'type: text'."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(**page_options)
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
     runs = tmp_path_factory.mktemp("runs")
-    env = {**os.environ, "LSTM_FORECAST_RUNS": str(runs), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {proc.stdout.read()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with streamlit_server({"LSTM_FORECAST_RUNS": str(runs)}, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +114,9 @@ def console() -> list[str]:
 
 @pytest.fixture(scope="module")
 def page(server, console):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": WIDTHS[0], "height": HEIGHT}, color_scheme="light")
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None)
+    with chromium_page(console, viewport={"width": WIDTHS[0], "height": HEIGHT}, color_scheme="light") as page:
         page.goto(server, wait_until="domcontentloaded")
         yield page
-        browser.close()
 
 
 @pytest.fixture(scope="module")

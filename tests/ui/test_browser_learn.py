@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, _assert_healthy, _free_port, _settle, _why_no_browser
+from tests.ui.test_browser import chromium_page, streamlit_server, _assert_healthy, _settle, _why_no_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(_why_no_browser() is not None, reason=str(_why_no_browser()))
@@ -33,32 +28,12 @@ def server(tmp_path_factory):
     from lstm_forecast.runs import save_run
 
     runs = tmp_path_factory.mktemp("runs")
-    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")  # a file: a full pipe would block the server
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
     run = train_run(load_sample("airline"), Config(cell="lstm", hidden=8, epochs=3, seed=0))
     save_run(run, runs / run.run_id)
-    port = _free_port()
-    env = {**os.environ, "LSTM_FORECAST_RUNS": str(runs), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {Path(log.name).read_text()[-2000:]}")
-    yield url, run.config.lookback
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-    text = Path(log.name).read_text()
+    with streamlit_server({"LSTM_FORECAST_RUNS": str(runs)}, log) as url:
+        yield url, run.config.lookback
+    text = log.read_text()
     bare_mode = text.count("missing ScriptRunContext")
     assert bare_mode == 0, f"{bare_mode} warnings of streamlit code run outside the app (the race's workers?)"
     assert "was created with a default value but also had its value set" not in text
@@ -72,14 +47,8 @@ def console() -> list[str]:
 
 @pytest.fixture(scope="module")
 def page(server, console):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1800})
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None)
+    with chromium_page(console, viewport={"width": 1400, "height": 1800}) as page:
         yield page
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,11 @@ opened with the main page's steps; a small sweep's trials. Screenshots go to $SC
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, _assert_healthy, _free_port, _settle, _why_no_browser
+from tests.ui.test_browser import chromium_page, streamlit_server, _assert_healthy, _settle, _why_no_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,28 +30,10 @@ def folders(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(folders):
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LSTM_FORECAST_RUNS": str(folders / "runs"),
-           "LSTM_FORECAST_PANELS": str(folders / "panels"), "LSTM_FORECAST_SWEEPS": str(folders / "sweeps")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {proc.stdout.read()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    env = {"LSTM_FORECAST_RUNS": str(folders / "runs"), "LSTM_FORECAST_PANELS": str(folders / "panels"),
+           "LSTM_FORECAST_SWEEPS": str(folders / "sweeps")}
+    with streamlit_server(env, folders / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -67,15 +44,9 @@ def console() -> list[str]:
 
 @pytest.fixture(scope="module")
 def page(server, console):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2400})
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None)
+    with chromium_page(console, viewport={"width": 1400, "height": 2400}) as page:
         page.server = server
         yield page
-        browser.close()
 
 
 @pytest.fixture(scope="module")
