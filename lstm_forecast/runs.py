@@ -152,7 +152,7 @@ def save_run(run: Run, folder: Path | str, *, expect: str | None = "any") -> Pat
         tmp = parent / f".{folder.name}.tmp-{secrets.token_hex(4)}"
         try:
             tmp.mkdir()
-            _write_json(tmp / "metrics.json", _finite(run.metrics))
+            _write_json(tmp / "metrics.json", json_safe(run.metrics))
             _write_csv(tmp / "forecast.csv", run.forecast)
             _write_csv(tmp / "baselines.csv", run.baselines)
             _write_csv(tmp / "history.csv", run.history)
@@ -291,12 +291,13 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _finite(value):
-    """NaN/inf (e.g. MASE of a constant history) become null: strict JSON parsers reject NaN."""
+def json_safe(value):
+    """NaN/inf (e.g. MASE of a constant history) become null, numpy numbers plain ones, keys strings:
+    strict JSON parsers reject NaN."""
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):

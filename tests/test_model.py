@@ -19,11 +19,9 @@ VARIANTS = ("lstm-peephole", "lstm-coupled")
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
+    """Every test here on one thread (tests/conftest.py)."""
     yield
-    torch.set_num_threads(threads)
 
 
 def config(cell: str, **kw) -> Config:

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import secrets
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from ..runs import file_sha256, load_run, save_run
+from ..runs import file_sha256, json_safe, load_run, save_run
 from .panels import PanelRun
 
 PANEL_FILES = ("panel.json", "scores.csv", "report.csv")
@@ -178,20 +176,8 @@ def _check_replaceable(folder: Path) -> None:
                         "choose an empty or new --out")
 
 
-def _finite(value):
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 def _write_json(path: Path, obj) -> None:
-    path.write_text(json.dumps(_finite(obj), indent=2, default=str, allow_nan=False), encoding="utf-8")
+    path.write_text(json.dumps(json_safe(obj), indent=2, default=str, allow_nan=False), encoding="utf-8")
 
 
 def _read_json(path: Path):

@@ -466,8 +466,8 @@ def list_sweeps(root: Path | str) -> list[Path]:
 
 
 def _write_json(path: Path, obj) -> None:
-    from .store import _finite
+    from ..runs import json_safe
 
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(_finite(obj), indent=2, default=str, allow_nan=False), encoding="utf-8")
+    tmp.write_text(json.dumps(json_safe(obj), indent=2, default=str, allow_nan=False), encoding="utf-8")
     os.replace(tmp, path)

@@ -1,11 +1,7 @@
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Small latency-bound networks: one thread, as the race itself uses, and a fixed reduction order."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
+    """Every test here on one thread: the race itself uses one thread (tests/conftest.py)."""
     yield
-    torch.set_num_threads(threads)

@@ -107,23 +107,10 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def console() -> list[str]:
-    """Every warning and error the page logs, as 'type: text'."""
-    return []
-
-
-@pytest.fixture(scope="module")
 def page(server, console):
     with chromium_page(console, viewport={"width": WIDTHS[0], "height": HEIGHT}, color_scheme="light") as page:
         page.goto(server, wait_until="domcontentloaded")
         yield page
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _vega_warnings(console: list[str]) -> list[str]:

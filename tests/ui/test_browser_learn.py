@@ -7,7 +7,6 @@ $SCREENSHOT_DIR (default: <tmp>/screenshots).
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -40,22 +39,9 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def console() -> list[str]:
-    """Every warning and error the page logs, as 'type: text' (Vega's count as failures)."""
-    return []
-
-
-@pytest.fixture(scope="module")
 def page(server, console):
     with chromium_page(console, viewport={"width": 1400, "height": 1800}) as page:
         yield page
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _move(page, label: str, key: str, times: int) -> str:

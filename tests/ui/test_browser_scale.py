@@ -2,7 +2,6 @@
 opened with the main page's steps; a small sweep's trials. Screenshots go to $SCREENSHOT_DIR."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -37,23 +36,10 @@ def server(folders):
 
 
 @pytest.fixture(scope="module")
-def console() -> list[str]:
-    """Every warning and error the pages log, as 'type: text' (Vega's count as failures)."""
-    return []
-
-
-@pytest.fixture(scope="module")
 def page(server, console):
     with chromium_page(console, viewport={"width": 1400, "height": 2400}) as page:
         page.server = server
         yield page
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_panel_scoreboard_and_one_series_in_chromium(page, shots, console):
