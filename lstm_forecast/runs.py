@@ -13,7 +13,6 @@ import contextlib
 import ctypes
 import hashlib
 import json
-import math
 import os
 import pickle
 import secrets
@@ -30,6 +29,7 @@ import pandas as pd
 
 from .config import Config
 from .errors import UserError
+from .files import dumps, json_safe, loads
 
 if TYPE_CHECKING:
     from .data.series import LoadedSeries
@@ -152,13 +152,14 @@ def save_run(run: Run, folder: Path | str, *, expect: str | None = "any") -> Pat
         tmp = parent / f".{folder.name}.tmp-{secrets.token_hex(4)}"
         try:
             tmp.mkdir()
-            _write_json(tmp / "metrics.json", json_safe(run.metrics))
+            nulls = _write_json(tmp / "metrics.json", run.metrics)
             _write_csv(tmp / "forecast.csv", run.forecast)
             _write_csv(tmp / "baselines.csv", run.baselines)
             _write_csv(tmp / "history.csv", run.history)
             _write_file(tmp / "model.pt", lambda fh: torch.save(run.model.state_dict(), fh))
             timings = run.info.setdefault("timings", {})
             timings["write"] = round(time.perf_counter() - start, 3)
+            run.info["written_as_null"] = nulls + [f"config.{k}" for k in dumps(_meta(run))[1]]  # e.g. a NaN smoothing_seasonal
             _write_json(tmp / "config.json", _meta(run))
             _write_manifest(tmp, run.run_id)
             _fsync_dir(tmp)
@@ -266,9 +267,11 @@ def _write_file(path: Path, write) -> None:
         os.fsync(fh.fileno())
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    text = json.dumps(obj, indent=2, default=str, allow_nan=False)
+def _write_json(path: Path, obj: Any) -> list[str]:
+    """Write strict JSON; the keys whose NaN/inf were written as null (read back as "not applicable")."""
+    text, nulls = dumps(obj)
     _write_file(path, lambda fh: fh.write(text.encode("utf-8")))
+    return [f"{path.stem}.{k}" for k in nulls]
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -289,20 +292,6 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def json_safe(value):
-    """NaN/inf (e.g. MASE of a constant history) become null, numpy numbers plain ones, keys strings:
-    strict JSON parsers reject NaN."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -518,10 +507,7 @@ def _read_json(path: Path) -> Any:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise UserError(f"{path.name} is not a regular file")
         data = fh.read(MAX_JSON_BYTES + 1)
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path.name} is not valid JSON ({str(exc)[:80]})") from None
+    return loads(data, path.name)
 
 
 def file_sha256(path) -> str:
