@@ -167,8 +167,8 @@ def _origin(args, history: str | None) -> dict:
                 "date_col": args.date_col, "value_col": args.value_col}
     if args.ticker:
         return {"ticker": args.ticker, "start": args.start, "end": args.end, "period": history,
-                "interval": args.interval, "field": args.field}
-    return {"sample": args.sample}
+                "interval": args.interval, "field": args.field, "value_col": args.value_col}
+    return {"sample": args.sample, "value_col": args.value_col}
 
 
 def _config(args, season: int | None) -> Config:

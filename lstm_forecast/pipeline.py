@@ -256,15 +256,19 @@ def training_data(run: Run) -> LoadedSeries:
     from .data.yahoo import fetch_yahoo
 
     origin = run.info.get("origin") or {}
+    target = origin.get("value_col") or run.config.value_col  # the column trained on, for every source
+    loaded = None
     if origin.get("sample"):
-        return load_sample(origin["sample"])
+        loaded = load_sample(origin["sample"])
     path = origin.get("csv")
-    if path and origin.get("sha256") and os.path.isfile(path) and file_sha256(path) == origin["sha256"]:
-        return load_csv(path, date_col=origin.get("date_col"), value_col=origin.get("value_col"))
-    if origin.get("ticker"):
-        return fetch_yahoo(origin["ticker"], start=origin.get("start"), end=origin.get("end"),
-                           period=origin.get("period"), interval=origin.get("interval", "1d"),
-                           field=origin.get("field", "Close"))
+    if loaded is None and path and origin.get("sha256") and os.path.isfile(path) and file_sha256(path) == origin["sha256"]:
+        loaded = load_csv(path, date_col=origin.get("date_col"), value_col=origin.get("value_col"))
+    if loaded is None and origin.get("ticker"):
+        loaded = fetch_yahoo(origin["ticker"], start=origin.get("start"), end=origin.get("end"),
+                             period=origin.get("period"), interval=origin.get("interval", "1d"),
+                             field=origin.get("field", "Close"))
+    if loaded is not None:
+        return loaded.with_value(target) if target and target != loaded.value_col else loaded
     raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) cannot be found again unchanged; "
                     "pass it with --csv")
 

@@ -4,6 +4,18 @@ The model (and every baseline) is fitted on the data up to the first origin only
 each origin without refitting: each forecast reads only the data up to its origin. With
 `refit_every=K`, a new model is trained at every K-th origin, on the data up to it. Errors are kept
 per origin and per horizon step for the model and every baseline.
+
+What "fitted on the data up to the origin" means: training the run splits that data as usual, so
+the network and every fitted baseline (the Holt-Winters reference `ets` included: its smoothing
+parameters are estimated once) are fitted on the training part, which ends `val_size + horizon`
+points before the first origin of each block (the validation part stops training, the last
+`horizon` points are the run's own holdout). From then on every method forecasts from the data
+up to each origin with those fitted parameters (the baselines' states do run up to the origin).
+Nothing is refitted per origin unless `refit_every` asks; then the block's model and baselines
+are refitted together.
+
+Everything (origins, forecasts, actuals, MASE scales) is computed on one frame: the data with
+`config.value_col` as the target, trimmed to that column's real values.
 """
 from __future__ import annotations
 
@@ -49,6 +61,8 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: i
 
     if origins < 1 or step < 1 or (refit_every is not None and refit_every < 1):
         raise UserError(f"origins ({origins}), step ({step}) and refit-every ({refit_every}) must be >= 1")
+    if config.value_col and config.value_col != loaded.value_col:
+        loaded = loaded.with_value(config.value_col)  # one frame for origins, forecasts and scales
     n = len(loaded.frame)
     horizon = config.horizon or resolve(config, loaded)[0].horizon
     positions = n - 1 - horizon - step * np.arange(origins - 1, -1, -1)  # (N,) y positions, oldest first
@@ -75,7 +89,8 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: i
 
 def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, first_index: int = 0) -> pd.DataFrame:
     """Per-step errors of `run`'s model and baselines forecasting from every origin in `positions`
-    (positions in `loaded`), in one batched pass, without refitting anything."""
+    (positions in `loaded`, whose target must be the run's `value_col`), in one batched pass,
+    without refitting anything."""
     import torch
 
     from ..pipeline import _observed, fitted_baselines
@@ -84,7 +99,13 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
 
     config = run.config
     H, P = config.horizon, config.period
-    data = loaded.with_value(config.value_col) if config.value_col != loaded.value_col else loaded
+    if config.value_col != loaded.value_col:
+        data = loaded.with_value(config.value_col)
+        if len(data.frame) != len(loaded.frame):  # positions would point at other time stamps
+            raise ValueError(f"positions are in a frame targeting {loaded.value_col!r}; pass the data with "
+                             f"{config.value_col!r} as its target (LoadedSeries.with_value)")
+    else:
+        data = loaded
     prep = prepare(data, config, transform=run.transform)
     skip = len(data.frame) - prep.n
     y = data.frame[config.value_col].to_numpy(dtype=float)
@@ -123,7 +144,7 @@ def _train_end(run: Run) -> int:
 def summarise(errors: pd.DataFrame, loaded: LoadedSeries, period: int, positions: np.ndarray
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per method: point metrics averaged over origins (MASE scaled by each origin's own history) and
-    interval coverage; per method and step: MAE and MASE."""
+    interval coverage; per method and step: MAE and MASE. `loaded`'s target is the forecast column."""
     y = loaded.series.to_numpy(dtype=float)
     scales = {k: M.mase_scale(y[: o + 1], period).value for k, o in enumerate(positions)}
     e = errors.assign(scale=errors["origin"].map(lambda k: scales.get(k, math.nan)))

@@ -48,5 +48,49 @@ def test_the_backtest_never_reads_data_after_its_origin():
 
 
 def test_refit_every_trains_a_model_per_block():
-    out = backtest(sine_series(n=400, period=12), Config(**SMALL), origins=6, step=2, refit_every=3)
-    assert out.seconds["train"] > 0 and set(out.errors["origin"]) == set(range(6))
+    """The first block's forecasts equal the unrefitted backtest's (same data, same seed); the second
+    block's model and fitted baselines are new, so its network and Holt-Winters forecasts differ."""
+    loaded = sine_series(n=400, period=12)
+    once = backtest(loaded, Config(**SMALL), origins=6, step=2).errors
+    out = backtest(loaded, Config(**SMALL), origins=6, step=2, refit_every=3)
+    e = out.errors
+    assert set(e["origin"]) == set(range(6))
+    pd.testing.assert_frame_equal(e[e["origin"] < 3].reset_index(drop=True),
+                                  once[once["origin"] < 3].reset_index(drop=True))
+    for method in ("lstm", "ets"):
+        a = e[(e["origin"] >= 3) & (e["method"] == method)]["forecast"].to_numpy()
+        b = once[(once["origin"] >= 3) & (once["method"] == method)]["forecast"].to_numpy()
+        assert not np.allclose(a, b), f"{method}: refitting changed nothing"
+    sn = lambda f: f[(f["origin"] >= 3) & (f["method"] == "seasonal_naive")]["forecast"].to_numpy()  # noqa: E731
+    np.testing.assert_array_equal(sn(e), sn(once))  # nothing to fit: refitting must not change it
+
+
+def _two_columns(n=400, period=12, missing_at_end=10):
+    """`value` (the loader's default target) and `big` = 1000 x value, whose last rows were not read."""
+    base = sine_series(n=n, period=period)
+    frame = base.frame[[base.value_col]].rename(columns={base.value_col: "value"})
+    frame["big"] = 1000.0 * frame["value"]
+    observed = pd.DataFrame(True, index=frame.index, columns=frame.columns)
+    observed.iloc[n - missing_at_end:, 1] = False  # `big` filled in at the end: with_value("big") trims it
+    return type(base)(frame, "value", base.date_col, base.freq, observed=observed)
+
+
+def test_a_non_default_column_is_scored_on_its_own_frame():
+    """Origins, actuals and the MASE scale all come from `big` trimmed to its real values (they used
+    to come from the default column: seasonal-naive MASE about 1000x too large, origins shifted)."""
+    loaded, H, P, N, step = _two_columns(), 12, 12, 5, 3
+    out = backtest(loaded, Config(**{**SMALL, "value_col": "big", "period": P}), origins=N, step=step)
+    y = loaded.frame["big"].to_numpy()[:390]  # the 10 filled-in rows are dropped
+    origins = len(y) - 1 - H - step * np.arange(N - 1, -1, -1)
+    mase = []
+    for o in origins:
+        actual, forecast = y[o + 1: o + 1 + H], y[o + 1 - P: o + 1 - P + H]
+        scale = np.mean(np.abs(y[P: o + 1] - y[: o + 1 - P]))
+        mase.append(np.mean(np.abs(actual - forecast)) / scale)
+    got = out.summary.set_index("method").loc["seasonal_naive"]
+    np.testing.assert_allclose(got["mase"], np.mean(mase), rtol=1e-9)
+    assert 0.5 < got["mase"] < 2  # a scale of the wrong column would put it near 1000
+    cutoffs = out.errors.groupby("origin")["cutoff"].first().to_numpy()
+    np.testing.assert_array_equal(cutoffs, loaded.frame.index[origins].to_numpy())
+    sn = out.errors[out.errors["method"] == "seasonal_naive"]
+    np.testing.assert_allclose(sn["actual"].abs().max(), np.abs(y).max(), rtol=0.2)  # actuals are `big`'s
