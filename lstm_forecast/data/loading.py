@@ -33,6 +33,7 @@ from .target import choose_value_col
 
 MAX_MB = 200  # default cap on the file size (MiB); LSTM_FORECAST_MAX_MB overrides, as maxUploadSize does for uploads
 MAX_ROWS = 2_000_000  # default cap on the lines of a file; LSTM_FORECAST_MAX_ROWS overrides
+MAX_COLUMNS = 10_000  # default cap on the fields of the header line; LSTM_FORECAST_MAX_COLUMNS overrides
 _DELIMITERS = ",;\t|"
 _SAMPLE_LINES = 200
 _NUMBER = re.compile(r"^[-+]?[\d.,\s]*\d([eE][-+]?\d+)?$")
@@ -140,10 +141,23 @@ def _check_size(size: int, name: str) -> None:
 def _check_rows(raw: bytes, name: str) -> None:
     """Refuse a file with more data lines than the row cap, counted without parsing."""
     cap = _cap("LSTM_FORECAST_MAX_ROWS", MAX_ROWS)
-    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    # Any line ending counts: '\r\n', '\n' and a lone '\r' (old Mac files), as _decode splits them.
+    ends = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    lines = ends + (not raw.endswith((b"\n", b"\r")))
     if lines - 1 > cap:
         raise UserError(f"{_label(name)} has {lines - 1:,} rows, over the {cap:,.0f}-row limit; set "
                         "LSTM_FORECAST_MAX_ROWS to raise it, or aggregate the data to a coarser step first")
+
+
+def _check_columns(sample: list[tuple[int, str]], name: str) -> None:
+    """Refuse a file whose first lines (the header among them) have more fields than the column
+    cap, counted with str.count before any CSV parsing: parsing 60,000 columns takes minutes."""
+    cap = _cap("LSTM_FORECAST_MAX_COLUMNS", MAX_COLUMNS)
+    for number, line in sample[:5]:
+        fields = max(line.count(sep) for sep in _DELIMITERS) + 1
+        if fields > cap:
+            raise UserError(f"line {number + 1:,} of {_label(name)} has {fields:,} fields, over the {cap:,.0f}-column "
+                            "limit; set LSTM_FORECAST_MAX_COLUMNS to raise it, or keep only the columns you need")
 
 
 def _read_source(source: Any) -> tuple[bytes, str]:
@@ -227,6 +241,7 @@ def _read_table(text: str, name: str, report: list[str], warnings: list[str]) ->
     pandas parses it from UTF-8 bytes: a 1,000,000-row file stays well under 1 GB.
     """
     sample = [(i, line) for i, line in enumerate(_iter_lines(text, _SAMPLE_LINES * 5)) if line.strip()][:_SAMPLE_LINES]
+    _check_columns(sample, name)
     sep = _detect_delimiter(sample, name)
     first, end, fields, all_fields, has_text = _records(text, sep, name)
     filled = fields > 0
