@@ -26,8 +26,8 @@ from ..errors import UserError
 from .date_columns import DMY_DATE, ISO_DATE, find_dates
 from .diagnosis import chosen_defaults, merge_cause, regularise_warnings, worth_warning
 from .frequency import regularise_observed
-from .numbers import (detect_number_format, drop_sparse_covariates, find_numbers, mask_sentinels, report_junk_cells,
-                      rows_without_numbers)
+from .numbers import (describe_number_format, detect_number_format, drop_sparse_covariates, find_numbers,
+                      mask_sentinels, report_junk_cells, report_misfits, rows_without_numbers)
 from .series import LoadedSeries
 from .target import choose_value_col
 
@@ -62,11 +62,12 @@ def load_csv(
     text, report = _decode(raw, name)
     del raw
     warnings: list[str] = []
-    table, decimal, thousands = _read_table(text, name, report, warnings)
+    table, sep = _read_table(text, name, report, warnings)
     del text
     found = find_dates(table, date_col, time_col, report)
     rows, table = table, table.drop(columns=found.used)  # rows: the full text of each row, for examples
-    numbers, text_cols = find_numbers(table, decimal, thousands, report, keep=value_col)
+    decimal, thousands = detect_number_format(table, sep)  # from every cell, dates left out
+    numbers, text_cols, misfit = find_numbers(table, decimal, thousands, report, keep=value_col)
     junk_rows = found.dates.isna() if found.dates is not None else rows_without_numbers(table, numbers)
     if junk_rows.any():
         n_junk, example = int(junk_rows.sum()), _row_text(rows.loc[junk_rows].iloc[0])
@@ -76,7 +77,11 @@ def load_csv(
                             f"{found.name!r} is not a readable date (e.g. {example!r}); check that column, "
                             "or choose another with date_col")
         numbers, table = numbers.loc[~junk_rows], table.loc[~junk_rows]
-    report_junk_cells(table, numbers, report)
+    n_misfit = report_misfits(table, misfit.loc[numbers.index], decimal, thousands, report)
+    if worth_warning(n_misfit, int(table[numbers.columns].notna().to_numpy().sum())):
+        warnings.append(f"{n_misfit:,} numbers do not fit the {describe_number_format(decimal, thousands)} "
+                        "that most of the file uses and were treated as missing; write every number the same way")
+    report_junk_cells(table, numbers, report, misfit.loc[numbers.index])
     numbers = mask_sentinels(numbers, na_values, report)
     value_col, value_reason = choose_value_col(numbers, table, value_col)
     numbers = drop_sparse_covariates(numbers, value_col, report)
@@ -234,8 +239,8 @@ def _decode(raw: bytes, name: str) -> tuple[str, list[str]]:
 # -- table ------------------------------------------------------------------------------------
 
 
-def _read_table(text: str, name: str, report: list[str], warnings: list[str]) -> tuple[pd.DataFrame, str, str | None]:
-    """All cells as strings (NaN when empty), plus the decimal and thousands marks of numbers.
+def _read_table(text: str, name: str, report: list[str], warnings: list[str]) -> tuple[pd.DataFrame, str]:
+    """All cells as strings (NaN when empty), and the field separator.
 
     The text is scanned once record by record into small integer arrays (no list of lines), and
     pandas parses it from UTF-8 bytes: a 1,000,000-row file stays well under 1 GB.
@@ -307,8 +312,7 @@ def _read_table(text: str, name: str, report: list[str], warnings: list[str]) ->
     table = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed: ") and table[c].isna().all()])
     if len(table) < _MIN_ROWS:
         raise UserError(f"{_label(name)} has only {len(table)} data rows; supply at least {_MIN_ROWS}")
-    decimal, thousands = detect_number_format(table.head(_SAMPLE_LINES), sep)
-    return table, decimal, thousands
+    return table, sep
 
 
 def _iter_lines(text: str, limit: int | None = None):
