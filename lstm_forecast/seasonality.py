@@ -286,6 +286,11 @@ def _clean(values: np.ndarray) -> np.ndarray:
     if not np.isfinite(x).all():
         x = pd.Series(np.where(np.isfinite(x), x, np.nan)).interpolate(limit_direction="both").to_numpy()
         x = np.nan_to_num(x)
+    # The ACF does not depend on the scale, but its sums of squares overflow near 1e300 and
+    # underflow near 1e-300: bring the values to order 1 first (the largest magnitude becomes 1).
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    if top > 0 and np.isfinite(top):
+        x = x / top
     return x
 
 

@@ -26,13 +26,14 @@ from ..errors import UserError
 from .date_columns import DMY_DATE, ISO_DATE, find_dates
 from .diagnosis import chosen_defaults, merge_cause, regularise_warnings, worth_warning
 from .frequency import regularise_observed
-from .numbers import (detect_number_format, drop_sparse_covariates, find_numbers, mask_sentinels, report_junk_cells,
-                      rows_without_numbers)
+from .numbers import (describe_number_format, detect_number_format, drop_sparse_covariates, find_numbers,
+                      mask_sentinels, report_junk_cells, report_misfits, rows_without_numbers)
 from .series import LoadedSeries
 from .target import choose_value_col
 
 MAX_MB = 200  # default cap on the file size (MiB); LSTM_FORECAST_MAX_MB overrides, as maxUploadSize does for uploads
 MAX_ROWS = 2_000_000  # default cap on the lines of a file; LSTM_FORECAST_MAX_ROWS overrides
+MAX_COLUMNS = 10_000  # default cap on the fields of the header line; LSTM_FORECAST_MAX_COLUMNS overrides
 _DELIMITERS = ",;\t|"
 _SAMPLE_LINES = 200
 _NUMBER = re.compile(r"^[-+]?[\d.,\s]*\d([eE][-+]?\d+)?$")
@@ -61,11 +62,12 @@ def load_csv(
     text, report = _decode(raw, name)
     del raw
     warnings: list[str] = []
-    table, decimal, thousands = _read_table(text, name, report, warnings)
+    table, sep = _read_table(text, name, report, warnings)
     del text
     found = find_dates(table, date_col, time_col, report)
     rows, table = table, table.drop(columns=found.used)  # rows: the full text of each row, for examples
-    numbers, text_cols = find_numbers(table, decimal, thousands, report, keep=value_col)
+    decimal, thousands = detect_number_format(table, sep)  # from every cell, dates left out
+    numbers, text_cols, misfit = find_numbers(table, decimal, thousands, report, keep=value_col)
     junk_rows = found.dates.isna() if found.dates is not None else rows_without_numbers(table, numbers)
     if junk_rows.any():
         n_junk, example = int(junk_rows.sum()), _row_text(rows.loc[junk_rows].iloc[0])
@@ -75,7 +77,11 @@ def load_csv(
                             f"{found.name!r} is not a readable date (e.g. {example!r}); check that column, "
                             "or choose another with date_col")
         numbers, table = numbers.loc[~junk_rows], table.loc[~junk_rows]
-    report_junk_cells(table, numbers, report)
+    n_misfit = report_misfits(table, misfit.loc[numbers.index], decimal, thousands, report)
+    if worth_warning(n_misfit, int(table[numbers.columns].notna().to_numpy().sum())):
+        warnings.append(f"{n_misfit:,} numbers do not fit the {describe_number_format(decimal, thousands)} "
+                        "that most of the file uses and were treated as missing; write every number the same way")
+    report_junk_cells(table, numbers, report, misfit.loc[numbers.index])
     numbers = mask_sentinels(numbers, na_values, report)
     value_col, value_reason = choose_value_col(numbers, table, value_col)
     numbers = drop_sparse_covariates(numbers, value_col, report)
@@ -140,10 +146,23 @@ def _check_size(size: int, name: str) -> None:
 def _check_rows(raw: bytes, name: str) -> None:
     """Refuse a file with more data lines than the row cap, counted without parsing."""
     cap = _cap("LSTM_FORECAST_MAX_ROWS", MAX_ROWS)
-    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    # Any line ending counts: '\r\n', '\n' and a lone '\r' (old Mac files), as _decode splits them.
+    ends = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    lines = ends + (not raw.endswith((b"\n", b"\r")))
     if lines - 1 > cap:
         raise UserError(f"{_label(name)} has {lines - 1:,} rows, over the {cap:,.0f}-row limit; set "
                         "LSTM_FORECAST_MAX_ROWS to raise it, or aggregate the data to a coarser step first")
+
+
+def _check_columns(sample: list[tuple[int, str]], name: str) -> None:
+    """Refuse a file whose first lines (the header among them) have more fields than the column
+    cap, counted with str.count before any CSV parsing: parsing 60,000 columns takes minutes."""
+    cap = _cap("LSTM_FORECAST_MAX_COLUMNS", MAX_COLUMNS)
+    for number, line in sample[:5]:
+        fields = max(line.count(sep) for sep in _DELIMITERS) + 1
+        if fields > cap:
+            raise UserError(f"line {number + 1:,} of {_label(name)} has {fields:,} fields, over the {cap:,.0f}-column "
+                            "limit; set LSTM_FORECAST_MAX_COLUMNS to raise it, or keep only the columns you need")
 
 
 def _read_source(source: Any) -> tuple[bytes, str]:
@@ -220,13 +239,14 @@ def _decode(raw: bytes, name: str) -> tuple[str, list[str]]:
 # -- table ------------------------------------------------------------------------------------
 
 
-def _read_table(text: str, name: str, report: list[str], warnings: list[str]) -> tuple[pd.DataFrame, str, str | None]:
-    """All cells as strings (NaN when empty), plus the decimal and thousands marks of numbers.
+def _read_table(text: str, name: str, report: list[str], warnings: list[str]) -> tuple[pd.DataFrame, str]:
+    """All cells as strings (NaN when empty), and the field separator.
 
     The text is scanned once record by record into small integer arrays (no list of lines), and
     pandas parses it from UTF-8 bytes: a 1,000,000-row file stays well under 1 GB.
     """
     sample = [(i, line) for i, line in enumerate(_iter_lines(text, _SAMPLE_LINES * 5)) if line.strip()][:_SAMPLE_LINES]
+    _check_columns(sample, name)
     sep = _detect_delimiter(sample, name)
     first, end, fields, all_fields, has_text = _records(text, sep, name)
     filled = fields > 0
@@ -292,8 +312,7 @@ def _read_table(text: str, name: str, report: list[str], warnings: list[str]) ->
     table = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed: ") and table[c].isna().all()])
     if len(table) < _MIN_ROWS:
         raise UserError(f"{_label(name)} has only {len(table)} data rows; supply at least {_MIN_ROWS}")
-    decimal, thousands = detect_number_format(table.head(_SAMPLE_LINES), sep)
-    return table, decimal, thousands
+    return table, sep
 
 
 def _iter_lines(text: str, limit: int | None = None):

@@ -1,6 +1,8 @@
 """Cells of text to numbers: decimal and thousands marks, junk cells, missing-value markers."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -11,36 +13,77 @@ from ..errors import UserError
 _SPACES = "[\\s\u00a0]"
 
 
-def detect_number_format(sample: pd.DataFrame, sep: str) -> tuple[str, str | None]:
-    """(decimal, thousands) marks used by the numbers in a sample of cells."""
-    cells = pd.Series(sample.to_numpy().ravel()).dropna().astype(str).str.replace(_SPACES, "", regex=True)
-    count = lambda pattern: int(cells.str.fullmatch(pattern).sum())  # noqa: E731
-    if count(r"[-+]?\d{1,3}(\.\d{3})+,\d+"):
-        return ",", "."  # 1.234,5
-    comma_decimals = count(r"[-+]?\d*,\d+") if sep != "," else count(r"[-+]?\d*,(\d{1,2}|\d{4,})")
-    if comma_decimals and comma_decimals >= count(r"[-+]?\d*\.\d+"):
-        return ",", None  # 2,6
-    if count(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"):
-        return ".", ","  # 1,234.5
-    return ".", None
+_EXP = "([eE][-+]?\\d+)?"
+_SIGN = "[-+]?"
+# A cell written with digits, marks and spaces only: the cells a number format must account for.
+_NUMBER_LIKE = f"{_SIGN}[\\d.,   ]*\\d[\\d.,   ]*{_EXP}"
+_GROUP_SPACES = "   "  # spaces that may separate groups of three digits: '1 234,5'
+
+
+def detect_number_format(table: pd.DataFrame, sep: str) -> tuple[str, str | None]:
+    """(decimal, thousands) marks used by the numbers in every cell of `table` (dates removed).
+
+    Cells that can only be read one way vote: '1.234,5', '2,6', '1.234.567' for a decimal comma;
+    '1,234.5', '2.6', '1,234,567' for a decimal point. '1.005' or '1,005' (one group of three)
+    is ambiguous and does not vote, but tells which mark separates thousands. Most votes win
+    (ties: a decimal comma unless commas separate the fields); the cells that do not fit the
+    decided format are reported by `find_numbers`.
+    """
+    votes = {",": 0, ".": 0}
+    grouped = {",": 0, ".": 0}
+    for col in table.columns:
+        cells = table[col].dropna()
+        cells = cells[cells.str.contains("[.,]", regex=True)]
+        if cells.empty:
+            continue
+        cells = cells.str.replace(f"[{_GROUP_SPACES}]", "", regex=True)
+        count = lambda pattern: int(cells.str.fullmatch(_SIGN + pattern).sum())  # noqa: E731
+        for mark, other in ((",", "."), (".", ",")):
+            m, o = re.escape(mark), re.escape(other)
+            votes[mark] += count(f"\\d{{1,3}}({o}\\d{{3}})+{m}\\d*{_EXP}")  # both marks: 1.234,5
+            votes[mark] += count(f"\\d*{m}(\\d{{1,2}}|\\d{{4,}}){_EXP}")  # not a group of three: 2,6
+            votes[mark] += count(f"\\d{{1,3}}({o}\\d{{3}}){{2,}}")  # two groups: 1.234.567
+            grouped[mark] += count(f"\\d{{1,3}}({m}\\d{{3}})+") + count(f"\\d{{1,3}}({m}\\d{{3}})+{o}\\d*{_EXP}")
+    if votes[","] > votes["."] or (votes[","] and votes[","] == votes["."] and sep != ","):
+        decimal = ","
+    else:
+        decimal = "."
+    other = "." if decimal == "," else ","
+    return decimal, other if grouped[other] else None
+
+
+def describe_number_format(decimal: str, thousands: str | None) -> str:
+    marks = f"decimal {'comma' if decimal == ',' else 'point'}"
+    return marks + (f", {thousands!r} between thousands" if thousands else ", no thousands mark")
 
 
 def find_numbers(
     table: pd.DataFrame, decimal: str, thousands: str | None, report: list[str], keep: str | None
-) -> tuple[pd.DataFrame, list[str]]:
-    """The numeric columns as floats (NaN for junk cells), and the text columns (dropped, reported)."""
-    numbers, text_cols = {}, []
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """The numeric columns as floats (NaN for junk cells), the text columns (dropped, reported),
+    and where a cell looks like a number but does not fit the file's number format.
+
+    A thousands mark (or space) is removed only where it separates groups of exactly three
+    digits ('1.234,5', '1 234'); '12.5' in a decimal-comma file, or '100 0', does not fit: it is
+    missing, counted in the report, never read as 125 or 1000.
+    """
+    group = re.escape(thousands or "") + _GROUP_SPACES
+    d = re.escape(decimal)
+    fits_format = (f"{_SIGN}(\\d+|\\d{{1,3}}([{group}]\\d{{3}})+)({d}\\d*)?{_EXP}|{_SIGN}{d}\\d+{_EXP}")
+    numbers, text_cols, misfits = {}, [], {}
     for col in table.columns:
         cells = table[col]
-        clean = cells.str.replace(_SPACES, "", regex=True)
-        if thousands:
-            clean = clean.str.replace(thousands, "", regex=False)
+        fits = cells.str.fullmatch(fits_format).fillna(False).astype(bool)
+        misfit = cells.str.fullmatch(_NUMBER_LIKE).fillna(False).astype(bool) & ~fits
+        clean = cells.str.replace(f"[{group}]", "", regex=True)
         if decimal != ".":
             clean = clean.str.replace(decimal, ".", regex=False)
+        clean = clean.where(fits, cells.where(~misfit))  # other cells ('nan', '1e400', text) as they are
         parsed = pd.to_numeric(clean, errors="coerce")
         parsed = parsed.where(np.isfinite(parsed))  # 'inf' and 1e400 are junk, not numbers to train on
         if parsed.notna().sum() >= 0.5 * cells.notna().sum() and parsed.notna().any():
             numbers[col] = parsed.astype("float64")
+            misfits[col] = misfit
         elif col != keep:
             text_cols.append(col)
     if text_cols:
@@ -49,7 +92,21 @@ def find_numbers(
         first = table.iloc[:, 0].dropna().head(3).tolist() if table.shape[1] else []
         found = f"only text in {list(table.columns)} (first values: {first})" if first else "only a date column"
         raise UserError(f"no numeric column found, {found}; supply a CSV with a column of numbers")
-    return pd.DataFrame(numbers, index=table.index), text_cols
+    misfit = pd.DataFrame(misfits, index=table.index)
+    return pd.DataFrame(numbers, index=table.index), text_cols, misfit
+
+
+def report_misfits(table: pd.DataFrame, misfit: pd.DataFrame, decimal: str, thousands: str | None,
+                   report: list[str]) -> int:
+    """One report line counting the cells that look like numbers but do not fit the format."""
+    n = int(misfit.to_numpy().sum())
+    if n:
+        col = misfit.sum().idxmax()
+        example = table.loc[misfit[col], col].iloc[0]
+        report.append(f"treated {n:,} cells that do not fit the file's number format "
+                      f"({describe_number_format(decimal, thousands)}) as missing (e.g. {example!r} in {col!r}); "
+                      "they are interpolated: write every number the same way")
+    return n
 
 
 def rows_without_numbers(table: pd.DataFrame, numbers: pd.DataFrame) -> pd.Series:
@@ -58,8 +115,11 @@ def rows_without_numbers(table: pd.DataFrame, numbers: pd.DataFrame) -> pd.Serie
     return numbers.isna().all(axis=1) & table[numbers.columns].notna().any(axis=1)
 
 
-def report_junk_cells(table: pd.DataFrame, numbers: pd.DataFrame, report: list[str]) -> None:
+def report_junk_cells(table: pd.DataFrame, numbers: pd.DataFrame, report: list[str],
+                      misfit: pd.DataFrame | None = None) -> None:
     junk = numbers.isna() & table[numbers.columns].notna()
+    if misfit is not None:  # reported by report_misfits
+        junk = junk & ~misfit.loc[junk.index, junk.columns]
     if junk.to_numpy().any():
         col = junk.sum().idxmax()
         example = table.loc[junk[col], col].iloc[0]

@@ -41,14 +41,25 @@ def _pair(actual, forecast, observed=None) -> tuple[np.ndarray, np.ndarray]:
     return a, f
 
 
+def _scaled(errors: np.ndarray) -> tuple[np.ndarray, float]:
+    """Errors divided by their largest magnitude, and that magnitude: squares and sums of values
+    near 1e300 overflow to inf, and squares near 1e-300 underflow to 0 (RMSE 0 below a larger MAE)."""
+    top = float(np.max(np.abs(errors))) if errors.size else 0.0
+    if top > 0 and np.isfinite(top):
+        return errors / top, top
+    return errors, 1.0
+
+
 def mae(actual, forecast, observed=None) -> float:
     a, f = _pair(actual, forecast, observed)
-    return float(np.mean(np.abs(a - f)))
+    e, top = _scaled(np.abs(a - f))
+    return float(np.mean(e) * top)
 
 
 def rmse(actual, forecast, observed=None) -> float:
     a, f = _pair(actual, forecast, observed)
-    return float(np.sqrt(np.mean((a - f) ** 2)))
+    e, top = _scaled(np.abs(a - f))
+    return float(np.sqrt(np.mean(e**2)) * top)
 
 
 def smape(actual, forecast, observed=None) -> float:
@@ -59,27 +70,43 @@ def smape(actual, forecast, observed=None) -> float:
     a, f = _pair(actual, forecast, observed)
     if not np.all(np.isfinite(f)):
         return float("nan")
+    _, top = _scaled(np.concatenate([np.abs(a), np.abs(f)]))
+    a, f = a / top, f / top  # |a| + |f| overflows near 1e308; the ratio does not depend on the scale
     denom = np.abs(a) + np.abs(f)
     ratio = np.divide(2.0 * np.abs(a - f), denom, out=np.zeros_like(denom), where=denom > 0)
     return float(100.0 * np.mean(ratio))
 
 
-def mase_scale(insample, period: int = 1) -> MaseScale:
+def mase_scale(insample, period: int = 1, observed=None) -> MaseScale:
     """Mean absolute seasonal-naive error in-sample: the MASE denominator (Hyndman & Koehler 2006).
 
     With fewer than period + 1 points the seasonal lag cannot be taken; the scale falls back to
-    lag 1 and the note says so.
+    lag 1 and the note says so. observed: the loader's mask (True where read, False where filled
+    in); a difference touching a filled point is left out, and the note counts them.
     """
     y = np.asarray(insample, dtype=float)
     lag = period if period > 1 and len(y) > period else 1
     if len(y) <= lag:
         raise UserError(f"MASE needs more than {lag} in-sample points, got {len(y)}; use a longer series")
-    value = float(np.mean(np.abs(y[lag:] - y[:-lag])))
+    diffs = np.abs(y[lag:] - y[:-lag])
+    left_out = 0
+    if observed is not None:
+        seen = np.asarray(observed, dtype=bool)
+        if seen.shape != y.shape:
+            raise UserError(f"observed mask {seen.shape} must match the in-sample values {y.shape}")
+        both = seen[lag:] & seen[:-lag]
+        left_out = int((~both).sum())
+        if both.any():
+            diffs = diffs[both]
+    e, top = _scaled(diffs)
+    value = float(np.mean(e) * top)
     if lag == period or period <= 1:
         note = f"mean |y_t - y_(t-{lag})| over {len(y):,} in-sample points"
     else:
         note = (f"lag 1, not the season ({period}): the history has only {len(y):,} points, "
                 f"too few for a seasonal difference")
+    if left_out:
+        note += f", leaving out {left_out:,} differences that touch a filled-in point"
     return MaseScale(value if value > 0 else float("nan"), lag, note)
 
 
