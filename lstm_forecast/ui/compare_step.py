@@ -85,8 +85,8 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
     st.subheader("Leaderboard")
     scale, holdout = newest.metrics.get("mase_scale", {}), newest.metrics.get("holdout", {})
     st.caption(f"Scored on the last {horizon} points, which no model saw while training "
-               f"({holdout.get('note', 'all scored')}). MASE divides the error by the in-sample error of "
-               f"'same as last season' ({scale.get('note', 'the seasonal difference')}): below 1 is better than "
+               f"({escape_markdown(holdout.get('note', 'all scored'))}). MASE divides the error by the in-sample error of "
+               f"'same as last season' ({escape_markdown(scale.get('note', 'the seasonal difference'))}): below 1 is better than "
                "that on the history. Coverage: the share of holdout points inside the 80% and 95% intervals.")
     shown = table.drop(columns=["run_id"]).assign(best=table["best"].map({True: "★ best", False: ""}))
     shown = shown[["best", *[c for c in shown.columns if c != "best"]]]  # first: a wide table hides its last columns
@@ -113,7 +113,7 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
     try:
         frames = memo(("forecast_frames", *key), lambda: _forecast_frames(loaded, chosen, baselines, span))
     except UserError as exc:
-        st.error(f"**Cannot show these forecasts.** {exc}")
+        st.error(f"**Cannot show these forecasts.** {escape_markdown(exc)}")
         return
     actual, forecasts, bands, residuals, holdout_start, shown_note = frames
     show_chart(("forecasts", *key), lambda: charts.plot_forecasts(
@@ -186,7 +186,7 @@ def _forecast_frames(loaded: LoadedSeries, chosen: list[RunView], baselines: lis
 
 def _backtest(loaded: LoadedSeries, view: RunView, colours: dict[str, str]) -> None:
     """Error against horizon step, the model beside every baseline, over many origins."""
-    st.subheader(f"Backtest · {view.label}")
+    st.subheader(f"Backtest · {escape_markdown(view.label)}")
     key = ("backtest", view.run_id, data_key(loaded))
     result = st.session_state.get("_backtests", {}).get(key)
     if result is None:
@@ -200,7 +200,7 @@ def _backtest(loaded: LoadedSeries, view: RunView, colours: dict[str, str]) -> N
                 with st.spinner("Training once and forecasting from every origin…"):
                     result = backtest(loaded, open_run(view).config, origins=BACKTEST_ORIGINS, step=1)
             except UserError as exc:
-                st.error(f"**Cannot backtest this run.** {exc}")
+                st.error(f"**Cannot backtest this run.** {escape_markdown(exc)}")
                 return
             st.session_state.setdefault("_backtests", {})[key] = result
         else:
@@ -217,7 +217,7 @@ def _backtest(loaded: LoadedSeries, view: RunView, colours: dict[str, str]) -> N
 
 
 def _label_and_downloads(view: RunView) -> None:
-    st.subheader(f"Download · {view.label}")
+    st.subheader(f"Download · {escape_markdown(view.label)}")
     with st.form(f"label::{view.run_id}", border=False):
         c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
         text = c1.text_input("Label", value=view.label, max_chars=120,
@@ -227,7 +227,7 @@ def _label_and_downloads(view: RunView) -> None:
                 _rename(view, text)
                 st.rerun()
             except UserError as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(exc))
     row = st.container(horizontal=True)  # buttons sized to their labels: none is cut at 1000 px
     forecast, _ = forecast_frames(view)
     row.download_button("Forecast CSV", neutralise(forecast).to_csv(index=False), f"{view.run_id}-forecast.csv",

@@ -138,8 +138,8 @@ def _input_yahoo() -> LoadedSeries | None:
         st.session_state["yahoo_failed"] = (request, str(exc))
         if last_good is None:
             raise
-        st.error(f"**Could not fetch {request[0]!r}.** {exc}  \nStill showing the last data fetched: "
-                 f"{last_good.source}.")
+        st.error(f"**Could not fetch {escape_markdown(repr(request[0]))}.** {escape_markdown(exc)}  \nStill showing the last "
+                 f"data fetched: {escape_markdown(last_good.source)}.")
         return last_good
     st.session_state["yahoo_last_good"] = loaded
     return loaded

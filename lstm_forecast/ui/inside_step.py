@@ -19,7 +19,7 @@ from ..runs import Run, data_key
 from ..seasonality import phase_label
 from . import charts
 from .render import show_chart
-from .text import cell_label
+from .text import cell_label, escape_markdown
 from .state import RunView, memo, open_run
 
 if TYPE_CHECKING:  # torch and the trace engine load when a run is first inspected
@@ -79,7 +79,7 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
     try:
         run = open_run(runs[run_id])  # the model loads here, only for the run looked at
     except UserError as exc:
-        st.error(f"**Cannot open this run.** {exc}")
+        st.error(f"**Cannot open this run.** {escape_markdown(exc)}")
         return
     layer = c2.selectbox("Layer", list(range(run.config.layers)), key="inside_layer",
                          format_func=lambda i: f"{i + 1} of {run.config.layers}", help="Layers count from the input.")
@@ -88,7 +88,7 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
     try:
         summary = _summary(run, loaded)
     except UserError as exc:
-        st.error(f"**Cannot trace this run on this data.** {exc}")
+        st.error(f"**Cannot trace this run on this data.** {escape_markdown(exc)}")
         return
     st.caption(_describe(run, summary))
     with st.expander("How to read this", expanded=True):
@@ -279,7 +279,7 @@ def _view_saturation(loaded: LoadedSeries, run: Run, summary: LookInside, layer:
 def _view_step(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int) -> None:
     step = st.slider("Step", 1, summary.n_steps - 1, summary.n_steps - 1, key="walk_step",
                      help="The step whose update to show. Its time stamp appears below.")
-    inputs = ", ".join(run.feature_names) if layer == 0 else f"the {summary.n_units} outputs of layer {layer}"
+    inputs = escape_markdown(", ".join(run.feature_names)) if layer == 0 else f"the {summary.n_units} outputs of layer {layer}"
     st.caption(f"Step {step} · {summary.index[step]} · layer {layer + 1}, forward direction · "
                f"x_t's entries are the layer's inputs ({inputs}); every other row has one entry per unit")
     show_chart(("walk", *_key(run, loaded, layer, step)),

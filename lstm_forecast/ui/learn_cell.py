@@ -19,6 +19,7 @@ from . import learn_charts as charts
 from .learn_page import has_cell_state, pick_run, run_series
 from .render import show_chart
 from .state import RunView, memo, open_run
+from .text import escape_markdown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,7 +53,7 @@ def show_cell(views: list[RunView]) -> None:
         loaded = run_series(view, run)
         x, index = memo(("learn_window", view.run_id, data_key(loaded)), lambda: _last_window(run, loaded))
     except UserError as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(exc))
         return
     cell = cells.get(run.config.cell)
     c1, c2 = st.columns(2)

@@ -12,6 +12,7 @@ from . import learn_charts as charts
 from .learn_page import pick_run
 from .render import show_chart
 from .state import RunView, memo, open_run
+from .text import escape_markdown
 
 MODES = ("constant", "per step")
 DEFAULTS = {"forget": 0.9, "input": 1.0, "output": 1.0}  # a pulse read in full, then fading by 10% a step
@@ -117,7 +118,7 @@ def _real_gates(views: list[RunView], kind: str, x: np.ndarray) -> None:
     try:
         run = open_run(view)
     except UserError as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(exc))
         return
     frame, unit, memory = memo(("learn_real", view.run_id, kind), lambda: _real_frame(run, x))
     cell = cells.get(run.config.cell)
@@ -128,9 +129,9 @@ def _real_gates(views: list[RunView], kind: str, x: np.ndarray) -> None:
         frame, panels, title=f"{cell.label}, unit {unit} of layer 1, on the same {kind}",
         note=f"its weights decide the gates now · {cell.summary}"))
     st.caption(f"Unit {unit} is the one whose {'cell' if memory == 'cell' else 'hidden'} state moves most on this "
-               f"input. Inputs: x as {run.feature_names[0]}"
+               f"input. Inputs: x as {escape_markdown(run.feature_names[0])}"
                + (", its change as change" if "change" in run.feature_names[1:] else "")
-               + (f"; {', '.join(n for n in run.feature_names[1:] if n != 'change')} held at 0."
+               + (f"; {escape_markdown(', '.join(n for n in run.feature_names[1:] if n != 'change'))} held at 0."
                   if len(run.feature_names) > 2 else "."))
 
 

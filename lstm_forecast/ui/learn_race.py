@@ -18,6 +18,7 @@ from . import learn_charts as charts
 from .learn_page import pick_run, run_series
 from .render import show_chart
 from .state import RunView, memo, open_run
+from .text import escape_markdown
 
 RACE = "learn_race"  # session key: the last RaceResult
 
@@ -65,7 +66,7 @@ def _run(lags_text: str, steps: int, seed: int) -> None:
         settings = RaceSettings(lags=parse_lags(lags_text),
                                 training=replace(base.training, steps=steps, seed=seed))
     except UserError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         return
     bar = st.progress(0.0, text="Starting the workers…")
 
@@ -187,7 +188,7 @@ def _run_gradients(views: list[RunView]) -> None:
         loaded = run_series(view, run)
         frame = memo(("learn_grad_run", view.run_id, data_key(loaded)), lambda: _forecaster_frame(run, loaded))
     except UserError as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(exc))
         return
     show_chart(("learn_grad_run", view.run_id, data_key(loaded)), lambda: charts.plot_gradients(
         frame, floor=FLOOR, by="label", by_title="run", title=f"{view.label}: across its lookback window",

@@ -103,7 +103,7 @@ def input_panel() -> Panel | None:
             return _files(tuple((u.name, u.getvalue()) for u in uploads))
         saved = {folder: info for folder, (info, _) in saved_panels().items()}
         if not saved:
-            st.info(f"No saved panel run in {str(panels_dir())!r} yet: train one from another source first.")
+            st.info(f"No saved panel run in {escape_markdown(repr(str(panels_dir())))} yet: train one from another source first.")
             return None
         newest = sorted(saved, key=lambda f: saved[f].get("created", ""), reverse=True)
         folder = st.sidebar.selectbox("Panel run", [str(p) for p in newest], key="panel_saved",
@@ -283,7 +283,7 @@ def show_scoreboard(entries: dict[str, PanelEntry]) -> PanelEntry | None:
     row.metric("Series scored", f"{board['n_scored']}", f"{board['n_left_out']} left out", delta_color="off",
                width="content")
     c = entry.info["config"]
-    st.caption(f"{entry.info.get('mode')} · horizon {c['horizon']}, lookback {c['lookback']} for every series · "
+    st.caption(f"{escape_markdown(entry.info.get('mode'))} · horizon {c['horizon']}, lookback {c['lookback']} for every series · "
                f"trained in {entry.info.get('seconds', 0):.0f}s · scored on each series' last {c['horizon']} points "
                "against its own baselines")
     scores = entry.scores

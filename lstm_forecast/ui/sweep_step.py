@@ -36,7 +36,7 @@ def input_sweep() -> Path | None:
     if typed:
         return Path(typed)
     if not found:
-        st.info(f"No sweep in {str(sweeps_dir())!r} yet. Run one, for example\n\n"
+        st.info(f"No sweep in {escape_markdown(repr(str(sweeps_dir())))} yet. Run one, for example\n\n"
                 "`python -m lstm_forecast sweep --sample seattle_hourly_temp --trials 20 --jobs 2 "
                 f"--out {sweeps_dir() / 'hourly'}`\n\nand open this page again (or type its folder in the sidebar).")
         return None
@@ -52,7 +52,7 @@ def show_sweep(folder: Path) -> dict | None:
         st.error(f"**Cannot read this sweep.** {escape_markdown(exc)}")
         return None
     st.header(f"Sweep · {escape_markdown(folder.name)}")
-    st.caption(f"{spec['data'].get('source') or spec['data']['kind']} · every trial scored on validation origins "
+    st.caption(f"{escape_markdown(spec['data'].get('source') or spec['data']['kind'])} · every trial scored on validation origins "
                "(validation MASE: the error at the validation targets over the training part's seasonal-naive error); "
                "the holdout is read only when the best and the default settings are retrained at the end.")
     row = st.container(horizontal=True, gap="large")  # metrics wrap onto a new line rather than being cut
@@ -96,7 +96,7 @@ def show_best(folder: Path, summary: dict) -> None:
     st.header("The best run")
     best_dir, default_dir = folder / "best", folder / "default"
     if summary.get("kind") == "panel":
-        st.info(f"This sweep tuned a panel's global model: its best run is the panel folder {str(best_dir)!r}. "
+        st.info(f"This sweep tuned a panel's global model: its best run is the panel folder {escape_markdown(repr(str(best_dir)))}. "
                 "Open it on the Panels page (source: Saved panel run), after copying it into the panels folder.")
         return
     entry = read_entry(best_dir)

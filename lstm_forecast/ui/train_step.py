@@ -43,7 +43,7 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
     try:
         defaults, _ = memo(("defaults", data_key(loaded)), lambda: resolve(Config(), loaded))
     except UserError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(escape_markdown(exc))
         return None, ()
     n = len(loaded.frame)
     with st.sidebar.form("config"):
@@ -82,7 +82,7 @@ def input_config(loaded: LoadedSeries) -> tuple[Config | None, tuple[str, ...]]:
                         covariates=list(covariates), device=device,
                         threads=None if threads == "auto" else int(threads))
     except UserError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(escape_markdown(exc))
         return None, ()
     return config, (("lstm", "gru", "rnn") if three else (cell,) if one else ())
 
