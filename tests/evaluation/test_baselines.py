@@ -100,13 +100,11 @@ def test_ets_at_a_full_season_uses_the_latest_estimate_of_that_phase():
     assert fitted.forecast(12)[11] == pytest.approx(expected)
 
 
-def test_long_seasons_fit_quickly_with_heuristic_initial_states():
-    import time
-
+def test_long_seasons_use_heuristic_initial_states():
+    """'estimated' would optimise 365 seasonal states: 4.6x the time on 3 years (bench/ets_speed.py measures it)."""
     t = np.arange(3 * 365)
     y = 10 + 5 * np.sin(2 * np.pi * t / 365) + np.random.default_rng(1).normal(0, 1, len(t))
-    start = time.perf_counter()
     fitted = Ets().fit(y, 365)
     assert fitted.spec_["initialization_method"] == "heuristic"
-    assert time.perf_counter() - start < 30  # 'estimated' would optimise 365 seasonal states
+    assert fitted.spec_["seasonal_periods"] == 365
     assert np.all(np.isfinite(fitted.forecast(30)))

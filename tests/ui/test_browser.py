@@ -7,6 +7,7 @@ Screenshots of every step and view go to $SCREENSHOT_DIR (default: <tmp>/screens
 """
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from typing import Iterator
@@ -100,8 +101,13 @@ def chromium_page(console: list[str], **page_options):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
+def runs_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, runs_root):
+    runs = runs_root
     with streamlit_server({"LSTM_FORECAST_RUNS": str(runs)}, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
 
@@ -257,3 +263,38 @@ def test_stop_keeps_the_best_model_so_far_and_no_check_mark_shows_while_training
     note.first.wait_for(timeout=30_000)
     assert "best epoch" in note.first.inner_text()
     page.screenshot(path=str(shots / "stopped.png"))
+
+
+def test_a_second_train_click_stops_the_run_keeps_it_and_starts_a_new_one(page, runs_root):
+    """What the README says: a click on Train while training stops that run (kept and saved, best epoch
+    so far) and, once it is saved, trains a new one with the sidebar's settings."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("combobox", name="Sample").click()
+    page.get_by_role("option", name=re.compile("seattle_hourly_temp")).click()
+    _settle(page, 1)
+    for label, value in (("Hidden units", "128"), ("Max epochs", "400"), ("Seed", "11")):
+        field = sidebar.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Tab")
+    def saved() -> set[str]:
+        return {p.name for p in runs_root.iterdir() if not p.name.startswith(".")}
+
+    before = saved()
+    train = sidebar.get_by_role("button", name="Train", exact=True)
+    train.click()
+    page.get_by_text(re.compile(r"epoch ([2-9]|\d\d)/400")).first.wait_for(timeout=120_000)
+    train.click()  # the second click
+    deadline = time.time() + 120
+    while not (stopped := saved() - before) and time.time() < deadline:
+        time.sleep(0.5)
+    assert len(stopped) == 1, stopped  # the first run, stopped by the second click, is saved
+    page.get_by_text(re.compile(r"epoch 1/400 · first epoch")).first.wait_for(timeout=120_000)  # a new one trains
+    page.get_by_role("button", name="Stop training").last.click()
+    page.get_by_text("stopped by user").first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    while len(new := saved() - before) < 2 and time.time() < deadline + 60:
+        time.sleep(0.5)
+    assert len(new) == 2 and stopped < new, new  # and a second run trained after it, and was saved
+    for name in new:
+        info = json.loads((runs_root / name / "config.json").read_text())["info"]
+        assert info["stopped"] == "stopped by user", info["stopped"]
