@@ -216,6 +216,7 @@ def cmd_train(args) -> int:
 
     expect = current_run_id(args.out)  # what --out holds now: another writer replacing it is not silent
     season, history = _split_period(args)
+    config = _config(args, season)  # every flag's range is checked before the data is even read
     t0 = time.perf_counter()
     loaded = _load(args, history)
     load_s = time.perf_counter() - t0
@@ -223,20 +224,29 @@ def cmd_train(args) -> int:
         print(f"data: {line}")
     for line in getattr(loaded, "warnings", []) or []:
         print(f"warning: {line}", file=sys.stderr)
-    run = train_run(loaded, _config(args, season), callback=None if args.quiet else _print_progress,
+    run = train_run(loaded, config, callback=None if args.quiet else _print_progress,
                     load_seconds=load_s)
     run.info["origin"] = _origin(args, history)
-    folder = save_run(run, args.out, expect=expect)
+    try:
+        folder = save_run(run, args.out, expect=expect)
+    except UserError as exc:  # the scores are still worth showing; then the one error line says why
+        _print_run(run)
+        text = str(exc)
+        raise UserError(text if "not saved" in text else f"trained, but not saved: {text}") from None
+    _print_run(run)
+    print(f"wrote {folder}")
+    return 0
+
+
+def _print_run(run) -> None:
     c, m = run.config, run.metrics
     print(f"{run.info['source']}: {run.info['n_points']} points, {run.info['period_note']}")
     print(f"{c.cell} lookback {c.lookback} horizon {c.horizon}: best epoch {run.info['best_epoch']} "
           f"of {run.info['epochs_run']} ({run.info['stopped']}), {run.info['train_seconds']:.1f}s on "
           f"{run.info['device']} with {run.info['threads']} thread(s)")
     print(f"holdout: {m['holdout']['note']}; MASE scale: {m['mase_scale']['note']}")
-    print(metrics_table(m, c.cell).round(4).to_string())
+    print(metrics_table(m, c.cell).round(4).to_string(na_rep="n/a"))  # null in metrics.json: not applicable
     print(f"time {timing_line(run.info['timings'])}")
-    print(f"wrote {folder}")
-    return 0
 
 
 def cmd_backtest(args) -> int:

@@ -11,6 +11,22 @@ from .errors import UserError
 CELLS = tuple(_REGISTRY)  # names of the registered cells (lstm_forecast/cells.py)
 TARGETS = ("residual", "level")
 LOSSES = ("huber", "mse", "mae")
+# Upper bounds, checked before anything is built (a config.json or a flag may hold any number):
+# each lies far beyond any useful setting here, and well below what would exhaust memory or time
+# before a message could say why.
+MAX = {
+    "hidden": 4096,  # 4 x 4096^2 weights = 67M per LSTM layer (256 MB): the bench corpus needs 32
+    "layers": 16,  # deep stacks of recurrent layers stop training well long before 16
+    "ensemble": 32,  # the median of 32 networks is as stable as it gets; each one trains in full
+    "epochs": 100_000,  # early stopping ends training long before
+    "patience": 100_000,
+    "batch_size": 1_000_000,
+    "epoch_windows": 100_000_000,
+    # steps: checked against the series' length once it is known; these keep an absurd number out before
+    "period": 10_000_000, "horizon": 10_000_000, "lookback": 10_000_000, "val_size": 10_000_000,
+    "threads": 1024,  # more than any machine's cores; torch.set_num_threads with 10^6 would try to start them
+    "seed": 2**63 - 1 - 32,  # torch's and numpy's seeds are 64-bit; the ensemble uses seed .. seed + 31
+}
 
 
 @dataclass
@@ -59,13 +75,14 @@ class Config:
         _one_of("log", self.log, ("auto", "on", "off"))
         for name in ("period", "horizon", "lookback", "val_size", "epoch_windows", "threads"):
             value = getattr(self, name)
-            if value is not None and not _whole(value, 1):
-                raise UserError(f"`{name}` ({value!r}) must be a whole number >= 1, or left empty to choose it from the data")
+            if value is not None and not _whole(value, 1, MAX[name]):
+                raise UserError(f"`{name}` ({_show(value)}) must be a whole number from 1 to {MAX[name]:,}, "
+                                "or left empty to choose it from the data")
         for name in ("hidden", "layers", "epochs", "batch_size", "patience", "ensemble"):
-            if not _whole(getattr(self, name), 1):
-                raise UserError(f"`{name}` ({getattr(self, name)!r}) must be a whole number >= 1")
-        if not _whole(self.seed, 0):
-            raise UserError(f"`seed` ({self.seed!r}) must be a whole number >= 0")
+            if not _whole(getattr(self, name), 1, MAX[name]):
+                raise UserError(f"`{name}` ({_show(getattr(self, name))}) must be a whole number from 1 to {MAX[name]:,}")
+        if not _whole(self.seed, 0, MAX["seed"]):
+            raise UserError(f"`seed` ({_show(self.seed)}) must be a whole number from 0 to {MAX['seed']:,}")
         for name, low, high, low_open in (("lr", 0.0, 10.0, True), ("weight_decay", 0.0, 10.0, False),
                                           ("clip", 0.0, math.inf, True), ("dropout", 0.0, 1.0, False)):
             value = getattr(self, name)
@@ -88,9 +105,18 @@ class Config:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
-def _whole(value: Any, low: int) -> bool:
-    """An int (not a bool) >= low."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+def _whole(value: Any, low: int, high: int) -> bool:
+    """An int (not a bool) from low to high."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _show(value: Any) -> str:
+    """A value for a message, cut short (a config.json may hold a 10,000-digit number)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's 4,300-digit limit for str()
+        return "a number too long to print"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _number(value: Any) -> bool:

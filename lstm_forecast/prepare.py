@@ -12,7 +12,7 @@ Targets for an origin e (last observed step) and h = 1..H:
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,85 @@ class Transform:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: object) -> "Transform":
+        """A Transform read from a run's config.json, every field checked: UserError naming the first bad one
+        (a scale of 0, a string or NaN would give all-NaN forecasts, an unknown base an internal error)."""
+        if not isinstance(d, dict):
+            raise UserError("config.json's transform is not a table of settings; retrain the run")
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(d) - set(names))
+        missing = [n for n in ("log", "difference", "period", "level_window", "scale") if n not in d]
+        if unknown or missing:
+            raise UserError(f"config.json's transform has unknown fields {unknown[:3]} or lacks {missing[:3]}; "
+                            "retrain the run")
+
+        def bad(name: str, what: str) -> UserError:
+            text = repr(d.get(name))
+            return UserError(f"config.json's transform.{name} ({text[:40]}) must be {what}; retrain the run")
+
+        for name in ("log", "difference"):
+            if not isinstance(d[name], bool):
+                raise bad(name, "true or false")
+        for name in ("period", "level_window"):
+            if not _count(d[name]):
+                raise bad(name, f"a whole number from 1 to {MAX_STEPS:,}")
+        if not _finite(d["scale"]) or not d["scale"] > 0:
+            raise bad("scale", "a finite positive number")
+        for name in ("cov_mean", "cov_std"):
+            value = d.get(name, [])
+            if not isinstance(value, list) or not all(_finite(v) for v in value) or len(value) > MAX_STEPS:
+                raise bad(name, "a list of finite numbers")
+        if len(d.get("cov_mean", [])) != len(d.get("cov_std", [])) or not all(v > 0 for v in d.get("cov_std", [])):
+            raise bad("cov_std", "positive numbers, one per covariate mean")
+        anchor = d.get("anchor")
+        if anchor is not None and not (isinstance(anchor, str) and len(anchor) <= 64) \
+                and not (isinstance(anchor, int) and not isinstance(anchor, bool) and abs(anchor) < 2**63):
+            raise bad("anchor", "a time stamp, a step number or null")
+        base = d.get("base", "seasonal_naive")
+        if base not in BASES:
+            raise bad("base", f"one of {', '.join(BASES)}")
+        params = d.get("base_params")
+        if params is not None and not isinstance(params, dict):
+            raise bad("base_params", "a table of Holt-Winters parameters or null")
+        if base == "ets" and not _ets_params_ok(params):
+            raise bad("base_params", "the fitted Holt-Winters parameters (period, spec, params, initial_seasons)")
+        ref = d.get("window_ref")
+        if ref is not None and not (_finite(ref) and ref > 0):
+            raise bad("window_ref", "a finite positive number or null")
+        return cls(**d)
+
+
+MAX_STEPS = 10_000_000  # as Config's bounds on period, lookback and horizon
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_STEPS
+
+
+def _ets_params_ok(params: object) -> bool:
+    """The shape Ets.to_dict writes: null stands for "not applicable" (no season: smoothing_seasonal)."""
+    if not isinstance(params, dict) or not _count(params.get("period")) or not isinstance(params.get("spec"), dict):
+        return False
+    spec, values, seasons = params["spec"], params.get("params"), params.get("initial_seasons")
+    if not set(spec) <= {"trend", "damped_trend", "seasonal", "seasonal_periods", "initialization_method"} \
+            or spec.get("seasonal") not in (None, "add", "mul") or spec.get("trend") not in (None, "add", "mul") \
+            or not isinstance(spec.get("damped_trend", False), bool) or not isinstance(values, dict):
+        return False  # the spec goes to statsmodels as keyword arguments: only the ones Ets writes
+    if spec.get("seasonal") and spec.get("seasonal_periods") != params["period"]:
+        return False
+    needed = ("smoothing_level", "smoothing_trend", "damping_trend", "initial_level", "initial_trend")
+    if not all(_finite(values.get(k)) for k in needed):
+        return False
+    if spec.get("seasonal"):
+        return (_finite(values.get("smoothing_seasonal")) and isinstance(seasons, list)
+                and len(seasons) == params["period"] and all(_finite(v) for v in seasons))
+    return isinstance(seasons, list)
 
 
 @dataclass

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import secrets
 import shutil
 import stat
@@ -29,7 +30,7 @@ import pandas as pd
 
 from .config import Config
 from .errors import UserError
-from .files import dumps, json_safe, loads
+from .files import check_run_id, dumps, inside, json_safe, loads
 
 if TYPE_CHECKING:
     from .data.series import LoadedSeries
@@ -76,6 +77,14 @@ def new_run_id(cell: str, source: str, created: datetime | None = None) -> str:
     """Unique by construction: UTC time stamp, process ID and a random suffix, then cell and data."""
     created = created or datetime.now(timezone.utc)
     return f"{created:%Y%m%d-%H%M%S}-{os.getpid() % 100000:05d}{secrets.token_hex(3)}-{cell}-{_slug(source)}"
+
+
+def run_folder(root: Path | str, run_id: str) -> Path:
+    """The folder of the run `run_id` under `root`: UserError for an ID that is not ours (a separator, `..`)
+    or a folder that resolves outside `root`."""
+    folder = Path(root) / check_run_id(run_id, "the run ID")
+    inside(root, folder)
+    return folder
 
 
 def describe(config: Config) -> str:
@@ -147,9 +156,22 @@ def save_run(run: Run, folder: Path | str, *, expect: str | None = "any") -> Pat
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create the folder {str(parent)!r} ({exc.strerror}); choose another --out") from None
+    try:
+        _save_locked(run, folder, expect, start, torch)
+    except OSError as exc:  # a full disk, a read-only folder: the run stays in memory, nothing partial is left
+        where = exc.filename or str(parent)
+        raise UserError(f"the run was not saved: cannot write {str(where)!r} ({exc.strerror or exc}); "
+                        "free some space or choose a writable --out, then train again") from None
+    run.path = folder
+    return folder
+
+
+def _save_locked(run: Run, folder: Path, expect: str | None, start: float, torch) -> None:
+    parent = folder.parent
     with _lock(parent / ".runs.lock"):  # one per folder of runs: writes are short, so they queue
         _check_replaceable(folder, expect)
-        tmp = parent / f".{folder.name}.tmp-{secrets.token_hex(4)}"
+        clean_stale(parent)
+        tmp = parent / f".{folder.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         try:
             tmp.mkdir()
             nulls = _write_json(tmp / "metrics.json", run.metrics)
@@ -167,8 +189,6 @@ def save_run(run: Run, folder: Path | str, *, expect: str | None = "any") -> Pat
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-    run.path = folder
-    return folder
 
 
 def relabel(folder: Path | str, label: str) -> None:
@@ -211,6 +231,54 @@ def _check_replaceable(folder: Path, expect: str | None) -> None:
                         "that run is kept and nothing was written: choose another --out")
 
 
+STALE_AFTER_S = 3600  # a temporary folder this old is a killed writer's even when its pid was reused
+_TEMPORARY = re.compile(r"^\..+\.(?:tmp|old)-(?:(?P<pid>[0-9]{1,10})-)?[0-9a-f]{8}$")
+
+
+def clean_stale(parent: Path) -> list[str]:
+    """Remove the `.NAME.tmp-PID-HEX` / `.NAME.old-PID-HEX` folders a killed writer left in `parent`.
+
+    Called under the folder's lock, where no live writer of this module is mid-write; a folder is
+    removed when the process that made it is gone, or (pid reused, or a name without one) when it is
+    older than STALE_AFTER_S. Returns the names removed."""
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        match = _TEMPORARY.match(name)
+        if not match:
+            continue
+        path = parent / name
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            continue
+        pid = match.group("pid")
+        if (pid is not None and not _alive(int(pid))) or now - info.st_mtime > STALE_AFTER_S:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill there terminates the process: the age rule alone decides
+    if pid == os.getpid():
+        return True  # this process's own (another thread's write would hold the lock)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or we cannot tell: left to the age rule
+    return True
+
+
 def _swap_in(tmp: Path, folder: Path) -> None:
     """Make `tmp` be `folder`: an atomic exchange on Linux, else a rename (after moving the old aside)."""
     if not os.path.lexists(folder):
@@ -219,7 +287,7 @@ def _swap_in(tmp: Path, folder: Path) -> None:
     if _exchange(tmp, folder):
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old run
         return
-    old = folder.parent / f".{folder.name}.old-{secrets.token_hex(4)}"
+    old = folder.parent / f".{folder.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
     os.rename(folder, old)
     os.rename(tmp, folder)
     shutil.rmtree(old, ignore_errors=True)
@@ -326,7 +394,7 @@ def load_run(folder: Path | str, *, root: Path | str | None = None) -> Run:
         dated = bool(meta["info"].get("freq"))
         forecast = _read_frame(folder / "forecast.csv", dated)
         baselines = _read_frame(folder / "baselines.csv", dated)
-        return Run(config=config, transform=Transform(**meta["transform"]), feature_names=list(meta["feature_names"]),
+        return Run(config=config, transform=Transform.from_dict(meta["transform"]), feature_names=list(meta["feature_names"]),
                    model=model, history=pd.read_csv(folder / "history.csv"), forecast=forecast, baselines=baselines,
                    metrics=entry.metrics, info=dict(meta["info"]), path=folder)
     except UserError:
@@ -411,10 +479,16 @@ def read_entry(folder: Path | str, *, root: Path | str | None = None) -> RunEntr
     folder = Path(folder)
     try:
         info = os.lstat(folder)
+        if root is not None:  # resolved: `..`, absolute paths and links anywhere on the way are followed
+            try:
+                real = inside(root, folder)
+            except UserError:
+                why = "a link to a folder" if stat.S_ISLNK(info.st_mode) else "a folder"
+                return RunEntry(folder, False, f"it is {why} outside the runs folder {str(root)!r}")
+            if real == Path(os.path.realpath(root)):
+                return RunEntry(folder, False, "it is the runs folder itself, not a run folder in it")
         if stat.S_ISLNK(info.st_mode):
-            target = Path(os.path.realpath(folder))
-            inside = root is not None and Path(os.path.realpath(root)) in target.parents
-            if not inside:
+            if root is None:
                 return RunEntry(folder, False, "it is a link to a folder outside the runs folder")
             info = os.stat(folder)
         if not stat.S_ISDIR(info.st_mode):
@@ -450,10 +524,16 @@ def _shape_problem(meta: Any, metrics: Any) -> str:
     if not isinstance(metrics, dict) or not isinstance(metrics.get("model"), dict) \
             or not isinstance(metrics.get("baselines"), dict):
         return "metrics.json lacks the model's or the baselines' scores"
+    from .prepare import Transform
+
     try:
         Config.from_dict(meta["config"])
     except (UserError, TypeError, ValueError) as exc:
         return f"config.json holds an invalid config ({exc})"
+    try:
+        Transform.from_dict(meta["transform"])
+    except UserError as exc:
+        return str(exc)
     return ""
 
 

@@ -72,6 +72,10 @@ def test_forecast_applies_a_saved_run(airline_run, tmp_path):
     (["backtest", "--csv", AIRLINE, "--horizon", "12", "--origins", "200"], "ask for fewer origins"),
     (["train", "--csv", AIRLINE, "--out", "x", "--threads", "0"], "threads"),
     (["train", "--csv", AIRLINE, "--out", "x", "--lr", "nan"], "`lr` (nan)"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--hidden", "100000"], "`hidden` (100000)"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--threads", "1000000"], "`threads` (1000000)"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--seed", "99999999999999999999"], "`seed`"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--layers", "20000"], "`layers`"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
     result = cli(*args, cwd=tmp_path) if "nope.csv" in args else cli(*args)
@@ -118,3 +122,44 @@ def test_a_bug_is_one_line_not_a_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: internal error (ZeroDivisionError")
+
+
+def test_a_holt_winters_base_without_a_season_saves_and_reopens(tmp_path):
+    """The bug: smoothing_seasonal is NaN without a season; config.json raised and the run was lost."""
+    out = tmp_path / "hw"
+    result = cli("train", "--sample", "airline", "--season", 1, "--epochs", 2, "--hidden", 4, "--quiet", "--out", out)
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["transform"]["base"] != "ets" or meta["transform"]["base_params"]["params"]["smoothing_seasonal"] is None
+    again = cli("forecast", "--run", out, "--sample", "airline", "--out", tmp_path / "f.csv")
+    assert again.returncode == 0, again.stderr
+    assert pd.read_csv(tmp_path / "f.csv")["forecast"].notna().any()
+
+
+def test_a_run_that_cannot_be_saved_shows_its_scores_and_one_error_line(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    result = cli("train", "--sample", "airline", "--epochs", 1, "--hidden", 4, "--quiet",
+                 "--out", tmp_path / "a-file" / "run")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: trained, but not saved: cannot create the folder"), lines
+    assert "seasonal_naive" in result.stdout and "wrote" not in result.stdout  # the scores, still shown
+    assert sorted(os.listdir(tmp_path)) == ["a-file"]
+
+
+def test_a_run_with_deeply_nested_json_is_one_error_line(airline_run, tmp_path):
+    import hashlib
+    import shutil
+
+    out, _ = airline_run
+    copy = tmp_path / "deep"
+    shutil.copytree(out, copy)
+    deep = b"[" * 1000 + b"]" * 1000
+    (copy / "config.json").write_bytes(deep)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"]["config.json"] = {"bytes": len(deep), "sha256": hashlib.sha256(deep).hexdigest()}
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = cli("forecast", "--run", copy, "--csv", AIRLINE, "--out", tmp_path / "f.csv")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "nests 1000 levels deep" in lines[0], lines

@@ -21,7 +21,7 @@ from ..errors import UserError
 from ..evaluation.leaderboard import TIE_TOLERANCE, verdict
 from ..pipeline import train_run
 from ..prepare import resolve
-from ..runs import Run, data_key, save_run
+from ..runs import Run, data_key, run_folder, save_run
 from . import charts
 from .state import help_text, memo, runs_dir, session_runs
 from .text import cell_label, escape_markdown
@@ -117,16 +117,32 @@ def train_now(loaded: LoadedSeries, config: Config, cells: tuple[str, ...]) -> N
             run, interrupt = _train_one(loaded, replace(config, cell=cell), notes)
             if run is not None:
                 runs[run.run_id] = run  # no st call: this may run after a stop request
-                try:
-                    save_run(run, runs_dir() / run.run_id, expect="")
-                except UserError as exc:
-                    notes.append(f"Trained, but not saved: {exc}")
+                problem = save_or_reason(run)
+                if problem:
+                    notes.append(problem)  # shown as a warning on every rerun (show_last_training)
+                    if interrupt is None:
+                        st.warning(escape_markdown(problem))
                 record["selected"].append(run.run_id)
             if interrupt is not None:
                 raise interrupt  # let Streamlit carry out the click that stopped us
     finally:
         record["active"] = False
     stop.empty()
+
+
+def save_or_reason(run: Run) -> str:
+    """Save a finished run to the runs folder; "" when saved, else why not (the run stays in the session).
+
+    Never raises for a failed write: a trained model is kept in memory whatever the disk does."""
+    try:
+        save_run(run, run_folder(runs_dir(), run.run_id), expect="")
+    except UserError as exc:
+        return (f"{cell_label(run.config.cell)} is trained and kept in this session, but not saved to the runs "
+                f"folder, so it is lost when the session ends: {exc}")
+    except OSError as exc:
+        return (f"{cell_label(run.config.cell)} is trained and kept in this session, but not saved to the runs "
+                f"folder ({exc.strerror or exc}), so it is lost when the session ends")
+    return ""
 
 
 def wait_for_stopped_training(timeout_s: float = 300) -> None:
@@ -218,7 +234,8 @@ def show_last_training(loaded: LoadedSeries) -> None:
         return
     for note in notes:
         winning = " beats seasonal naive" in note and "loses to" not in note
-        (st.success if winning else st.warning)(escape_markdown(note))
+        show = st.error if "not saved" in note else st.success if winning else st.warning
+        show(escape_markdown(note))
     st.caption(f"MASEs within {TIE_TOLERANCE:.0%} of each other tie: a smaller gap is noise on one holdout.")
     if any("stopped by user" in note for note in notes):
         st.caption("Stopped early: the model kept is the one from the best validation epoch so far.")
