@@ -139,13 +139,15 @@ def data_key(loaded: LoadedSeries) -> str:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def save_run(run: Run, folder: Path | str, *, expect: str | None = "any") -> Path:
+def save_run(run: Run, folder: Path | str, *, expect: str | None = "any", setting: str = "--out") -> Path:
     """Write the run's folder whole: into a hidden temporary sibling, manifest last, then swapped in.
 
     expect: the run ID the caller saw in `folder` before training ("" when it was absent), or
     "any" to replace whatever is there. When another writer put a different run there in the
     meantime, nothing is written and a UserError says so: a run is never lost silently.
     A folder that exists but is not a run folder is never replaced.
+    setting: what a user changes to write elsewhere, named in the messages (the CLI's --out; the
+    dashboard's runs folder).
     """
     import torch
 
@@ -155,21 +157,21 @@ def save_run(run: Run, folder: Path | str, *, expect: str | None = "any") -> Pat
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create the folder {str(parent)!r} ({exc.strerror}); choose another --out") from None
+        raise UserError(f"cannot create the folder {str(parent)!r} ({exc.strerror}); choose another {setting}") from None
     try:
-        _save_locked(run, folder, expect, start, torch)
+        _save_locked(run, folder, expect, start, torch, setting)
     except OSError as exc:  # a full disk, a read-only folder: the run stays in memory, nothing partial is left
         where = exc.filename or str(parent)
         raise UserError(f"the run was not saved: cannot write {str(where)!r} ({exc.strerror or exc}); "
-                        "free some space or choose a writable --out, then train again") from None
+                        f"free some space or choose a writable {setting}, then train again") from None
     run.path = folder
     return folder
 
 
-def _save_locked(run: Run, folder: Path, expect: str | None, start: float, torch) -> None:
+def _save_locked(run: Run, folder: Path, expect: str | None, start: float, torch, setting: str) -> None:
     parent = folder.parent
     with _lock(parent / ".runs.lock"):  # one per folder of runs: writes are short, so they queue
-        _check_replaceable(folder, expect)
+        _check_replaceable(folder, expect, setting)
         clean_stale(parent)
         tmp = parent / f".{folder.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         try:
@@ -212,23 +214,23 @@ def current_run_id(folder: Path | str) -> str:
         return "?"  # something that is not a readable run
 
 
-def _check_replaceable(folder: Path, expect: str | None) -> None:
+def _check_replaceable(folder: Path, expect: str | None, setting: str = "--out") -> None:
     if not os.path.lexists(folder):
         if expect not in (None, "any", ""):
             raise UserError(f"the run {expect!r} in {str(folder)!r} was removed while this one trained; "
-                            "nothing was written: choose another --out or train again")
+                            f"nothing was written: choose another {setting} or train again")
         return
     info = os.lstat(folder)
     if not stat.S_ISDIR(info.st_mode):
-        raise UserError(f"{str(folder)!r} exists and is not a folder; choose another --out")
+        raise UserError(f"{str(folder)!r} exists and is not a folder; choose another {setting}")
     names = set(os.listdir(folder))
     if names and MANIFEST not in names and not names <= set(FILES) | {"backtest.csv"}:
         raise UserError(f"{str(folder)!r} exists and is not a run folder ({len(names)} other files); "
-                        "choose an empty or new --out")
+                        f"choose an empty or new {setting}")
     now = current_run_id(folder) if MANIFEST in names else ""
     if expect not in (None, "any") and now != expect:
         raise UserError(f"another training wrote {str(folder)!r} while this one ran (now run {now!r}); "
-                        "that run is kept and nothing was written: choose another --out")
+                        f"that run is kept and nothing was written: choose another {setting}")
 
 
 STALE_AFTER_S = 3600  # a temporary folder this old is a killed writer's even when its pid was reused

@@ -210,6 +210,7 @@ def test_the_dashboard_keeps_a_run_it_cannot_save_and_says_why(run, tmp_path, mo
     monkeypatch.setattr(runs_module, "_write_csv", refuse)
     reason = train_step.save_or_reason(copy.deepcopy(run))
     assert "not saved" in reason and "Read-only file system" in reason and "kept in this session" in reason
+    assert "LSTM_FORECAST_RUNS" in reason and "--out" not in reason  # advice the dashboard's user can follow
     monkeypatch.undo()
     monkeypatch.setenv("LSTM_FORECAST_RUNS", str(tmp_path / "runs"))
     assert train_step.save_or_reason(copy.deepcopy(run)) == ""

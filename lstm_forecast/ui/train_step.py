@@ -121,7 +121,7 @@ def train_now(loaded: LoadedSeries, config: Config, cells: tuple[str, ...]) -> N
                 if problem:
                     notes.append(problem)  # shown as a warning on every rerun (show_last_training)
                     if interrupt is None:
-                        st.warning(escape_markdown(problem))
+                        st.error(escape_markdown(problem))
                 record["selected"].append(run.run_id)
             if interrupt is not None:
                 raise interrupt  # let Streamlit carry out the click that stopped us
@@ -135,7 +135,8 @@ def save_or_reason(run: Run) -> str:
 
     Never raises for a failed write: a trained model is kept in memory whatever the disk does."""
     try:
-        save_run(run, run_folder(runs_dir(), run.run_id), expect="")
+        save_run(run, run_folder(runs_dir(), run.run_id), expect="",
+                 setting="runs folder (the LSTM_FORECAST_RUNS variable; restart the dashboard after setting it)")
     except UserError as exc:
         return (f"{cell_label(run.config.cell)} is trained and kept in this session, but not saved to the runs "
                 f"folder, so it is lost when the session ends: {exc}")
