@@ -15,6 +15,7 @@ import pandas as pd
 from .config import CELLS, Config
 from .data.series import LoadedSeries
 from .errors import UserError
+from .evaluation.kept import base_name, not_kept_note
 
 YAHOO_PERIODS = ("1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max")
 
@@ -193,7 +194,7 @@ def metrics_table(metrics: dict, model_name: str) -> pd.DataFrame:
     from .evaluation.leaderboard import entries_of, leaderboard
 
     table = leaderboard(entries_of(metrics, model_name)).set_index("name")
-    return table.drop(columns=["kind", "best"])
+    return table.drop(columns=["kind", "best", "kept"])
 
 
 def timing_line(timings: dict) -> str:
@@ -245,7 +246,12 @@ def _print_run(run) -> None:
           f"of {run.info['epochs_run']} ({run.info['stopped']}), {run.info['train_seconds']:.1f}s on "
           f"{run.info['device']} with {run.info['threads']} thread(s)")
     print(f"holdout: {m['holdout']['note']}; MASE scale: {m['mase_scale']['note']}")
-    print(metrics_table(m, c.cell).round(4).to_string(na_rep="n/a"))  # null in metrics.json: not applicable
+    gain = m.get("network_val_gain")
+    note = not_kept_note(c.cell, m, run.info)
+    print(f"network: {note}" if note else "network: kept" + (f", {gain:.1%} lower validation loss than its base "
+                                                              f"{base_name(m['network_base'])}" if gain is not None else ""))
+    name = f"{c.cell} (= {base_name(m.get('network_base') or '')})" if note else c.cell
+    print(metrics_table(m, name).round(4).to_string(na_rep="n/a"))  # null in metrics.json: not applicable
     print(f"time {timing_line(run.info['timings'])}")
 
 

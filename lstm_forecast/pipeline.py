@@ -21,6 +21,7 @@ from .config import Config
 from .data.series import LoadedSeries
 from .errors import UserError
 from .evaluation import intervals as I
+from .evaluation import kept
 from .evaluation import metrics as M
 from .evaluation.baselines import fitted_baselines
 from .prepare import Prepared, future_index, prepare, resolve, split_origins, train_val_windows, windows
@@ -126,6 +127,8 @@ def finish_run(part: SeriesPart, model, result, device: str, extra_info: dict | 
     w = windows(prep, part.origins.all, config)
     values = w.values(predict(model, w, torch.device("cpu")))  # (N+2, H)
     forecast, baselines, metrics = evaluate(loaded, prep, config, part.origins, values, part.base_values)
+    metrics.update(kept.record(result.best_epochs or [result.best_epoch], result.base_val_loss,
+                               result.best_val_loss, config.target, prep.transform.base))
     timings = {**part.timings, "train": round(result.seconds, 3), "forecast": _lap(start)}
     timings["total"] = round(sum(v for k, v in timings.items() if k != "load"), 3)  # save_run adds "write"
     created = datetime.now(timezone.utc)

@@ -63,6 +63,10 @@ class FitResult:
     seconds: float
     threads: int = 1
     best_epochs: list[int] | None = None  # per member of an ensemble
+    # Validation loss of the untrained network (epoch 0: exactly its base, the head starts at zero) and of
+    # the weights kept; the last member's, for an ensemble. NaN without a validation part.
+    base_val_loss: float = math.nan
+    best_val_loss: float = math.nan
 
 
 def fit_model(model: nn.Module, train, val, config: Config, device: torch.device,
@@ -86,7 +90,7 @@ def fit_model(model: nn.Module, train, val, config: Config, device: torch.device
     stopped = last.stopped if len(results) == len(members) and last.stopped == "stopped by user" else \
         "; ".join(sorted({r.stopped for r in results}))
     return FitResult(history, last.best_epoch, stopped, time.perf_counter() - start, last.threads,
-                     [r.best_epoch for r in results])
+                     [r.best_epoch for r in results], last.base_val_loss, last.best_val_loss)
 
 
 def _rest(done: list[FitResult], k: int, total: int) -> float:
@@ -144,6 +148,7 @@ def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitRes
     best_val, best_epoch = (evaluate_loss(model, val, loss_fn, val_idx) if len(val) else math.inf), 0
     if not math.isfinite(best_val):
         best_val = math.inf
+    base_val = best_val
     best_state = _snapshot(model)
     rows: list[tuple] = []
     stopped, start = "completed", time.perf_counter()
@@ -214,7 +219,9 @@ def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitRes
     model.load_state_dict(best_state)
     model.eval()
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "lr", "seconds"])
-    return FitResult(history, best_epoch, stopped, time.perf_counter() - start, governor.threads)
+    finite = (lambda v: v if math.isfinite(v) else math.nan)
+    return FitResult(history, best_epoch, stopped, time.perf_counter() - start, governor.threads,
+                     base_val_loss=finite(base_val), best_val_loss=finite(best_val))
 
 
 class _Stopped(Exception):

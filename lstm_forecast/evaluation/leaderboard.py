@@ -5,6 +5,7 @@ import math
 
 import pandas as pd
 
+from .kept import is_kept
 from .metrics import POINT_METRICS
 
 INTERVAL_COLUMNS = ("coverage_80", "width_80", "coverage_95", "width_95")
@@ -12,8 +13,9 @@ TIE_TOLERANCE = 0.02  # MASEs within 2% of each other tie: a smaller gap is nois
 
 
 def entries_of(metrics: dict, model_name: str) -> list[dict]:
-    """One run's metrics.json as leaderboard entries: its model, then every baseline."""
-    rows = [{"name": model_name, "kind": "model", **metrics.get("model", {})}]
+    """One run's metrics.json as leaderboard entries: its model (with whether its network is kept), then every
+    baseline."""
+    rows = [{"name": model_name, "kind": "model", **metrics.get("model", {}), "kept": is_kept(metrics)}]
     rows += [{"name": name, "kind": "baseline", **scores} for name, scores in metrics.get("baselines", {}).items()]
     return rows
 
@@ -22,7 +24,8 @@ def leaderboard(entries: list[dict]) -> pd.DataFrame:
     """Rows (dicts with name, kind and scores; extra keys are kept) as a table sorted by MASE, best first.
 
     Columns: name, kind, mae, rmse, smape, mase, then interval coverage and width where any row has
-    them, then the extra keys; `best` is True on the lowest MASE (ties included).
+    them, then the extra keys; `best` is True on the lowest MASE (ties included) among the rows that are
+    not a model whose network was not kept (`kept` False): such a row is its base under another name.
     """
     if not entries:
         return pd.DataFrame(columns=["name", "kind", *POINT_METRICS, "best"])
@@ -35,8 +38,11 @@ def leaderboard(entries: list[dict]) -> pd.DataFrame:
     extra = [c for c in table.columns if c not in ("name", "kind", *POINT_METRICS, *INTERVAL_COLUMNS)]
     table = table[["name", "kind", *POINT_METRICS, *intervals, *extra]]
     table = table.sort_values("mase", ignore_index=True, na_position="last")
-    best = table["mase"].min()
-    table["best"] = table["mase"] <= best * (1 + 1e-12) if math.isfinite(best) else False
+    mase = table["mase"]
+    if "kept" in table:
+        mase = mase.where(table["kept"].map(lambda v: v is not False))
+    best = mase.min()
+    table["best"] = mase <= best * (1 + 1e-12) if math.isfinite(best) else False
     return table
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from ..data.series import LoadedSeries
 from ..errors import UserError
 from ..evaluation.baselines import BASELINES
+from ..evaluation.kept import base_name, is_kept
 from ..evaluation.leaderboard import leaderboard
 from ..export import neutralise
 from ..inspect.fold import downsample
@@ -35,7 +36,9 @@ def runs_for(loaded: LoadedSeries) -> tuple[dict[str, RunView], list[RunEntry]]:
     found = sorted((v for v in views if v.data_key == key), key=lambda v: v.info.get("created", ""))
     labels = distinct_labels([(v.run_id, v.label, v.config.to_dict()) for v in found])
     for v in found:
-        v.label = labels[v.run_id]
+        # a run whose network was not kept is its base: its label says so in the table, the legend and headings
+        v.label = labels[v.run_id] + (f" (= {base_name(v.metrics.get('network_base') or '')}, network not used)"
+                                      if not is_kept(v.metrics, v.info) else "")
     return {v.run_id: v for v in found}, broken
 
 
@@ -47,8 +50,8 @@ def _setting(run: RunView) -> tuple[int, int]:
 def leaderboard_rows(runs: dict[str, RunView], setting: tuple[int, int]) -> pd.DataFrame:
     """One row per run with this horizon and period, then one per baseline, through the CLI's table function."""
     chosen = [r for r in runs.values() if _setting(r) == setting]
-    entries = [{"name": r.label, "kind": "model", **r.metrics["model"], "where": r.where, "run_id": r.run_id}
-               for r in chosen]
+    entries = [{"name": r.label, "kind": "model", **r.metrics["model"], "kept": is_kept(r.metrics, r.info),
+                "where": r.where, "run_id": r.run_id} for r in chosen]
     if chosen:
         newest = chosen[-1]
         entries += [{"name": name, "kind": "baseline", **scores, "where": "", "run_id": ""}
@@ -88,7 +91,7 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
                f"({escape_markdown(holdout.get('note', 'all scored'))}). MASE divides the error by the in-sample error of "
                f"'same as last season' ({escape_markdown(scale.get('note', 'the seasonal difference'))}): below 1 is better than "
                "that on the history. Coverage: the share of holdout points inside the 80% and 95% intervals.")
-    shown = table.drop(columns=["run_id"]).assign(best=table["best"].map({True: "★ best", False: ""}))
+    shown = table.drop(columns=["run_id", "kept"], errors="ignore").assign(best=table["best"].map({True: "★ best", False: ""}))
     shown = shown[["best", *[c for c in shown.columns if c != "best"]]]  # first: a wide table hides its last columns
     config = {m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS}
     config |= {c: st.column_config.NumberColumn(c.replace("_", " "), format="%.2f")

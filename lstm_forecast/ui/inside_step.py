@@ -14,6 +14,7 @@ import streamlit as st
 from .. import cells
 from ..data.series import LoadedSeries
 from ..errors import UserError
+from ..evaluation.kept import not_kept_note
 from ..inspect import fold as F
 from ..runs import Run, data_key
 from ..seasonality import phase_label
@@ -91,6 +92,10 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
         st.error(f"**Cannot trace this run on this data.** {escape_markdown(exc)}")
         return
     st.caption(_describe(run, summary))
+    unused = not_kept_note(cell_label(run.config.cell), run.metrics, run.info, run.transform.base)
+    if unused:
+        st.warning(escape_markdown(f"{unused}. What is drawn here is the untrained network (best epoch 0): its "
+                                   "output weights are zero, so nothing below reaches the forecast."))
     with st.expander("How to read this", expanded=True):
         st.markdown(how_to_read(view, run.config.cell).replace("\n", "  \n"))
     if view == "Cell state":

@@ -18,6 +18,7 @@ from ..cells import CELLS as REGISTRY
 from ..config import CELLS, Config
 from ..data.series import LoadedSeries
 from ..errors import UserError
+from ..evaluation.kept import not_kept_note
 from ..evaluation.leaderboard import TIE_TOLERANCE, verdict
 from ..pipeline import train_run
 from ..prepare import resolve
@@ -206,6 +207,10 @@ def summary(run: Run) -> str:
     against = f"{verdict(m['mase'], naive)} seasonal naive ({naive:.3f})"
     if best_name != "seasonal_naive":
         against += f", {verdict(m['mase'], best)} the best baseline, {best_name} ({best:.3f})"
+    unused = not_kept_note(cell_label(run.config.cell), run.metrics, run.info)
+    if unused:  # its scores are its base's: no verdict of the network's own
+        return (f"{unused} (MASE {m['mase']:.3f}). Best epoch {run.info['best_epoch']} of {run.info['epochs_run']} "
+                f"({run.info['stopped']}) · {run.info['train_seconds']:.1f}s on {run.info['device']}")
     return (f"{cell_label(run.config.cell)}: MASE {m['mase']:.3f}, {against} · best epoch {run.info['best_epoch']} "
             f"of {run.info['epochs_run']} ({run.info['stopped']}) · {run.info['train_seconds']:.1f}s on "
             f"{run.info['device']}")
@@ -234,7 +239,7 @@ def show_last_training(loaded: LoadedSeries) -> None:
                    "Training shows its progress here and can be stopped at any time.")
         return
     for note in notes:
-        winning = " beats seasonal naive" in note and "loses to" not in note
+        winning = " beats seasonal naive" in note and "loses to" not in note and "not used" not in note
         show = st.error if "not saved" in note else st.success if winning else st.warning
         show(escape_markdown(note))
     st.caption(f"MASEs within {TIE_TOLERANCE:.0%} of each other tie: a smaller gap is noise on one holdout.")
