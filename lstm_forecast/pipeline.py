@@ -157,7 +157,10 @@ def finish_run(part: SeriesPart, model, result, device: str, extra_info: dict | 
         "torch": torch.__version__,
         **(extra_info or {}),
     }
-    return Run(config, prep.transform, prep.feature_names, model, result.history, forecast, baselines, metrics, info)
+    if result.trained_rnn is not None:
+        info["inside_epoch"] = result.trained_epoch
+    return Run(config, prep.transform, prep.feature_names, model, result.history, forecast, baselines, metrics, info,
+               inside_state=result.trained_rnn)
 
 
 def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Origins,

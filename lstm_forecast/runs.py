@@ -1,7 +1,8 @@
 """Runs are records (DESIGN 13): the Run, its unique ID and label, its folder and manifest, the index.
 
 A run folder holds config.json, metrics.json, forecast.csv, baselines.csv, history.csv, model.pt
-and, written last, manifest.json: every file's size and SHA-256 and the run ID. Loading checks the
+(trained.pt too when the forecast kept the untrained network: the best trained epoch's recurrent layers, for
+Look inside) and, written last, manifest.json: every file's size and SHA-256 and the run ID. Loading checks the
 manifest, so a torn, mixed or tampered folder is refused, never trusted. A folder is written in a
 hidden temporary sibling and then swapped in whole (an atomic exchange where the OS offers one),
 under a lock, so two writers to one name never interleave and a killed writer leaves the old run
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .prepare import Transform
 
 DATA_FILES = ("config.json", "metrics.json", "forecast.csv", "baselines.csv", "history.csv", "model.pt")
+OPTIONAL_FILES = ("trained.pt",)  # Run.inside_state, when there is one
 MANIFEST = "manifest.json"
 FILES = DATA_FILES + (MANIFEST,)
 MAX_JSON_BYTES = 4 * 2**20  # a config or metrics file is a few KB; anything this large is not ours
@@ -63,6 +65,21 @@ class Run:
     metrics: dict  # {"model": {...}, "baselines": {...}, "period": P, "horizon": H, "mase_scale": ..., ...}
     info: dict = field(default_factory=dict)  # run_id, label, created, source, freq, notes, timings...
     path: Path | None = None
+    # The recurrent layers' weights at the best trained epoch, kept only when the forecast uses the untrained
+    # network (best epoch 0): Look inside draws these (saved as trained.pt; info["inside_epoch"] says which epoch).
+    inside_state: dict | None = None
+
+    def inside_rnn(self):
+        """The recurrent layers Look inside traces: the model's own, or those of its best trained epoch when
+        no epoch beat the untrained network (so the pictures show what training learned, not the init)."""
+        rnn = self.model.rnn
+        if self.inside_state is None:
+            return rnn
+        import copy
+
+        trained = copy.deepcopy(rnn)
+        trained.load_state_dict(self.inside_state)
+        return trained.eval()
 
     @property
     def run_id(self) -> str:
@@ -181,6 +198,8 @@ def _save_locked(run: Run, folder: Path, expect: str | None, start: float, torch
             _write_csv(tmp / "baselines.csv", run.baselines)
             _write_csv(tmp / "history.csv", run.history)
             _write_file(tmp / "model.pt", lambda fh: torch.save(run.model.state_dict(), fh))
+            if run.inside_state is not None:
+                _write_file(tmp / "trained.pt", lambda fh: torch.save(run.inside_state, fh))
             timings = run.info.setdefault("timings", {})
             timings["write"] = round(time.perf_counter() - start, 3)
             run.info["written_as_null"] = nulls + [f"config.{k}" for k in dumps(_meta(run))[1]]  # e.g. a NaN smoothing_seasonal
@@ -224,7 +243,7 @@ def _check_replaceable(folder: Path, expect: str | None, setting: str = "--out")
     if not stat.S_ISDIR(info.st_mode):
         raise UserError(f"{str(folder)!r} exists and is not a folder; choose another {setting}")
     names = set(os.listdir(folder))
-    if names and MANIFEST not in names and not names <= set(FILES) | {"backtest.csv"}:
+    if names and MANIFEST not in names and not names <= set(FILES) | set(OPTIONAL_FILES) | {"backtest.csv"}:
         raise UserError(f"{str(folder)!r} exists and is not a run folder ({len(names)} other files); "
                         f"choose an empty or new {setting}")
     now = current_run_id(folder) if MANIFEST in names else ""
@@ -351,7 +370,8 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 
 def _write_manifest(folder: Path, run_id: str) -> None:
-    files = {name: {"bytes": (folder / name).stat().st_size, "sha256": file_sha256(folder / name)} for name in DATA_FILES}
+    names = DATA_FILES + tuple(n for n in OPTIONAL_FILES if (folder / n).exists())
+    files = {name: {"bytes": (folder / name).stat().st_size, "sha256": file_sha256(folder / name)} for name in names}
     _write_json(folder / MANIFEST, {"run_id": run_id, "files": files, "format": 1})
 
 
@@ -393,12 +413,18 @@ def load_run(folder: Path | str, *, root: Path | str | None = None) -> Run:
         _check_state(state, model)
         model.load_state_dict(state)
         model.eval()
+        inside = None
+        if "trained.pt" in entry.manifest["files"]:
+            _verify(folder, entry.manifest, ("trained.pt",))
+            with open(folder / "trained.pt", "rb") as fh:
+                inside = torch.load(fh, map_location="cpu", weights_only=True)
+            _check_state(inside, model.rnn, "trained.pt")
         dated = bool(meta["info"].get("freq"))
         forecast = _read_frame(folder / "forecast.csv", dated)
         baselines = _read_frame(folder / "baselines.csv", dated)
         return Run(config=config, transform=Transform.from_dict(meta["transform"]), feature_names=list(meta["feature_names"]),
                    model=model, history=pd.read_csv(folder / "history.csv"), forecast=forecast, baselines=baselines,
-                   metrics=entry.metrics, info=dict(meta["info"]), path=folder)
+                   metrics=entry.metrics, info=dict(meta["info"]), path=folder, inside_state=inside)
     except UserError:
         raise
     except (ValueError, KeyError, TypeError, RuntimeError, OSError, EOFError, pd.errors.ParserError,
@@ -421,23 +447,23 @@ def read_forecasts(folder: Path | str, *, root: Path | str | None = None) -> tup
     return _read_frame(folder / "forecast.csv", dated), _read_frame(folder / "baselines.csv", dated)
 
 
-def _check_state(state: Any, model) -> None:
-    """model.pt must be a dict of finite tensors with exactly the model's keys and shapes."""
+def _check_state(state: Any, model, name: str = "model.pt") -> None:
+    """model.pt (or trained.pt, of the recurrent layers) must be a dict of finite tensors with exactly the model's keys and shapes."""
     import torch
 
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise UserError("model.pt is not a state_dict of tensors; retrain the run")
+        raise UserError(f"{name} is not a state_dict of tensors; retrain the run")
     expected = model.state_dict()
     missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or extra:
-        raise UserError(f"model.pt does not match config.json (missing {missing[:3]}, unexpected {extra[:3]}); "
+        raise UserError(f"{name} does not match config.json (missing {missing[:3]}, unexpected {extra[:3]}); "
                         "retrain the run")
     for key, value in state.items():
         if tuple(value.shape) != tuple(expected[key].shape):
-            raise UserError(f"model.pt does not match config.json ({key} has shape {tuple(value.shape)}, the config "
+            raise UserError(f"{name} does not match config.json ({key} has shape {tuple(value.shape)}, the config "
                             f"builds {tuple(expected[key].shape)}); retrain the run")
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-            raise UserError(f"model.pt holds NaN or infinite weights ({key}); retrain the run")
+            raise UserError(f"{name} holds NaN or infinite weights ({key}); retrain the run")
 
 
 def _read_frame(path: Path, dated: bool) -> pd.DataFrame:
@@ -563,7 +589,7 @@ def _verify(folder: Path, manifest: dict, names: tuple[str, ...], hashes: bool =
         if not isinstance(expected, dict):
             raise UserError(f"{name} is not in the manifest: the folder mixes files of different runs")
         path = folder / name
-        size = _regular_size(path, MAX_MODEL_BYTES if name == "model.pt" else MAX_CSV_BYTES)
+        size = _regular_size(path, MAX_MODEL_BYTES if name.endswith(".pt") else MAX_CSV_BYTES)
         if size != expected.get("bytes") or (hashes and file_sha256(path) != expected.get("sha256")):
             raise UserError(f"{name} does not match the manifest: the folder is torn or mixes runs")
 

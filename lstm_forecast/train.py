@@ -67,6 +67,10 @@ class FitResult:
     # the weights kept; the last member's, for an ensemble. NaN without a validation part.
     base_val_loss: float = math.nan
     best_val_loss: float = math.nan
+    # When no epoch beat the untrained network (best_epoch 0), the recurrent layers' weights of the best
+    # epoch after it, for Look inside to show what training learned (the forecast does not use them).
+    trained_rnn: dict | None = None
+    trained_epoch: int | None = None
 
 
 def fit_model(model: nn.Module, train, val, config: Config, device: torch.device,
@@ -90,7 +94,8 @@ def fit_model(model: nn.Module, train, val, config: Config, device: torch.device
     stopped = last.stopped if len(results) == len(members) and last.stopped == "stopped by user" else \
         "; ".join(sorted({r.stopped for r in results}))
     return FitResult(history, last.best_epoch, stopped, time.perf_counter() - start, last.threads,
-                     [r.best_epoch for r in results], last.base_val_loss, last.best_val_loss)
+                     [r.best_epoch for r in results], last.base_val_loss, last.best_val_loss,
+                     results[0].trained_rnn, results[0].trained_epoch)  # Look inside shows the first member
 
 
 def _rest(done: list[FitResult], k: int, total: int) -> float:
@@ -149,6 +154,7 @@ def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitRes
     if not math.isfinite(best_val):
         best_val = math.inf
     base_val = best_val
+    trained_val, trained_epoch, trained_state = math.inf, None, None  # the best epoch from 1 on
     best_state = _snapshot(model)
     rows: list[tuple] = []
     stopped, start = "completed", time.perf_counter()
@@ -201,6 +207,9 @@ def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitRes
             stopped = _give_up(f"diverged at epoch {epoch} (loss {loss:g})", best_epoch, config, model, best_state)
             break
         scheduler.step(val_loss)
+        if val_loss < trained_val:
+            trained_val, trained_epoch = val_loss, epoch
+            trained_state = _snapshot(model) if val_loss >= best_val - 1e-9 else None  # else best_state is it
         if val_loss < best_val - 1e-9:
             best_val, best_epoch = val_loss, epoch
             best_state = _snapshot(model)
@@ -220,8 +229,12 @@ def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitRes
     model.eval()
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "lr", "seconds"])
     finite = (lambda v: v if math.isfinite(v) else math.nan)
+    trained_rnn = None
+    if best_epoch == 0 and trained_state is not None:
+        trained_rnn = {k[len("rnn."):]: v for k, v in trained_state.items() if k.startswith("rnn.")}
     return FitResult(history, best_epoch, stopped, time.perf_counter() - start, governor.threads,
-                     base_val_loss=finite(base_val), best_val_loss=finite(best_val))
+                     base_val_loss=finite(base_val), best_val_loss=finite(best_val), trained_rnn=trained_rnn,
+                     trained_epoch=trained_epoch if trained_rnn is not None else None)
 
 
 class _Stopped(Exception):

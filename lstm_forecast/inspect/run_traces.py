@@ -35,7 +35,7 @@ def trace_series(run: Run, loaded: LoadedSeries) -> Trace:
     """Every gate and state of every layer and unit over the whole series (one pass, zero state)."""
     prep = prepared_for(run, loaded)
     x = torch.from_numpy(prep.features)  # (T, F)
-    return compute_trace(run.model.rnn, x, prep.index)
+    return compute_trace(run.inside_rnn(), x, prep.index)
 
 
 def trace_window(run: Run, loaded: LoadedSeries, origin: int | None = None) -> Trace:
@@ -46,7 +46,7 @@ def trace_window(run: Run, loaded: LoadedSeries, origin: int | None = None) -> T
     if not L - 1 <= origin < prep.n:
         raise UserError(f"origin {origin} must lie in [{L - 1}, {prep.n - 1}] for lookback {L}")
     x = torch.from_numpy(prep.features[origin - L + 1: origin + 1])  # (L, F)
-    return compute_trace(run.model.rnn, x, prep.index[origin - L + 1: origin + 1])
+    return compute_trace(run.inside_rnn(), x, prep.index[origin - L + 1: origin + 1])
 
 
 def phases(run: Run, trace: Trace) -> tuple[np.ndarray, np.ndarray]:

@@ -339,7 +339,7 @@ def look_inside(run: Run, loaded: LoadedSeries, *, chunk: int = CHUNK, threads: 
     phase, cycle = phase_and_cycle(prep.index, run.config.period, anchor=run.transform.anchor)
     values = loaded.frame[run.config.value_col].to_numpy(dtype=float)
     series = values[len(values) - prep.n:]  # the original series at the traced steps
-    return summarise(run.model.rnn, torch.from_numpy(prep.features), prep.index, phase, cycle, series=series,
+    return summarise(run.inside_rnn(), torch.from_numpy(prep.features), prep.index, phase, cycle, series=series,
                      chunk=chunk, threads=threads if threads is not None else run.config.threads)
 
 

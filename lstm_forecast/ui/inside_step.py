@@ -94,8 +94,11 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
     st.caption(_describe(run, summary))
     unused = not_kept_note(cell_label(run.config.cell), run.metrics, run.info, run.transform.base)
     if unused:
-        st.warning(escape_markdown(f"{unused}. What is drawn here is the untrained network (best epoch 0): its "
-                                   "output weights are zero, so nothing below reaches the forecast."))
+        drawn = (f"What is drawn here is its best trained epoch ({run.info['inside_epoch']}), which the forecast "
+                 "does not use." if run.inside_state is not None else
+                 "What is drawn here is the untrained network (best epoch 0): its output weights are zero, so "
+                 "nothing below reaches the forecast.")
+        st.warning(escape_markdown(f"{unused}. {drawn}"))
     with st.expander("How to read this", expanded=True):
         st.markdown(how_to_read(view, run.config.cell).replace("\n", "  \n"))
     if view == "Cell state":

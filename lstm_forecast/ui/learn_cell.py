@@ -74,7 +74,7 @@ def show_cell(views: list[RunView]) -> None:
     values = _walk(run, x, trace, step - 1, layer, unit)
     x_text = _inputs_text(run, values.pop("x_vector"), layer)
     coupled = cell.symbols["input"] not in cell.gate_rows  # no weights of its own: i = 1 - f
-    peephole = cells.weights(run.model.rnn, layer, 0).peephole is not None
+    peephole = cells.weights(run.inside_rnn(), layer, 0).peephole is not None
     when = _when(index[step - 1])
     show_chart(("learn_diagram", view.run_id, data_key(loaded), layer, unit, step),
                lambda: charts.plot_cell_diagram(
@@ -131,14 +131,14 @@ def _last_window(run: Run, loaded) -> tuple[torch.Tensor, pd.Index]:
 def _trace(run: Run, x, index):
     from ..inspect.traces import compute_trace
 
-    return compute_trace(run.model.rnn, x, index)
+    return compute_trace(run.inside_rnn(), x, index)
 
 
 def _walk(run: Run, x, trace, step: int, layer: int, unit: int) -> dict[str, float]:
     """One unit's walkthrough rows at one step (float64), plus the layer's whole input vector."""
     from ..inspect.traces import walkthrough
 
-    parts = walkthrough(run.model.rnn, x, step, layer=layer, trace=trace)
+    parts = walkthrough(run.inside_rnn(), x, step, layer=layer, trace=trace)
     values = {row: float(np.asarray(v)[unit]) for row, v in parts.items() if row != "x_t"}
     values["x_vector"] = np.asarray(parts["x_t"], dtype=float)
     return values

@@ -141,7 +141,7 @@ def _real_frame(run, x: np.ndarray) -> tuple[pd.DataFrame, int, str]:
 
     from ..inspect.traces import compute_trace
 
-    trace = compute_trace(run.model.rnn, torch.from_numpy(P.forecaster_inputs(run.feature_names, x)))
+    trace = compute_trace(run.inside_rnn(), torch.from_numpy(P.forecaster_inputs(run.feature_names, x)))
     cell = cells.get(run.config.cell)
     memory = "cell" if "cell" in cell.quantities else "hidden"
     unit = P.reactive_unit(trace.get(memory, 0)[:, : run.config.hidden])

@@ -127,7 +127,7 @@ def test_the_dashboard_says_it_in_the_verdict_table_legend_and_look_inside(unkep
     assert row["name"].endswith("(= Holt-Winters, network not used)") and row["best"] == ""
     assert frame.loc[frame["name"] == "ets", "best"].item() == "★ best"
     warnings = [w.value.replace("\\", "") for w in at.warning]  # escape_markdown adds backslashes
-    assert any("nothing below reaches the forecast" in w and "did not improve on Holt-Winters" in w for w in warnings)
+    assert any("which the forecast does not use" in w and "did not improve on Holt-Winters" in w for w in warnings)
     assert not any("did not improve" in s.value for s in at.success)  # the verdict box is not green
     labels = [s.value for s in at.subheader if s.value.startswith("Backtest")]
     assert labels and "network not used" in labels[0]
