@@ -327,10 +327,13 @@ class LookInside:
         return int(layer)
 
 
-def look_inside(run: Run, loaded: LoadedSeries, *, chunk: int = CHUNK, threads: int | None = None) -> LookInside:
+def look_inside(run: Run, loaded: LoadedSeries, *, chunk: int = CHUNK, threads: int | None = None,
+                rnn: nn.Module | None = None, shuffle_seed: int | None = None) -> LookInside:
     """Everything the look-inside views need of `run` over the whole of `loaded`, traced in chunks.
 
     threads: intra-op threads; None takes the run's setting, else chooses by the rule of threads.py.
+    rnn: other recurrent layers to trace on the run's inputs (a reference: references.initial_rnn);
+    shuffle_seed: trace the input steps in a random order (the control), each step keeping its phase label.
     """
     from ..seasonality import phase_and_cycle
     from .run_traces import prepared_for
@@ -339,7 +342,11 @@ def look_inside(run: Run, loaded: LoadedSeries, *, chunk: int = CHUNK, threads: 
     phase, cycle = phase_and_cycle(prep.index, run.config.period, anchor=run.transform.anchor)
     values = loaded.frame[run.config.value_col].to_numpy(dtype=float)
     series = values[len(values) - prep.n:]  # the original series at the traced steps
-    return summarise(run.inside_rnn(), torch.from_numpy(prep.features), prep.index, phase, cycle, series=series,
+    features = prep.features
+    if shuffle_seed is not None:
+        features = features[np.random.default_rng(shuffle_seed).permutation(len(features))]
+    return summarise(rnn if rnn is not None else run.inside_rnn(), torch.from_numpy(features), prep.index, phase,
+                     cycle, series=series,
                      chunk=chunk, threads=threads if threads is not None else run.config.threads)
 
 

@@ -16,6 +16,7 @@ from ..data.series import LoadedSeries
 from ..errors import UserError
 from ..evaluation.kept import not_kept_note
 from ..inspect import fold as F
+from ..inspect.references import seasonality_against_references
 from ..runs import Run, data_key
 from ..seasonality import phase_label
 from . import charts
@@ -27,6 +28,8 @@ if TYPE_CHECKING:  # torch and the trace engine load when a run is first inspect
     from ..inspect.summary import LookInside
 
 SUMMARIES_KEPT = 2  # look-inside summaries per session: at 1M points one holds a few hundred MB
+REFERENCE_AUTO_STEPS = 200_000  # up to this many steps the untrained reference is traced by default (~0.4 s at 8,760)
+LEARNED_MIN = 0.05  # a learned seasonality (trained - untrained score) below this is not called a gain
 
 VIEWS = ("Cell state", "Gates by season", "Gates over time", "Saturation", "One step")
 HOW_TO_READ = {
@@ -37,7 +40,10 @@ HOW_TO_READ = {
                        "its memory, near 0 it forgets. The colours span the values shown; switch on **fixed 0-1** to "
                        "compare with other runs.\nVertical stripes mean the gate follows the season; a pattern that "
                        "changes down the rows means it drifts from cycle to cycle. The profile below shares the "
-                       "heatmap's phase axis, and the series' own season is under it.",
+                       "heatmap's phase axis, and the series' own season is under it.\nAn untrained network's gates follow "
+                       "the season too, because its inputs do: the table at the bottom sets each unit's score beside "
+                       "the same network at its initial weights and on shuffled steps (chance). Only the difference, "
+                       "**learned**, is what training did.",
     "Gates over time": "Every unit (rows) of every gate (a block of rows each) over time, in bins of at most a "
                        "tenth of a season, low (closed) to high (open).\nLong bright runs are units holding "
                        "information; flicker is a unit reacting step by step; stripes that repeat are the season.",
@@ -185,11 +191,35 @@ def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
         st.warning("This run has no season (period 1), so there is nothing to fold by phase. "
                    "Set a season length in the configuration and train again.")
         return
+    compare = st.toggle("Against an untrained network", value=summary.n_steps <= REFERENCE_AUTO_STEPS,
+                        key="season_reference",
+                        help="Traces the same architecture at its initial weights (rebuilt from the run's seed) "
+                             "and the trained network on the steps in a random order, so the scores say what "
+                             "training added. Costs two more passes over the series.")
+    refs = None
+    if compare:
+        with st.spinner("Tracing the untrained network and the shuffled control…"):
+            refs = memo(("refs", *_key(run, loaded, layer)), lambda: seasonality_against_references(
+                run, loaded, layer=layer, trained=summary))
     scores = memo(("scores", *_key(run, loaded, layer)), lambda: summary.seasonality_scores(layer=layer))
-    options = [F.LAYER_MEAN] + scores["unit"].tolist()
+    order = refs["unit"].tolist() if refs is not None else scores["unit"].tolist()
+    options = [F.LAYER_MEAN] + order
+    by_unit = (refs if refs is not None else scores).set_index("unit")
+
+    def unit_name(u) -> str:
+        if u == F.LAYER_MEAN:
+            return "mean over the layer's units"
+        if refs is None:
+            return f"unit {u} (seasonality {by_unit.loc[u, 'score']:.0%})"
+        row = by_unit.loc[u]
+        return f"unit {u} (seasonality {row['trained']:.0%}, untrained {row['untrained']:.0%}: {row['learned'] * 100:+.0f} points learned)"
+
     unit = st.selectbox("Unit", options, index=1 if len(options) > 1 else 0, key="season_unit",
-                        format_func=lambda u: "mean over the layer's units" if u == F.LAYER_MEAN
-                        else f"unit {u} (seasonality {scores.set_index('unit').loc[u, 'score']:.0%})")
+                        format_func=unit_name,
+                        help="Ranked by learned seasonality (trained minus untrained) when compared with the "
+                             "untrained network, else by the trained score.")
+    if refs is not None:
+        st.markdown(escape_markdown(references_sentence(refs)))
     fixed = st.toggle("Fixed 0-1 scale", key="season_fixed",
                       help="Off: the colours and the profile's axis span the values shown, so a small swing shows. "
                            "On: both span 0 to 1, the same in every run.")
@@ -207,6 +237,26 @@ def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
     show_chart(("series_profile", *_key(run, loaded)), lambda: charts.plot_phase_profile(
         summary.series_profile, value_title=loaded.value_col, phase_label=plabel, period=period, gate=False))
     show_chart(("scores", *key), lambda: charts.plot_seasonality_scores(scores, k=10))
+    if refs is not None:
+        st.dataframe(refs.head(10), hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(c, format="percent") for c in ("trained", "untrained", "shuffled")} | {
+            "learned": st.column_config.NumberColumn("learned (trained − untrained)", format="%+.2f")})
+
+
+def references_sentence(refs: pd.DataFrame) -> str:
+    """What the comparison says, in one or two sentences."""
+    mean = refs[["trained", "untrained", "shuffled"]].mean()
+    top = refs.iloc[0]
+    text = (f"Seasonality of the keep gate, mean over the layer's units: trained {mean['trained']:.0%}, an untrained "
+            f"network of the same shape {mean['untrained']:.0%}, the trained one on shuffled steps "
+            f"{mean['shuffled']:.0%} (chance). ")
+    if mean["untrained"] >= 0.5 * max(mean["trained"], 1e-12):
+        text += "Most of the gate's seasonal swing comes from the inputs, not from learning. "
+    if top["learned"] > LEARNED_MIN:
+        text += f"Training added most to unit {int(top['unit'])} ({top['learned'] * 100:+.0f} points)."
+    else:
+        text += f"No unit gained more than {LEARNED_MIN * 100:.0f} points from training."
+    return text
 
 
 def _unit_rows(frame: pd.DataFrame, unit: int) -> pd.DataFrame:
