@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UserError
-from ..export import FORMULA_START, neutralise
+from ..export import neutralise
 from ..files import check_run_id, dumps, inside, loads
 from ..runs import file_sha256, load_run, save_run
 from .panels import PanelRun
@@ -127,8 +127,9 @@ def _check_entry(folder: Path, sid: str, entry) -> None:
             or "\0" in name or os.path.isabs(name):
         raise UserError(f"{where} names the folder {str(name)[:60]!r}, which is not a series folder of ours; "
                         "train the panel again")
-    inside(folder / "series", folder / "series" / name)
-    inside(folder / "data", folder / "data" / f"{name}.csv")
+    for path in (folder / "series" / name, folder / "data" / f"{name}.csv"):
+        inside(folder, path)  # against the panel, not series/ or data/: those may be links out themselves
+        inside(path.parent, path)
     check_run_id(entry.get("run_id"), where)
 
 
@@ -159,11 +160,11 @@ def load_panel_run(folder: Path | str) -> PanelRun:
 def panel_scores_of(folder: Path | str) -> tuple[dict, pd.DataFrame]:
     """panel.json and scores.csv, without loading any model (for listing panel runs)."""
     info = read_panel_info(folder)
-    scores = pd.read_csv(Path(folder) / "scores.csv", dtype={"id": str})
-    if "id" in scores.columns:  # save_panel wrote ids that look like formulas as '=...: the panel's own ids back
-        known = set(map(str, info.get("series", {}))) | set(map(str, info.get("problems", {})))
-        scores["id"] = scores["id"].map(lambda v: v[1:] if isinstance(v, str) and v.startswith("'")
-                                        and v[1:].startswith(FORMULA_START) and v[1:] in known else v)
+    scores = pd.read_csv(Path(folder) / "scores.csv", dtype={"id": str, "run_id": str})
+    if {"id", "run_id"} <= set(scores.columns):  # ids from panel.json by run ID: the file's are neutralised
+        # (=x and '=x are both written '=x) and an id NA reads as NaN
+        by_run = {entry["run_id"]: sid for sid, entry in info.get("series", {}).items()}
+        scores["id"] = [by_run.get(r, sid) for r, sid in zip(scores["run_id"], scores["id"])]
     return info, scores
 
 
