@@ -85,7 +85,7 @@ def inside(root: Path | str, path: Path | str) -> Path:
 def check_run_id(run_id: Any, where: str) -> str:
     """A run ID read from a file, checked against the format new_run_id writes (no separators, no `..`)."""
     text = str(run_id)
-    if not isinstance(run_id, str) or not RUN_ID.match(text) or ".." in text:
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(text) or ".." in text:  # match: "$" lets a final \n by
         raise UserError(f"{where} names the run {text[:60]!r}, which is not a run ID of ours; "
                         "remove or replace the file")
     return text

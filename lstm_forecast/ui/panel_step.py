@@ -22,7 +22,7 @@ from ..errors import UserError
 from ..runs import distinct_labels, read_entry
 from ..scale.panel import Panel, load_panel, load_panel_files, panel_from_series
 from ..scale.panels import DEFAULT_PANELS_DIR, MODES, PanelRun, scoreboard, train_panel
-from ..scale.store import panel_scores_of, save_panel, series_data
+from ..scale.store import panel_scores_of, save_panel, series_data, series_path
 from . import scale_charts
 from .compare_step import show_comparison
 from .inside_step import show_inside
@@ -327,9 +327,12 @@ def _series_views(entries: dict[str, PanelEntry], sid: str) -> dict[str, RunView
             views.append(RunView(r.run_id, f"{prefix} · {r.label}", r.config, r.metrics, r.info, "this session",
                                  r.path, r))
         elif entry.folder is not None and sid in entry.info.get("series", {}):
-            folder = entry.folder / "series" / entry.info["series"][sid]["folder"]
-            e = read_entry(folder)
-            if e.ok:
+            try:
+                folder = series_path(entry.folder, entry.info, sid)
+            except UserError:
+                continue
+            e = read_entry(folder, root=entry.folder / "series")
+            if e.ok and e.run_id == entry.info["series"][sid].get("run_id"):  # not a run copied in from elsewhere
                 views.append(RunView(e.run_id, f"{prefix} · {e.label}", Config.from_dict(e.config), e.metrics, e.info,
                                      "panels folder", folder))
     labels = distinct_labels([(v.run_id, v.label, v.config.to_dict()) for v in views])
