@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .date_columns import DMY_DATE, ISO_DATE, find_dates
+from .date_columns import DMY_DATE, ISO_DATE, ORDER_GUESSED, find_dates
 from .diagnosis import chosen_defaults, merge_cause, regularise_warnings, worth_warning
 from .frequency import regularise_observed
 from .numbers import (describe_number_format, detect_number_format, drop_sparse_covariates, find_numbers,
@@ -100,7 +100,13 @@ def load_csv(
             cause, fix = merge_cause(found, rows, text_cols, freq)
             raise UserError(f"the {len(numbers):,} rows have only {numbers.index.nunique()} distinct timestamps: "
                             f"{cause}; {fix}")
-    done = regularise_observed(numbers.astype("float64"), freq)
+    try:
+        done = regularise_observed(numbers.astype("float64"), freq)
+    except UserError as err:  # a wrong day/month guess scatters the dates: no freq= can fix that
+        guess = next((line for line in report if ORDER_GUESSED in line), None)
+        if guess is None:
+            raise
+        raise UserError(f"{err}; or the day/month order is wrong ({guess})") from err
     warnings += regularise_warnings(done, found, rows, text_cols, freq)
     defaults = chosen_defaults(found, date_col, value_col, value_reason, done, freq)
     loaded = LoadedSeries(done.frame, value_col, found.name, done.freq, name, report + done.report,
