@@ -279,6 +279,7 @@ def cmd_backtest(args) -> int:
     print(f"{args.origins} origins, {args.step} step(s) apart; trained in {result.seconds['train']:.1f}s, "
           f"forecast every origin in {result.seconds['forecast']:.2f}s")
     print(result.summary.set_index("method").round(4).to_string())
+    print(result.scale_note)
     by_step = result.by_step.pivot(index="step", columns="method", values="mae")
     print("\nMAE by horizon step")
     print(by_step.round(4).to_string())

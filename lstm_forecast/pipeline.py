@@ -173,9 +173,10 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
     H, P = config.horizon, config.period
     skip = len(loaded.frame) - prep.n
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
-    observed = _observed(loaded, config.value_col)[-H:]
+    seen = loaded.observed_mask(config.value_col)  # (n,) lines up with y: both from loaded.frame
+    observed = seen[-H:]
     insample = y[:-H]
-    scale = M.mase_scale(insample, P)
+    scale = M.mase_scale(insample, P, seen[:-H])
     n_cal = len(origins.calibration)
     stamps = prep.index[prep.val_end:].append(future_index(prep.index, H, loaded.freq))
     actual = np.concatenate([np.where(observed, y[-H:], np.nan), np.full(H, np.nan)])
@@ -239,13 +240,14 @@ def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
         raise UserError("the model's forecast is not finite on this data (NaN or inf); check the data's scale "
                         "against the training data, or retrain")
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
-    observed = _observed(loaded, config.value_col)[-H:]
+    seen = loaded.observed_mask(config.value_col)
+    observed = seen[-H:]
     stamps = prep.index[-H:].append(future_index(prep.index, H, loaded.freq))
     calibration = I.calibration_from(run.metrics.get("intervals"))
     band = {k: v.reshape(-1) for k, v in I.bounds(values, calibration).items()} if calibration else {}
     frame = pd.DataFrame({"timestamp": stamps, "actual": np.concatenate([np.where(observed, y[-H:], np.nan), np.full(H, np.nan)]),
                           "forecast": values.reshape(-1), **band})
-    scores = M.score(y[-H:], values[0], y[:-H], config.period, observed)
+    scores = M.score(y[-H:], values[0], y[:-H], config.period, observed, M.mase_scale(y[:-H], config.period, seen[:-H]))
     if band:
         scores |= M.interval_scores(y[-H:], {k: v[:H] for k, v in band.items()}, observed)
     return frame, scores
@@ -277,13 +279,6 @@ def training_data(run: Run) -> LoadedSeries:
         return loaded.with_value(target) if target and target != loaded.value_col else loaded
     raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) cannot be found again unchanged; "
                     "pass it with --csv")
-
-
-def _observed(loaded: LoadedSeries, column: str) -> np.ndarray:
-    """True where the target was read from the data, False where the loader filled it in."""
-    if loaded.observed is not None and column in loaded.observed.columns:
-        return loaded.observed[column].to_numpy(dtype=bool)
-    return np.ones(len(loaded.frame), dtype=bool)
 
 
 def _holdout_note(observed: np.ndarray) -> str:

@@ -26,3 +26,37 @@ def write_csv(tmp_path: Path, text: str, name: str = "x.csv", encoding: str = "u
     path = Path(tmp_path) / name
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def gappy_two_columns(n: int = 300, lead: int = 5, gap: tuple[int, int] = (100, 112), seed: int = 0):
+    """A CSV read by the real loader: hourly `a` (complete) and `b`, whose first `lead` cells and the
+    cells of rows gap[0]..gap[1]-1 are empty (trimmed, then filled by interpolation).
+
+    Returns (loaded, b, filled): `b` the written values of the trimmed target (NaN where empty),
+    `filled` the positions in that trimmed frame the loader filled in.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from lstm_forecast.data.loading import load_csv
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    a = 10 + np.sin(2 * np.pi * t / 12) + 0.1 * rng.standard_normal(n)
+    b = 50 + 5 * np.sin(2 * np.pi * t / 12) + rng.standard_normal(n)  # noisy: interpolation is visibly wrong
+    b[:lead] = np.nan
+    b[gap[0]:gap[1]] = np.nan
+    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="h"), "a": a, "b": b})
+    loaded = load_csv(frame.to_csv(index=False).encode(), freq="h").with_value("b")
+    return loaded, b[lead:], np.arange(gap[0] - lead, gap[1] - lead)
+
+
+def scale_by_hand(written, upto: int, lag: int) -> tuple[float, int]:
+    """Mean |y_t - y_(t-lag)| over written[:upto] where both were written (NaN: filled), and the
+    number of differences left out."""
+    import numpy as np
+
+    y = np.asarray(written[:upto], dtype=float)
+    d = y[lag:] - y[:-lag]
+    kept = ~np.isnan(d)
+    return float(np.mean(np.abs(d[kept]))), int((~kept).sum())

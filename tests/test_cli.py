@@ -111,6 +111,7 @@ def test_backtest_of_a_saved_run_writes_per_step_errors(airline_run, tmp_path):
     assert set(table["method"]) == {"lstm", "naive", "seasonal_naive", "drift", "ets"}
     assert table["origin"].nunique() == 6 and table["step"].max() == 12
     assert "MAE by horizon step" in result.stdout
+    assert "each origin's MASE scale is its own history's; the last origin's: mean |y_t - y_(t-12)|" in result.stdout
 
 
 def test_a_bug_is_one_line_not_a_traceback(tmp_path):

@@ -3,7 +3,7 @@ import pytest
 
 from lstm_forecast.config import Config
 from lstm_forecast.pipeline import apply_run, train_run
-from tests.factories import airline, sine_series
+from tests.factories import airline, gappy_two_columns, scale_by_hand, sine_series
 
 SMALL = dict(hidden=16, epochs=8, patience=4)
 
@@ -173,3 +173,20 @@ def test_forecast_of_new_data_does_not_depend_on_where_it_starts():
     sliced = [type(loaded)(loaded.frame.iloc[-k:], loaded.value_col, loaded.date_col, loaded.freq) for k in (150, 147)]
     a, b = (apply_run(run, part)[0]["forecast"].to_numpy() for part in sliced)
     np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_the_mase_scale_leaves_out_filled_points_and_counts_them():
+    """A filled stretch in the history: the scale is taken over observed differences only, on the
+    non-default, start-trimmed column, and the note says how many were left out."""
+    loaded, written, _ = gappy_two_columns()
+    H, P = 12, 12
+    run = train_run(loaded, Config(value_col="b", horizon=H, period=P, hidden=4, epochs=1, threads=1))
+    scale, left_out = scale_by_hand(written, len(written) - H, P)
+    assert left_out == 24  # 12 filled points, each in two lag-12 differences
+    recorded = run.metrics["mase_scale"]
+    assert recorded["value"] == pytest.approx(scale, rel=1e-12)
+    assert "leaving out 24 differences that touch a filled-in point" in recorded["note"]
+    sn = run.metrics["baselines"]["seasonal_naive"]
+    assert sn["mase"] == pytest.approx(sn["mae"] / scale)
+    _, scores = apply_run(run, loaded)  # a saved run on data with the same stretch: the same scale
+    assert scores["mase"] == pytest.approx(scores["mae"] / scale)

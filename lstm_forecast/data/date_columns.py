@@ -16,6 +16,7 @@ DATE_NAME = re.compile(r"date|time|timestamp|datetime|month|period|^ds$|day|year
 EPOCH_NAME = re.compile(r"t|ts|\w*_ts|unix\w*|epoch\w*|timestamp\w*|time(_?ms|_?s)?|posix\w*", re.I)
 ISO_DATE = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?([ T]|$)")
 DMY_DATE = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b"  # day or month first: decided from the data
+ORDER_GUESSED = "could be day-first or month-first"  # in the report sentence of a guessed day/month order
 _TIME_OF_DAY = re.compile(r"^(\d{1,2})[:.](\d{2})(?:[:.](\d{2}(?:\.\d+)?))?$")
 # Unix time per value, by magnitude: 6e8..4.2e9 seconds is 1989..2103; the same span in ms, us, ns.
 _EPOCH_UNITS = (("seconds", 1.0), ("milliseconds", 1e3), ("microseconds", 1e6), ("nanoseconds", 1e9))
@@ -235,7 +236,14 @@ def _parse_dates(cells: pd.Series, *, hinted: bool, report: list[str]) -> pd.Ser
         fields = days.str.extract(DMY_DATE).astype(float)
         day_first = bool((fields[0] > 12).any())
         if not day_first and not (fields[1] > 12).any():
-            report.append(f"dates like {text.iloc[0]!r} could be day-first or month-first: read them month-first")
+            # Neither field passes 12. One first field throughout (01/02/2020, 01/03/2020...) is one day
+            # of each month written day-first: month-first it would be the 1st to 12th of one month
+            # in every year, never regular.
+            day_first = bool(fields[0].nunique() == 1 and fields[1].nunique() > 1)
+            read = "day-first, as one day of each month" if day_first else "month-first"
+            report.append(f"dates like {text.iloc[0]!r} {ORDER_GUESSED}: read them {read}; if they are "
+                          f"{'month-first' if day_first else 'day-first'}, save the dates as YYYY-MM-DD "
+                          "and load the file again")
         dates = _to_datetime(cells, report, dayfirst=day_first)
         if dates is not None and dates.notna().sum() < 0.9 * len(text):  # mixed padding or styles: one by one
             dates = _to_datetime(cells, report, dayfirst=day_first, format="mixed")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .date_columns import DMY_DATE, ISO_DATE, find_dates
+from .date_columns import DMY_DATE, ISO_DATE, ORDER_GUESSED, find_dates
 from .diagnosis import chosen_defaults, merge_cause, regularise_warnings, worth_warning
 from .frequency import regularise_observed
 from .numbers import (describe_number_format, detect_number_format, drop_sparse_covariates, find_numbers,
@@ -100,7 +100,13 @@ def load_csv(
             cause, fix = merge_cause(found, rows, text_cols, freq)
             raise UserError(f"the {len(numbers):,} rows have only {numbers.index.nunique()} distinct timestamps: "
                             f"{cause}; {fix}")
-    done = regularise_observed(numbers.astype("float64"), freq)
+    try:
+        done = regularise_observed(numbers.astype("float64"), freq)
+    except UserError as err:  # a wrong day/month guess scatters the dates: no freq= can fix that
+        guess = next((line for line in report if ORDER_GUESSED in line), None)
+        if guess is None:
+            raise
+        raise UserError(f"{err}; or the day/month order is wrong ({guess})") from err
     warnings += regularise_warnings(done, found, rows, text_cols, freq)
     defaults = chosen_defaults(found, date_col, value_col, value_reason, done, freq)
     loaded = LoadedSeries(done.frame, value_col, found.name, done.freq, name, report + done.report,
@@ -268,8 +274,8 @@ def _read_table(text: str, name: str, report: list[str], warnings: list[str]) ->
     if len(empty):
         report.append(f"dropped {len(empty):,} empty rows")
     if len(extra):
-        example = _line(text, first[extra[0]]).strip()
-        report.append(f"dropped {len(extra):,} rows with more than {width} fields (e.g. {example!r})")
+        report.append(f"dropped {len(extra):,} rows with more than {width} fields (e.g. line {first[extra[0]] + 1:,}, "
+                      f"{all_fields[extra[0]]:,} fields: {_preview(_line(text, first[extra[0]]))!r})")
         if worth_warning(len(extra), len(body)):
             warnings.append(f"dropped {len(extra):,} of {len(body):,} rows ({len(extra) / len(body):.0%}) with more "
                             f"than {width} fields: a separator inside unquoted numbers or text (like 1,234) splits "
@@ -302,7 +308,7 @@ def _read_table(text: str, name: str, report: list[str], warnings: list[str]) ->
     wide = table[extras].notna().any(axis=1) if extras else None
     if wide is not None and wide.any():  # more fields than the header, seen only by pandas' reading of quotes
         report.append(f"dropped {int(wide.sum()):,} rows with more than {width} fields (e.g. "
-                      f"{_row_text(table.loc[wide].iloc[0])!r})")
+                      f"{_preview(_row_text(table.loc[wide].iloc[0]))!r})")
         table = table.loc[~wide]
     table = table[names]
     for col in names:  # one column at a time: a copy of the whole table would double the peak
@@ -364,14 +370,36 @@ def _strip_blanks(fields: list[str]) -> list[str]:
     return fields[:end]
 
 
-def _csv_error(err: csv.Error, line: int, name: str) -> UserError:
-    """The user's message for the csv module's error at `line` (1-based)."""
-    if "field larger than field limit" in str(err):
-        return UserError(
-            f"line {line:,} of {_label(name)} has a field longer than {csv.field_size_limit():,} characters, usually "
-            "a quote (\") that is never closed; close the quote or remove that text"
-        )
-    return UserError(f"cannot split {_label(name)} into fields at line {line:,} ({err}); check it is a plain CSV")
+def _preview(line: str, limit: int = 60) -> str:
+    """The start of a line for a message: a 44,000-field line quoted whole would bury the message."""
+    line = line.strip()
+    return line if len(line) <= limit else f"{line[:limit]}… ({len(line):,} characters)"
+
+
+def _fields_of(line: str) -> int:
+    """Fields of `line` under the separator that splits it most (its quotes not read)."""
+    return max(line.count(sep) for sep in _DELIMITERS) + 1
+
+
+def _csv_error(err: csv.Error, line: int, name: str, text: str, width: int | None = None) -> UserError:
+    """The user's message for the csv module's error in the record starting at `line` (1-based),
+    whose first line is `text`; width: the fields of the header, where known.
+
+    The csv module says only "field larger than field limit": the line itself tells an unclosed
+    quote (an odd number of quotes) from a line with far more fields than the header or one huge field.
+    """
+    if "field larger than field limit" not in str(err):
+        return UserError(f"cannot split {_label(name)} into fields at line {line:,} ({err}); check it is a plain CSV")
+    where, limit = f"line {line:,} of {_label(name)}", csv.field_size_limit()
+    if text.count('"') % 2:
+        return UserError(f"a quote (\") on {where} is never closed, so the lines after it read as one field longer "
+                         f"than {limit:,} characters; close the quote or remove it ({_preview(text)!r})")
+    fields = _fields_of(text)
+    if width and fields > width:
+        return UserError(f"{where} has {fields:,} fields where the other rows have {width:,} ({_preview(text)!r}); "
+                         "remove that line or fix its separators")
+    return UserError(f"{where} has a field longer than {limit:,} characters and no quote (\") that could explain "
+                     f"it ({_preview(text)!r}); shorten or remove that field")
 
 
 def _records(text: str, sep: str, name: str) -> tuple[np.ndarray, ...]:
@@ -387,7 +415,9 @@ def _records(text: str, sep: str, name: str) -> tuple[np.ndarray, ...]:
             out.extend((start, reader.line_num - 1, end, n, n > 1 or end > 0))
             start = reader.line_num
     except csv.Error as err:
-        raise _csv_error(err, reader.line_num, name) from err
+        header = out[2::5][: _SAMPLE_LINES]  # fields of the records read so far
+        width = Counter(header).most_common(1)[0][0] if header else None
+        raise _csv_error(err, start + 1, name, _line(text, start), width) from err
     first, last, fields, all_fields, has_text = np.frombuffer(out, dtype=np.int64).reshape(-1, 5).T
     return first, last, fields, all_fields, has_text.astype(bool)
 
@@ -397,15 +427,23 @@ def _detect_delimiter(sample: list[tuple[int, str]], name: str) -> str:
     consistent fields."""
     consistency: dict[str, float] = {}
     texts = [line for _, line in sample]
+    errors = {}
     for sep in _DELIMITERS:
-        reader = csv.reader(texts, delimiter=sep)
+        reader, counts, start = csv.reader(texts, delimiter=sep), [], 0
         try:
-            counts = [len(_strip_blanks(row)) for row in reader]
-        except csv.Error as err:
-            raise _csv_error(err, sample[reader.line_num - 1][0] + 1, name) from err
+            for row in reader:
+                counts.append(len(_strip_blanks(row)))
+                start = reader.line_num  # the next record's first line in `texts`
+        except csv.Error as err:  # no real field is 131,072 characters: not this separator
+            errors[sep] = (err, start)
+            continue
         mode, hits = Counter(counts).most_common(1)[0] if counts else (1, 0)
         if mode > 1:
             consistency[sep] = hits / len(counts)
+    if len(errors) == len(_DELIMITERS):  # every separator fails on some line: name the first such line
+        err, at = min(errors.values(), key=lambda e: e[1])
+        number, line = sample[at]
+        raise _csv_error(err, number + 1, name, line, _fields_of(texts[0]) if at else None) from err  # 0: the header
     if not consistency:
         return ","  # a single column
     best = max(consistency.values())

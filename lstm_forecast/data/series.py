@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UserError
@@ -38,6 +39,13 @@ class LoadedSeries:
     @property
     def covariate_cols(self) -> list[str]:
         return [c for c in self.frame.columns if c != self.value_col]
+
+    def observed_mask(self, column: str | None = None) -> np.ndarray:
+        """(len(frame),) True where `column` (the target by default) was read, False where filled in."""
+        column = column or self.value_col
+        if self.observed is not None and column in self.observed.columns:
+            return self.observed[column].to_numpy(dtype=bool)
+        return np.ones(len(self.frame), dtype=bool)
 
     def with_value(self, value_col: str) -> "LoadedSeries":
         """The same data with another column as the target."""

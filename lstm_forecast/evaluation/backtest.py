@@ -47,6 +47,7 @@ class Backtest:
     summary: pd.DataFrame  # per method: mae, rmse, smape, mase (mean over origins), coverage_80/95, origins
     by_step: pd.DataFrame  # per method and step: mae, mase
     seconds: dict  # train, forecast
+    scale_note: str = ""  # the last origin's MASE scale (metrics.MaseScale.note), filled-in points left out
 
 
 def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: int = 1, refit_every: int | None = None,
@@ -84,7 +85,10 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: i
         t_forecast += time.perf_counter() - t0
     errors = pd.concat(parts, ignore_index=True)
     summary, by_step = summarise(errors, loaded, run.config.period, positions)
-    return Backtest(errors, summary, by_step, {"train": round(t_train, 3), "forecast": round(t_forecast, 3)})
+    last = M.mase_scale(loaded.series.to_numpy(dtype=float)[: positions[-1] + 1], run.config.period,
+                        loaded.observed_mask()[: positions[-1] + 1])
+    return Backtest(errors, summary, by_step, {"train": round(t_train, 3), "forecast": round(t_forecast, 3)},
+                    f"each origin's MASE scale is its own history's; the last origin's: {last.note}")
 
 
 def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, first_index: int = 0) -> pd.DataFrame:
@@ -93,7 +97,7 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     without refitting anything."""
     import torch
 
-    from ..pipeline import _observed, fitted_baselines
+    from ..pipeline import fitted_baselines
     from ..prepare import prepare, to_values, windows
     from ..train import predict
 
@@ -115,7 +119,7 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     fitted = fitted_baselines(y[: _train_end(run) + skip], P)  # the run's own (cached) baselines
     methods = {config.cell: model, **{name: b.forecast_from(y, positions, H) for name, b in fitted.items()}}
     stored = run.metrics.get("intervals") or {}
-    observed = _observed(data, config.value_col)
+    observed = data.observed_mask(config.value_col)
     rows = []
     at = positions[:, None] + np.arange(1, H + 1)[None, :]  # (N, H)
     keep = (at < len(y)) & observed[np.minimum(at, len(y) - 1)]  # observed targets only
@@ -146,7 +150,8 @@ def summarise(errors: pd.DataFrame, loaded: LoadedSeries, period: int, positions
     """Per method: point metrics averaged over origins (MASE scaled by each origin's own history) and
     interval coverage; per method and step: MAE and MASE. `loaded`'s target is the forecast column."""
     y = loaded.series.to_numpy(dtype=float)
-    scales = {k: M.mase_scale(y[: o + 1], period).value for k, o in enumerate(positions)}
+    seen = loaded.observed_mask()  # (n,) lines up with y
+    scales = {k: M.mase_scale(y[: o + 1], period, seen[: o + 1]).value for k, o in enumerate(positions)}
     e = errors.assign(scale=errors["origin"].map(lambda k: scales.get(k, math.nan)))
     e["abs"] = e["error"].abs()
     e["sq"] = e["error"] ** 2

@@ -110,9 +110,11 @@ def mase_scale(insample, period: int = 1, observed=None) -> MaseScale:
     return MaseScale(value if value > 0 else float("nan"), lag, note)
 
 
-def mase(actual, forecast, insample, period: int = 1, observed=None) -> float:
-    """MAE over the in-sample seasonal-naive MAE: below 1 beats seasonal naive on the history."""
-    return mae(actual, forecast, observed) / mase_scale(insample, period).value
+def mase(actual, forecast, insample, period: int = 1, observed=None, insample_observed=None) -> float:
+    """MAE over the in-sample seasonal-naive MAE: below 1 beats seasonal naive on the history.
+
+    observed masks `actual`, insample_observed masks `insample` (see mase_scale)."""
+    return mae(actual, forecast, observed) / mase_scale(insample, period, insample_observed).value
 
 
 def coverage(actual, lower, upper, observed=None) -> float:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..evaluation import metrics as M
-from ..pipeline import SeriesPart, _observed, finish_run, series_part  # noqa: F401  (re-exported)
+from ..pipeline import SeriesPart, finish_run, series_part  # noqa: F401  (re-exported)
 
 
 @dataclass
@@ -18,6 +18,7 @@ class ValidationTruth:
 
     actual: np.ndarray  # (N, H) the value at each validation target, NaN where not scored
     scale: float  # the MASE denominator: in-sample seasonal-naive MAE on the training part
+    scale_note: str = ""  # how it was obtained (metrics.MaseScale.note), with the differences left out
 
 
 def validation_truth(part: SeriesPart) -> ValidationTruth:
@@ -25,13 +26,15 @@ def validation_truth(part: SeriesPart) -> ValidationTruth:
     prep, config = part.prep, part.config
     at = part.val_w.origins[:, None] + np.arange(1, config.horizon + 1)[None, :]  # (N, H) positions in u
     inside = (at >= prep.train_end) & (at < prep.val_end)
-    observed = _observed(part.loaded, config.value_col)[part.skip:]
+    seen = part.loaded.observed_mask(config.value_col)  # (n,) in y positions
+    observed = seen[part.skip:]  # in u positions
     clipped = np.minimum(at, prep.n - 1)
     keep = inside & observed[clipped]
     actual = np.where(keep, prep.y[clipped], np.nan)
     y = part.loaded.frame[config.value_col].to_numpy(dtype=float)
-    scale = M.mase_scale(y[: prep.train_end + part.skip], config.period).value
-    return ValidationTruth(actual, scale)
+    end = prep.train_end + part.skip
+    scale = M.mase_scale(y[:end], config.period, seen[:end])
+    return ValidationTruth(actual, scale.value, scale.note)
 
 
 def validation_mase(truth: ValidationTruth, forecast: np.ndarray) -> float:

@@ -215,6 +215,7 @@ def _backtest(loaded: LoadedSeries, view: RunView, colours: dict[str, str]) -> N
     summary = result.summary.rename(columns={"origins": "origins scored"})
     st.dataframe(summary, hide_index=True, width="stretch",
                  column_config={m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS})
+    st.caption(escape_markdown(result.scale_note))
     st.download_button("Backtest errors CSV", neutralise(result.errors).to_csv(index=False),
                        f"{view.run_id}-backtest.csv", "text/csv")
 

@@ -44,7 +44,7 @@ CASES: dict[str, Loads | Refused] = {
     "two_rows.csv": Refused(("has only 2 data rows", "supply at least 3")),
     "mistyped_year.csv": Refused(("69,051 'D' steps for only 30 rows", "from 2021-01-30 to 2210-01-21",
                                   "fix mistyped dates")),
-    "huge_field.csv": Refused(("line 5", "longer than 131,072 characters", "close the quote or remove")),
+    "huge_field.csv": Refused(("line 5", "longer than 131,072 characters and no quote", "shorten or remove")),
     "unclosed_quote.csv": Refused(("quote (\") on line 7", "never closed", "close the quote")),
     # refused until an argument fixes it
     "target_mostly_empty.csv": Refused(("'value' has only 2 numbers", "choose another column with value_col",

@@ -149,17 +149,45 @@ def test_a_large_unsorted_measurement_is_not_taken_for_unix_time():
 # -- 4. huge fields ------------------------------------------------------------------------------------
 
 
-def test_a_field_over_the_csv_limit_is_a_user_error():
+def test_a_field_over_the_csv_limit_without_a_quote_is_not_blamed_on_one():
     text = daily_csv().replace("2020-01-03,12.0", "2020-01-03," + "9" * 140_000)
-    with pytest.raises(UserError, match=r"line 4 .* longer than 131,072 characters.*quote"):
+    with pytest.raises(UserError, match=r"line 4 .* longer than 131,072 characters and no quote .*"
+                                        r"\(140,011 characters\).*shorten or remove that field") as err:
         load_text(text)
+    assert "never closed" not in str(err.value) and len(str(err.value)) < 300
 
 
-def test_an_unclosed_quote_swallowing_the_file_is_a_user_error():
-    lines = daily_csv(n=3000).splitlines()
+@pytest.mark.parametrize("rows", [10, 3000])  # pandas' "EOF inside string"; the csv module's field limit
+def test_an_unclosed_quote_swallowing_the_file_names_the_line_it_opens_on(rows):
+    lines = daily_csv(n=rows).splitlines()
     lines[5] = lines[5].replace(",", ',"', 1)
-    with pytest.raises(UserError, match="never closed"):
+    with pytest.raises(UserError, match=r'quote \(\"\) on line 6 of the file is never closed.*close the quote'):
         load_text("\n".join(lines))
+
+
+@pytest.mark.parametrize("value", ["1", "aaa"])  # 88,000 or 176,000 characters: under and over the field limit
+@pytest.mark.parametrize("at", [3, 150, 400])  # inside the lines the separator is decided on, and after them
+def test_a_line_of_44000_fields_is_dropped_with_its_count_not_blamed_on_a_quote(value, at):
+    lines = csv_text([(f"2020-01-{d % 28 + 1:02d}", float(d), d) for d in range(500)]).splitlines()
+    lines[0] = "date,value,count"
+    lines.insert(at, "2020-02-01," + ",".join([value] * 44_000))
+    if at < 5:  # among the first lines: refused by the column cap, with the count
+        with pytest.raises(UserError, match=f"line {at + 1} .* has 44,001 fields, over the 10,000-column limit"):
+            load_text("\n".join(lines))
+        return
+    loaded = load_text("\n".join(lines))
+    assert has_line(loaded.report, "dropped 1 rows with more than 3 fields", f"line {at + 1:,}, 44,001 fields",
+                    "'2020-02-01,")
+    assert all(len(line) < 300 for line in loaded.report) and not has_line(loaded.report, "quote")
+
+
+def test_a_line_split_by_another_separator_is_named_with_its_field_count():
+    lines = daily_csv(n=300).splitlines()
+    lines[200] = "\t".join(["2020-05-01"] + ["aaa"] * 44_000)  # no comma: one 176,000-character field
+    with pytest.raises(UserError, match=r"line 201 of the file has 44,001 fields where the other rows have 2 "
+                                        r"\('2020-05-01\\taaa.*remove that line or fix its separators") as err:
+        load_text("\n".join(lines))
+    assert "quote" not in str(err.value)
 
 
 # -- 5. date parts across columns, row counters --------------------------------------------------------

@@ -123,12 +123,13 @@ def test_leaves_a_file_object_readable_for_the_caller():
         ([("10/03/2004", 1), ("11/03/2004", 2), ("13/03/2004", 3)], "D", "2004-03-10", None),
         ([("01/31/2020", 1), ("02/01/2020", 2), ("02/02/2020", 3)], "D", "2020-01-31", None),
         ([("7/19/1982", 1), ("7/20/1982", 2), ("07/21/1982", 3)], "D", "1982-07-19", None),
-        ([("01/02/2020", 1), ("01/03/2020", 2), ("01/04/2020", 3)], "D", "2020-01-02", ("month-first",)),
+        ([("02/01/2020", 1), ("03/01/2020", 2), ("04/01/2020", 3)], "MS", "2020-02-01", ("read them month-first",)),
+        ([("01/02/2020", 1), ("01/03/2020", 2), ("01/04/2020", 3)], "MS", "2020-02-01", ("read them day-first",)),
         ([("2020-01-01T00:00:00+01:00", 1), ("2020-01-01T01:00:00+01:00", 2), ("2020-01-01T02:00:00+01:00", 3)],
          "h", "2020-01-01 00:00", ("time zone",)),
     ],
     ids=["iso", "iso-hourly", "month-strings", "day-first", "day-first-2004", "month-first", "mixed-padding",
-         "ambiguous", "tz-aware"],
+         "ambiguous", "ambiguous-day-01", "tz-aware"],
 )
 def test_parses_date_styles(rows, freq, first, report_words):
     loaded = load_text(csv_text(rows))
@@ -140,6 +141,35 @@ def test_parses_date_styles(rows, freq, first, report_words):
         assert has_line(loaded.report, *report_words)
     else:
         assert not has_line(loaded.report, "month-first")
+
+
+@pytest.mark.parametrize("fmt, freq, words", [
+    ("%d/%m/%Y", "MS", ("read them day-first, as one day of each month", "if they are month-first")),
+    ("%d.%m.%Y", "MS", ("read them day-first",)),
+    ("%m/%d/%Y", "MS", ("read them month-first", "if they are day-first, save the dates as YYYY-MM-DD")),
+    ("%d/%m/%Y", "D", None),  # days past the 12th: day-first, nothing guessed
+], ids=["day-first-monthly", "day-first-monthly-dots", "month-first-monthly", "day-first-daily"])
+def test_a_day_month_order_is_decided_from_the_whole_column(fmt, freq, words):
+    """Five years on the 1st of each month written 01/02/2020... load as 60 months (they were read
+    month-first: the 1st to 12th of January each year, far from daily)."""
+    stamps = pd.date_range("2018-01-01", periods=60, freq=freq)
+    loaded = load_text(csv_text([(f"{t:{fmt}}", float(i)) for i, t in enumerate(stamps)]))
+    assert loaded.freq == freq and list(loaded.frame.index) == list(stamps) and not loaded.warnings
+    np.testing.assert_array_equal(loaded.series.to_numpy(), np.arange(60.0))
+    if words:
+        assert has_line(loaded.report, "could be day-first or month-first", *words)
+    else:
+        assert not has_line(loaded.report, "month-first")
+
+
+def test_a_guessed_order_that_scatters_the_dates_is_named_in_the_error():
+    """The 5th and 12th of each month, day-first: month-first they scatter over May and December,
+    and no freq= helps; the message says the order was guessed and how to make it certain."""
+    stamps = [f"{d:02d}/{m:02d}/{y}" for y in range(2015, 2020) for m in range(1, 13) for d in (5, 12)]
+    with pytest.raises(UserError, match=r"'D' steps for only 120 rows.*or the day/month order is wrong \(dates like "
+                                        r"'05/01/2015' .*read them month-first; if they are day-first, save the "
+                                        r"dates as YYYY-MM-DD"):
+        load_text(csv_text([(s, float(i)) for i, s in enumerate(stamps)]))
 
 
 def test_joins_date_and_dotted_time_columns():

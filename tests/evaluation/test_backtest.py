@@ -4,7 +4,7 @@ import pytest
 
 from lstm_forecast.config import Config
 from lstm_forecast.evaluation.backtest import ERROR_COLUMNS, backtest
-from tests.factories import sine_series
+from tests.factories import gappy_two_columns, scale_by_hand, sine_series
 
 SMALL = dict(hidden=8, epochs=4, patience=4, horizon=12)
 
@@ -94,3 +94,19 @@ def test_a_non_default_column_is_scored_on_its_own_frame():
     np.testing.assert_array_equal(cutoffs, loaded.frame.index[origins].to_numpy())
     sn = out.errors[out.errors["method"] == "seasonal_naive"]
     np.testing.assert_allclose(sn["actual"].abs().max(), np.abs(y).max(), rtol=0.2)  # actuals are `big`'s
+
+
+def test_each_origin_scale_leaves_out_filled_points_and_the_note_counts_them():
+    loaded, written, _ = gappy_two_columns()
+    H, P, N, step = 12, 12, 3, 2
+    out = backtest(loaded, Config(value_col="b", horizon=H, period=P, hidden=4, epochs=1, threads=1),
+                   origins=N, step=step)
+    origins = len(written) - 1 - H - step * np.arange(N - 1, -1, -1)
+    mase = []
+    for o in origins:  # the stretch is far from the targets: every target is observed
+        actual, forecast = written[o + 1: o + 1 + H], written[o + 1 - P: o + 1 - P + H]
+        mase.append(np.mean(np.abs(actual - forecast)) / scale_by_hand(written, o + 1, P)[0])
+    got = out.summary.set_index("method").loc["seasonal_naive"]
+    np.testing.assert_allclose(got["mase"], np.mean(mase), rtol=1e-9)
+    assert scale_by_hand(written, origins[-1] + 1, P)[1] == 24
+    assert "leaving out 24 differences that touch a filled-in point" in out.scale_note

@@ -11,6 +11,7 @@ from lstm_forecast.config import Config
 from lstm_forecast.data.samples import load_sample
 from lstm_forecast.pipeline import train_run
 from lstm_forecast.runs import save_run
+from lstm_forecast.ui.text import escape_markdown
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -155,6 +156,8 @@ def test_the_backtest_view_draws_error_against_horizon_step():
     assert any("Error against horizon step" in c.proto.spec for c in at.get("vega_lite_chart"))
     summary = at.dataframe[-1].value
     assert {"lstm", "seasonal_naive", "ets"} <= set(summary["method"])
+    shown = escape_markdown("each origin's MASE scale is its own history's; the last origin's: mean |y_t - y_(t-")
+    assert any(shown in c.value for c in at.caption)  # how MASE was scaled, escaped as the app shows it
 
 
 def test_forecast_chart_draws_the_interval_bands():
