@@ -209,7 +209,7 @@ def summary(run: Run) -> str:
         against += f", {verdict(m['mase'], best)} the best baseline, {best_name} ({best:.3f})"
     unused = not_kept_note(cell_label(run.config.cell), run.metrics, run.info)
     if unused:  # its scores are its base's: no verdict of the network's own
-        return (f"{unused} (MASE {m['mase']:.3f}). Best epoch {run.info['best_epoch']} of {run.info['epochs_run']} "
+        return (f"{unused} (MASE {m['mase']:.3f}) · best epoch {run.info['best_epoch']} of {run.info['epochs_run']} "
                 f"({run.info['stopped']}) · {run.info['train_seconds']:.1f}s on {run.info['device']}")
     return (f"{cell_label(run.config.cell)}: MASE {m['mase']:.3f}, {against} · best epoch {run.info['best_epoch']} "
             f"of {run.info['epochs_run']} ({run.info['stopped']}) · {run.info['train_seconds']:.1f}s on "

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from lstm_forecast.inspect import summary
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-VIEWS = ("Cell state", "Gates by season", "Gates over time", "Saturation", "One step")
+VIEWS = ("Cell state", "Gates by season", "Gates over time", "Gate drivers", "Saturation", "One step")
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +20,10 @@ def test_views_and_their_controls_never_retrace(monkeypatch):
     traced = []
     real = summary.look_inside
 
-    def counting(run, loaded, **kwargs):
-        traced.append(run.run_id)
+    def counting(run, loaded, **kwargs):  # the run's own network, the untrained reference, the shuffled control
+        kind = "reference" if kwargs.get("rnn") is not None else "control" if kwargs.get("shuffle_seed") is not None \
+            else "own"
+        traced.append((run.run_id, kind))
         return real(run, loaded, **kwargs)
 
     monkeypatch.setattr(summary, "look_inside", counting)
@@ -41,7 +43,7 @@ def test_views_and_their_controls_never_retrace(monkeypatch):
     at.run()
     at.slider(key="walk_step").set_value(5).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len(traced) == 1
+    assert sorted(kind for _, kind in traced) == ["control", "own", "reference"]  # each traced once, then reused
 
 
 def test_gates_over_time_moves_a_stretch_of_whole_fine_bins_without_retracing(monkeypatch):
