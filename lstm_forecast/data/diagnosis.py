@@ -77,7 +77,7 @@ def fill_warning(loaded: LoadedSeries) -> str | None:
     where = (f"{stamp(first)} to {stamp(last)}" if isinstance(loaded.frame.index, pd.DatetimeIndex)
              else f"steps {first:,} to {last:,}")
     return (f"filled {n:,} of {total:,} {loaded.value_col!r} values ({n / total:.1%}) by interpolation; the largest "
-            f"gap is {sizes[at]:,} steps ({where}) and {long_gaps:,} gap{'s' if long_gaps != 1 else ''} "
+            f"gap is {sizes[at]:,} step{'s' if sizes[at] > 1 else ''} ({where}) and {long_gaps:,} gap{'s' if long_gaps != 1 else ''} "
             f"{'are' if long_gaps != 1 else 'is'} longer than {season_words}: the model learns from invented values "
             "there; load a stretch without long gaps, or fill them at the source")
 
