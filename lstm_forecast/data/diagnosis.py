@@ -2,19 +2,14 @@
 reasons (LoadedSeries.defaults), and the repairs big enough to be warnings, with their likely cause."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from ..seasonality import candidate_periods
 from .date_columns import FoundDates
-from .frequency import Regularised, describe_freq, describe_step_change, stamp, step_words
-from .series import LoadedSeries
+from .frequency import Regularised, describe_freq, describe_step_change, step_words
 
 WARN_SHARE = 0.03  # merging or dropping more than this share of the rows (3 rows or more) is a warning, not a repair
 WARN_FILLED = 0.2  # so is filling more than this share of the steps
-WARN_TARGET_FILLED = 0.05  # filling more than this share of the target is a warning: the model learns invented values
-UNKNOWN_SEASON_SHARE = 0.02  # without a calendar season, a gap longer than this share of the series is long
 
 
 def worth_warning(count: int, total: int) -> bool:
@@ -49,37 +44,6 @@ def regularise_warnings(done: Regularised, found: FoundDates, rows: pd.DataFrame
                         + (f": {change}; pass freq= with the step you want, or load each part separately" if change
                            else "; check that the frequency is right, or pass freq="))
     return warnings
-
-
-def fill_warning(loaded: LoadedSeries) -> str | None:
-    """A warning when the target was filled a lot: over WARN_TARGET_FILLED of its values, or any gap
-    longer than one season (the frequency's shortest calendar cycle: a day for hourly data)."""
-    if loaded.observed is None or loaded.value_col not in loaded.observed.columns:
-        return None
-    filled = ~loaded.observed[loaded.value_col].to_numpy()
-    n, total = int(filled.sum()), len(filled)
-    if not n:
-        return None
-    edges = np.diff(np.concatenate(([0], filled.astype(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # gap i is steps starts[i]..ends[i]-1
-    sizes = ends - starts
-    periods = [p for p in candidate_periods(loaded.freq) if p >= 2]
-    if periods:
-        season, season_words = periods[0], f"one season ({periods[0]:,} steps)"
-    else:  # no calendar cycle to measure against: a fixed share of the series stands in
-        season = max(10, int(UNKNOWN_SEASON_SHARE * total))
-        season_words = f"{season:,} steps ({UNKNOWN_SEASON_SHARE:.0%} of the series, as no season is known)"
-    long_gaps = int((sizes > season).sum())
-    if n <= WARN_TARGET_FILLED * total and not long_gaps:
-        return None
-    at = int(sizes.argmax())
-    first, last = loaded.frame.index[starts[at]], loaded.frame.index[ends[at] - 1]
-    where = (f"{stamp(first)} to {stamp(last)}" if isinstance(loaded.frame.index, pd.DatetimeIndex)
-             else f"steps {first:,} to {last:,}")
-    return (f"filled {n:,} of {total:,} {loaded.value_col!r} values ({n / total:.1%}) by interpolation; the largest "
-            f"gap is {sizes[at]:,} step{'s' if sizes[at] > 1 else ''} ({where}) and {long_gaps:,} gap{'s' if long_gaps != 1 else ''} "
-            f"{'are' if long_gaps != 1 else 'is'} longer than {season_words}: the model learns from invented values "
-            "there; load a stretch without long gaps, or fill them at the source")
 
 
 def merge_cause(found: FoundDates, rows: pd.DataFrame, text_cols: list[str], freq: str | None) -> tuple[str, str]:

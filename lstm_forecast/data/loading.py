@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import UserError
 from .date_columns import DMY_DATE, ISO_DATE, find_dates
-from .diagnosis import chosen_defaults, fill_warning, merge_cause, regularise_warnings, worth_warning
+from .diagnosis import chosen_defaults, merge_cause, regularise_warnings, worth_warning
 from .frequency import regularise_observed
 from .numbers import (describe_number_format, detect_number_format, drop_sparse_covariates, find_numbers,
                       mask_sentinels, report_junk_cells, report_misfits, rows_without_numbers)
@@ -112,7 +112,7 @@ def load_csv(
     defaults = chosen_defaults(found, date_col, value_col, value_reason, done, freq)
     loaded = LoadedSeries(done.frame, value_col, found.name, done.freq, name, report + done.report,
                           observed=done.observed, defaults=defaults, warnings=warnings).trimmed()
-    big_fill = fill_warning(loaded)
+    big_fill = loaded.fill_warning()
     if big_fill:
         loaded.warnings.append(big_fill)
     if loaded.series.nunique() == 1:

@@ -20,13 +20,16 @@ START = pd.Timestamp("2004-03-10 18:00")  # the air-quality file's first hour
 HOURS = 960  # 40 days
 
 
-def air_quality_like(gaps: list[tuple[int, int]], n: int = HOURS) -> bytes:
-    """Hourly 'Date;Time;CO(GT);T' with decimal commas like the UCI file, -200 on steps [a, b) of `gaps`."""
+def air_quality_like(gaps: list[tuple[int, int]], n: int = HOURS, temp_gaps: bool = True) -> bytes:
+    """Hourly 'Date;Time;CO(GT);T' with decimal commas like the UCI file, -200 on steps [a, b) of
+    `gaps` (in T too unless temp_gaps is False)."""
     t = np.arange(n)
     co = 2 + np.sin(2 * np.pi * t / 24) + 0.01 * (t % 7)
     temp = 15 + 5 * np.cos(2 * np.pi * t / 24)
     for a, b in gaps:
-        co[a:b], temp[a:b] = -200, -200
+        co[a:b] = -200
+        if temp_gaps:
+            temp[a:b] = -200
     stamps = pd.date_range(START, periods=n, freq="h")
     lines = ["Date;Time;CO(GT);T"] + [
         f"{s:%d/%m/%Y};{s:%H.%M.%S};{c:.2f};{x:.1f}".replace(".", ",").replace(",00,00", ".00.00")
@@ -70,6 +73,13 @@ def test_without_a_season_a_gap_over_two_percent_of_the_series_is_long():
     rows = [f"{v},{i % 3}" for i, v in enumerate(values)]
     [warning] = fill_warnings(load_csv(("value,x\n" + "\n".join(rows) + "\n").encode()))
     assert "(steps 500 to 524)" in warning and "longer than 20 steps (2% of the series, as no season is known)" in warning
+
+
+def test_choosing_another_target_replaces_the_warning_with_that_columns_own():
+    loaded = load_csv(air_quality_like(LONG_RUNS, temp_gaps=False))
+    assert len(fill_warnings(loaded)) == 1
+    assert fill_warnings(loaded.with_value("T")) == []  # T is complete
+    assert fill_warnings(loaded.with_value("T").with_value("CO(GT)")) == fill_warnings(loaded)
 
 
 def test_marker_advice_names_the_checkbox_and_the_flag():
