@@ -118,7 +118,8 @@ class LoadedSeries:
         first, last = self.frame.index[starts[at]], self.frame.index[ends[at] - 1]
         where = (f"{stamp(first)} to {stamp(last)}" if isinstance(self.frame.index, pd.DatetimeIndex)
                  else f"steps {first:,} to {last:,}")
+        gaps = f"{long_gaps:,} gaps are" if long_gaps != 1 else "1 gap is"
         return (f"filled {n:,} of {total:,} {self.value_col!r} values ({n / total:.1%}) by interpolation; the largest "
-                f"gap is {sizes[at]:,} step{'s' if sizes[at] > 1 else ''} ({where}) and {long_gaps:,} gap{'s' if long_gaps != 1 else ''} "
-                f"{'are' if long_gaps != 1 else 'is'} longer than {season_words}: the model learns from invented values "
-                "there; load a stretch without long gaps, or fill them at the source")
+                f"gap is {sizes[at]:,} step{'s' if sizes[at] > 1 else ''} ({where}) and {gaps} longer than "
+                f"{season_words}: the model learns from invented values there; load a stretch without long gaps, "
+                "or fill them at the source")
