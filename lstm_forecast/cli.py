@@ -36,6 +36,8 @@ def _source_args(p: argparse.ArgumentParser, required: bool = True, panel: bool 
         panel_args(p, src)
     p.add_argument("--date-col", help="the date column, when detection picks the wrong one")
     p.add_argument("--value-col", help="the column to forecast (default: the first numeric one)")
+    p.add_argument("--keep-markers", action="store_true",
+                   help="with --csv: keep repeated extreme values such as -200 as numbers, not missing-value markers")
     p.add_argument("--interval", default="1d", help="Yahoo bar size: 1d, 1wk, 1mo, 1h, ... (with --ticker)")
     p.add_argument("--field", default="Close", help="Yahoo field: Open, High, Low, Close, Volume")
     p.add_argument("--start", help="Yahoo start date YYYY-MM-DD (instead of a history period)")
@@ -147,7 +149,8 @@ def _load(args, history: str | None = None):
     if args.csv:
         if not Path(args.csv).is_file():
             raise UserError(f"file {args.csv!r} not found; check the path passed to --csv")
-        return load_csv(args.csv, date_col=args.date_col, value_col=args.value_col)
+        return load_csv(args.csv, date_col=args.date_col, value_col=args.value_col,
+                        keep_markers=getattr(args, "keep_markers", False))
     if args.ticker:
         loaded = fetch_yahoo(args.ticker, start=args.start, end=args.end, period=history,
                              interval=args.interval, field=args.field, refresh=getattr(args, "refresh", False))
@@ -165,7 +168,8 @@ def _origin(args, history: str | None) -> dict:
         from .runs import file_sha256
 
         return {"csv": str(Path(args.csv).resolve()), "sha256": file_sha256(args.csv),
-                "date_col": args.date_col, "value_col": args.value_col}
+                "date_col": args.date_col, "value_col": args.value_col,
+                "keep_markers": getattr(args, "keep_markers", False)}
     if args.ticker:
         return {"ticker": args.ticker, "start": args.start, "end": args.end, "period": history,
                 "interval": args.interval, "field": args.field, "value_col": args.value_col}

@@ -51,7 +51,8 @@ def sweep_parser(sub, source_args, model_args) -> None:
 def _load_panel(args):
     from .scale.panel import load_panel
 
-    return load_panel(args.panel, id_col=args.id_col, date_col=args.date_col, value_col=args.value_col)
+    return load_panel(args.panel, id_col=args.id_col, date_col=args.date_col, value_col=args.value_col,
+                      keep_markers=args.keep_markers)
 
 
 def _print_panel_report(panel) -> None:

@@ -270,7 +270,8 @@ def training_data(run: Run) -> LoadedSeries:
         loaded = load_sample(origin["sample"])
     path = origin.get("csv")
     if loaded is None and path and origin.get("sha256") and os.path.isfile(path) and file_sha256(path) == origin["sha256"]:
-        loaded = load_csv(path, date_col=origin.get("date_col"), value_col=origin.get("value_col"))
+        loaded = load_csv(path, date_col=origin.get("date_col"), value_col=origin.get("value_col"),
+                          keep_markers=bool(origin.get("keep_markers", False)))
     if loaded is None and origin.get("ticker"):
         loaded = fetch_yahoo(origin["ticker"], start=origin.get("start"), end=origin.get("end"),
                              period=origin.get("period"), interval=origin.get("interval", "1d"),

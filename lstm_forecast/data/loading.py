@@ -48,15 +48,22 @@ def load_csv(
     time_col: str | None = None,
     na_values: list[float] | None = None,
     freq: str | None = None,
+    keep_markers: bool = False,
 ) -> LoadedSeries:
     """Read a CSV (path, uploaded-file object or bytes) into a regular, gap-free `LoadedSeries`.
 
     date_col/value_col/time_col: column names; detected when None. na_values: numbers meaning
     "missing" (None: detect a repeated extreme sentinel such as -200; []: none). freq: a pandas
-    alias forcing the grid; inferred when None. Files over LSTM_FORECAST_MAX_MB (default 200)
+    alias forcing the grid; inferred when None. keep_markers: keep every number as written (no
+    sentinel detection; the same as na_values=[]). Files over LSTM_FORECAST_MAX_MB (default 200)
     or LSTM_FORECAST_MAX_ROWS lines (default 2,000,000) are refused before parsing. Raises
     UserError for anything the user can fix.
     """
+    if keep_markers and na_values:
+        raise UserError(f"keep_markers keeps every number, so na_values={na_values} would be ignored; "
+                        "pass one of the two")
+    if keep_markers:
+        na_values = []
     raw, name = _read_source(source)
     _check_rows(raw, name)
     text, report = _decode(raw, name)
@@ -111,6 +118,9 @@ def load_csv(
     defaults = chosen_defaults(found, date_col, value_col, value_reason, done, freq)
     loaded = LoadedSeries(done.frame, value_col, found.name, done.freq, name, report + done.report,
                           observed=done.observed, defaults=defaults, warnings=warnings).trimmed()
+    big_fill = loaded.fill_warning()
+    if big_fill:
+        loaded.warnings.append(big_fill)
     if loaded.series.nunique() == 1:
         loaded.warnings.append(f"{value_col!r} has the same value ({loaded.series.iloc[0]:g}) in every row: there "
                                "is nothing to forecast; choose another column with value_col")

@@ -10,6 +10,9 @@ from ..errors import UserError
 
 # Spaces inside numbers ('1 234,5'), the no-break space included. The character itself stands in
 # the pattern: pyarrow's regex engine (pandas 3.0's str dtype) rejects the escape "\u00a0".
+# The UI and CLI names of the option (load_csv's keep_markers), so the advice is one both can follow.
+KEEP_MARKERS_HINT = "; tick 'Keep marker values' in the dashboard's CSV options, or pass --keep-markers, to keep it"
+
 _SPACES = "[\\s\u00a0]"
 
 
@@ -140,7 +143,7 @@ def mask_sentinels(numbers: pd.DataFrame, na_values: list[float] | None, report:
         markers = {
             value: [col for col in numbers.columns if _is_outside_rest(numbers[col], value)] for value in found
         }
-        hint = "; pass na_values=[] to keep it"
+        hint = KEEP_MARKERS_HINT
     else:
         markers = {value: [col for col in numbers.columns if (numbers[col] == value).any()] for value in na_values}
         hint = ""

@@ -7,6 +7,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
+from ..seasonality import candidate_periods
+from .frequency import stamp
+
+WARN_TARGET_FILLED = 0.05  # filling more than this share of the target is a warning: the model learns invented values
+UNKNOWN_SEASON_SHARE = 0.02  # without a calendar season, a gap longer than this share of the series is long
 
 
 @dataclass
@@ -55,8 +60,14 @@ class LoadedSeries:
                 f"choose one of {list(self.frame.columns)}"
             )
         defaults = {k: v for k, v in self.defaults.items() if k != "value_col" or value_col == self.value_col}
-        return LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report),
-                            self.observed, defaults, list(self.warnings)).trimmed()
+        old_fill = self.fill_warning()  # about the old target: replaced by the new target's
+        warnings = [w for w in self.warnings if w != old_fill]
+        moved = LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report),
+                             self.observed, defaults, warnings).trimmed()
+        new_fill = moved.fill_warning()
+        if new_fill:
+            moved.warnings.append(new_fill)
+        return moved
 
     def head(self, n: int) -> "LoadedSeries":
         """The first `n` rows, with everything the loader said about them (for backtests' past-only parts)."""
@@ -88,3 +99,34 @@ class LoadedSeries:
         keep = slice(first, last + 1)
         return LoadedSeries(self.frame.iloc[keep], self.value_col, self.date_col, self.freq, self.source,
                             [*self.report, note], self.observed.iloc[keep], dict(self.defaults), list(self.warnings))
+
+    def fill_warning(self) -> str | None:
+        """A warning when the target was filled a lot: over WARN_TARGET_FILLED of its values, or any gap
+        longer than one season (the frequency's shortest calendar cycle: a day for hourly data)."""
+        if self.observed is None or self.value_col not in self.observed.columns:
+            return None
+        filled = ~self.observed[self.value_col].to_numpy()
+        n, total = int(filled.sum()), len(filled)
+        if not n:
+            return None
+        edges = np.diff(np.concatenate(([0], filled.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # gap i is steps starts[i]..ends[i]-1
+        sizes = ends - starts
+        periods = [p for p in candidate_periods(self.freq) if p >= 2]
+        if periods:
+            season, season_words = periods[0], f"one season ({periods[0]:,} steps)"
+        else:  # no calendar cycle to measure against: a fixed share of the series stands in
+            season = max(10, int(UNKNOWN_SEASON_SHARE * total))
+            season_words = f"{season:,} steps ({UNKNOWN_SEASON_SHARE:.0%} of the series, as no season is known)"
+        long_gaps = int((sizes > season).sum())
+        if n <= WARN_TARGET_FILLED * total and not long_gaps:
+            return None
+        at = int(sizes.argmax())
+        first, last = self.frame.index[starts[at]], self.frame.index[ends[at] - 1]
+        where = (f"{stamp(first)} to {stamp(last)}" if isinstance(self.frame.index, pd.DatetimeIndex)
+                 else f"steps {first:,} to {last:,}")
+        gaps = f"{long_gaps:,} gaps are" if long_gaps != 1 else "1 gap is"
+        return (f"filled {n:,} of {total:,} {self.value_col!r} values ({n / total:.1%}) by interpolation; the largest "
+                f"gap is {sizes[at]:,} step{'s' if sizes[at] > 1 else ''} ({where}) and {gaps} longer than "
+                f"{season_words}: the model learns from invented values there; load a stretch without long gaps, "
+                "or fill them at the source")

@@ -73,12 +73,12 @@ def panel_from_series(series: dict[str, LoadedSeries], source: str = "series") -
 
 
 def load_panel(source: Any, *, id_col: str = "id", date_col: str | None = None, value_col: str | None = None,
-               freq: str | None = None) -> Panel:
+               freq: str | None = None, keep_markers: bool = False) -> Panel:
     """A long-format CSV (path, bytes or uploaded file) split by `id_col`; each series through `load_csv`.
 
     The other columns are as in a one-series file: the date column (detected unless named), the value
     (`value_col`, else the first numeric column) and covariates. Rows without an id, and rows with more
-    fields than the header, are dropped and said so in `notes`.
+    fields than the header, are dropped and said so in `notes`. keep_markers: as in `load_csv`.
     """
     raw, name = _read_bytes(source)
     text, notes = _decode(raw, name)
@@ -111,7 +111,7 @@ def load_panel(source: Any, *, id_col: str = "id", date_col: str | None = None, 
         part = table.loc[ids == sid, others]
         data = part.to_csv(sep=sep, index=False, lineterminator="\n").encode("utf-8")
         try:
-            loaded = load_csv(data, date_col=date_col, value_col=value_col, freq=freq)
+            loaded = load_csv(data, date_col=date_col, value_col=value_col, freq=freq, keep_markers=keep_markers)
         except UserError as exc:
             problems[sid] = f"series {sid!r}: " + str(exc).replace("the file ", "it ")
             continue

@@ -51,10 +51,10 @@ def _sample(name: str) -> LoadedSeries:
 
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=16)
-def _csv(data: bytes, name: str, date_col: str | None, freq: str | None) -> LoadedSeries:
+def _csv(data: bytes, name: str, date_col: str | None, freq: str | None, keep_markers: bool = False) -> LoadedSeries:
     buffer = io.BytesIO(data)
     buffer.name = name
-    return load_csv(buffer, date_col=date_col, freq=freq)
+    return load_csv(buffer, date_col=date_col, freq=freq, keep_markers=keep_markers)
 
 
 @st.cache_data(show_spinner="Fetching from Yahoo Finance…", max_entries=16, ttl=12 * 3600)
@@ -100,7 +100,8 @@ def _input_csv() -> LoadedSeries | None:
         freq = st.selectbox("Frequency", FREQ_CHOICES, key="freq_override",
                             format_func=lambda f: "as detected" if f == "detected" else describe_freq(f),
                             help="The step between observations; 'as detected' uses what the loader found.")
-    return _csv(upload.getvalue(), upload.name, date_col, None if freq == "detected" else freq)
+        keep_markers = st.checkbox("Keep marker values", key="keep_markers", help=help_text("data", "keep_markers"))
+    return _csv(upload.getvalue(), upload.name, date_col, None if freq == "detected" else freq, keep_markers)
 
 
 def _input_yahoo() -> LoadedSeries | None:

@@ -318,7 +318,8 @@ def test_detects_a_sentinel_but_not_zeros_or_flags():
     assert loaded.series.min() >= 50  # every -999 was interpolated away
     assert (loaded.frame["rain_mm"] == 0).sum() > 100
     assert set(loaded.frame["holiday"].unique()) == {0.0, 1.0}
-    assert has_line(loaded.report, "treated -999 as a missing-value marker in 1 column(s) (10 cells)", "na_values=[]")
+    assert has_line(loaded.report, "treated -999 as a missing-value marker in 1 column(s) (10 cells)",
+                    "--keep-markers", "'Keep marker values'")
 
 
 @pytest.mark.parametrize("na_values, minimum", [([], -999.0), ([-999], 50.0), ([-1.0], -999.0)])

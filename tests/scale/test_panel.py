@@ -92,3 +92,14 @@ def test_cli_panel_errors_are_one_line(tmp_path, capsys):
     code = main(["train", "--panel", str(path), "--id-col", "store", "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "--id-col" in err
+
+
+def test_keep_markers_reaches_every_series_of_a_panel():
+    lines = long_csv().splitlines()
+    header, body = lines[0], lines[1:]
+    # -9999 in every 10th row: a repeated extreme the loader takes for a missing-value marker
+    body = [",".join(line.split(",")[:2] + ["-9999"]) if i % 10 == 5 else line for i, line in enumerate(body)]
+    text = ("\n".join([header, *body]) + "\n").encode()
+    masked, kept = load_panel(text, id_col="id"), load_panel(text, id_col="id", keep_markers=True)
+    assert all(s.series.min() > -9999 for s in masked.series.values())
+    assert all((s.series == -9999).sum() == 24 for s in kept.series.values())
