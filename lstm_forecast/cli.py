@@ -80,7 +80,13 @@ def _build_parser() -> argparse.ArgumentParser:
     _source_args(ins, required=False)
     ins.add_argument("--out", required=True, help="CSV to write")
     ins.add_argument("--layer", type=int, help="only this layer (0-based)")
-    ins.add_argument("--season", action="store_true", help="write the seasonal fold instead of the raw traces")
+    what = ins.add_mutually_exclusive_group()
+    what.add_argument("--season", action="store_true", help="write the seasonal fold instead of the raw traces")
+    what.add_argument("--drivers", action="store_true",
+                      help="write what drives each gate: its pre-activation split exactly into one part per input "
+                           "feature, the recurrent state, the peephole and the bias (rows: timestamp, step, layer, "
+                           "unit, gate, source, contribution); layer 0 unless --layer")
+    ins.add_argument("--unit", type=int, help="with --drivers: only this unit (0-based)")
 
     sweep_parser(sub, _source_args, _model_args)
     demo = sub.add_parser("demo", help="demonstrations of why LSTMs exist (see docs/LEARN.md)")

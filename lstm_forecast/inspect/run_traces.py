@@ -49,6 +49,23 @@ def trace_window(run: Run, loaded: LoadedSeries, origin: int | None = None) -> T
     return compute_trace(run.inside_rnn(), x, prep.index[origin - L + 1: origin + 1])
 
 
+DRIVERS_MAX_STEPS = 200_000  # drivers need every state of every step at once (a full trace, float64 parts)
+
+
+def run_drivers(run: Run, loaded: LoadedSeries, *, layer: int = 0):
+    """drivers.gate_drivers of the run's network (Run.inside_rnn) over the whole series."""
+    from .drivers import gate_drivers
+
+    prep = prepared_for(run, loaded)
+    if prep.n > DRIVERS_MAX_STEPS:
+        raise UserError(f"the drivers of a gate are computed over the whole series at once, up to "
+                        f"{DRIVERS_MAX_STEPS:,} steps; this one has {prep.n:,}: pass a shorter stretch of the data "
+                        "(a CSV of its latest part)")
+    x = torch.from_numpy(prep.features)
+    rnn = run.inside_rnn()
+    return gate_drivers(rnn, x, compute_trace(rnn, x, prep.index), layer=layer, feature_names=run.feature_names)
+
+
 def phases(run: Run, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     """Phase in the season and cycle number of every traced step."""
     return phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor)
@@ -70,7 +87,17 @@ def inspect_to_csv(args) -> Path:
     else:
         loaded = _run_series(run)
     out = Path(args.out)
-    if args.season:  # streamed: the series is traced in chunks and the table written a unit at a time
+    if args.unit is not None and not args.drivers:
+        raise UserError("--unit goes with --drivers; leave it out, or add --drivers")
+    if args.drivers:
+        found = run_drivers(run, loaded, layer=args.layer or 0)
+        units = found.parts[next(iter(found.parts))].shape[2]
+        if args.unit is not None and not 0 <= args.unit < units:
+            raise UserError(f"--unit {args.unit} does not exist: this layer has units 0..{units - 1}")
+        table = found.to_frame(unit=args.unit)
+        table.to_csv(out, index=False)
+        n_rows = len(table)
+    elif args.season:  # streamed: the series is traced in chunks and the table written a unit at a time
         from .summary import look_inside
 
         n_rows = look_inside(run, loaded).write_season_csv(out, layer=args.layer)

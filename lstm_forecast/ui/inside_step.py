@@ -20,6 +20,7 @@ from ..inspect.references import seasonality_against_references
 from ..runs import Run, data_key
 from ..seasonality import phase_label
 from . import charts
+from .drivers_view import view_drivers
 from .render import show_chart
 from .text import cell_label, escape_markdown
 from .state import RunView, memo, open_run
@@ -31,7 +32,7 @@ SUMMARIES_KEPT = 2  # look-inside summaries per session: at 1M points one holds 
 REFERENCE_AUTO_STEPS = 200_000  # up to this many steps the untrained reference is traced by default (~0.4 s at 8,760)
 LEARNED_MIN = 0.05  # a learned seasonality (trained - untrained score) below this is not called a gain
 
-VIEWS = ("Cell state", "Gates by season", "Gates over time", "Saturation", "One step")
+VIEWS = ("Cell state", "Gates by season", "Gates over time", "Gate drivers", "Saturation", "One step")
 HOW_TO_READ = {
     "Cell state": "Top: the series; below, on the same time axis: the memory of the units that move most.\nA unit "
                   "whose state climbs and falls with the season is tracking it; one that drifts slowly is tracking "
@@ -47,6 +48,11 @@ HOW_TO_READ = {
     "Gates over time": "Every unit (rows) of every gate (a block of rows each) over time, in bins of at most a "
                        "tenth of a season, low (closed) to high (open).\nLong bright runs are units holding "
                        "information; flicker is a unit reacting step by step; stripes that repeat are the season.",
+    "Gate drivers": "A gate's pre-activation (what goes into its sigmoid, or the candidate's tanh) is a sum: one "
+                    "part per input feature, one from the recurrent state (the memory), a peephole part where there "
+                    "is one, and the bias. The parts below sum to it exactly.\nA gate moved mostly by today's "
+                    "inputs is reacting; one moved by the recurrent part is using memory. The share explained by "
+                    "phase says how much of each part's swing is the season.",
     "Saturation": "Each point is one gate of one unit: how often it is almost shut (< 0.1, x) or almost fully open "
                   "(> 0.9, y).\nPoints near the corners act like switches; points near the origin work in the "
                   "soft middle (Karpathy et al. 2015).",
@@ -61,6 +67,8 @@ HOW_TO_READ_NO_GATES = {  # a vanilla RNN: no gate views to describe
                        "in **Cell state** and **Gates over time**.",
     "Gates over time": "A vanilla RNN has no gates: below is its hidden state, every unit (rows) over time, blue "
                        "below 0 and orange above.\nStripes that repeat are the season; long runs are held memory.",
+    "Gate drivers": "A vanilla RNN has no gates; below, its hidden state's pre-activation is split exactly into one "
+                    "part per input feature, the recurrent state and the bias.",
     "Saturation": "A vanilla RNN has no gates, so nothing can saturate.",
     "One step": "The textbook equation, with this network's numbers at one step: each row is a vector over the "
                 "units.\nWith no gates, every step rewrites the whole state from the input and the last state.",
@@ -113,6 +121,8 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
         _view_season(loaded, run, summary, layer)
     elif view == "Gates over time":
         _view_gates(loaded, run, summary, layer)
+    elif view == "Gate drivers":
+        view_drivers(loaded, run, layer, _key(run, loaded))
     elif view == "Saturation":
         _view_saturation(loaded, run, summary, layer)
     else:

@@ -224,3 +224,43 @@ def test_a_foreign_run_cannot_make_inspect_read_an_arbitrary_file(runs, tmp_path
     _set_origin(foreign, {"csv": str(secret), "date_col": None, "value_col": None})  # no hash at all
     result = cli("inspect", "--run", foreign, "--out", tmp_path / "t.csv")
     assert_one_error_line(result, "cannot be found again unchanged")
+
+
+DRIVER_COLUMNS = ["timestamp", "step", "layer", "unit", "gate", "source", "contribution"]
+GATES = {"lstm": ["input", "forget", "candidate", "output"], "lstm-peephole": ["input", "forget", "candidate", "output"],
+         "lstm-coupled": ["forget", "candidate", "output"], "gru": ["reset", "update", "candidate"], "rnn": ["hidden"]}
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "lstm-peephole"])  # every cell in process: test_drivers.py
+def test_inspect_drivers_parts_sum_to_each_gates_pre_activation(runs, train_csv, folder, cell):
+    """Rows per (step, unit, gate) sum to the pre-activation: their sigmoid (tanh for the candidate and a vanilla
+    RNN's hidden state) is the traced value of `inspect` itself."""
+    layer = SHAPES[cell] - 1
+    out, traces = folder / f"drivers_{cell}.csv", folder / f"traces_{cell}.csv"
+    result = cli("inspect", "--run", runs[cell], "--csv", train_csv, "--drivers", "--layer", layer, "--unit", 1,
+                 "--out", out)
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == DRIVER_COLUMNS and set(frame["gate"]) == set(GATES[cell])
+    assert set(frame["unit"]) == {1} and set(frame["layer"]) == {layer}
+    sources = set(frame["source"])
+    assert {"recurrent", "bias"} <= sources and ("peephole" in sources) == (cell == "lstm-peephole")
+    assert ("layer below" in sources) == (layer > 0) and ("level_gap" in sources) == (layer == 0)
+    assert cli("inspect", "--run", runs[cell], "--csv", train_csv, "--layer", layer, "--out", traces).returncode == 0
+    trace = pd.read_csv(traces)
+    trace = trace[trace["unit"] == 1].set_index(["step", "quantity"])["value"]
+    pre = frame.groupby(["step", "gate"])["contribution"].sum()
+    for gate in GATES[cell]:
+        values = pre.xs(gate, level="gate")
+        squash = np.tanh if gate in ("candidate", "hidden") else (lambda v: 1 / (1 + np.exp(-v)))
+        got = trace.xs(gate, level="quantity").loc[values.index]
+        assert np.abs(squash(values.to_numpy()) - got.to_numpy()).max() < 1e-5, gate
+
+
+def test_inspect_drivers_refuses_a_unit_it_lacks_and_a_unit_without_drivers(runs, train_csv, folder):
+    assert_one_error_line(cli("inspect", "--run", runs["gru"], "--csv", train_csv, "--drivers", "--unit", HIDDEN,
+                              "--out", folder / "x.csv"), f"--unit {HIDDEN} does not exist")
+    assert_one_error_line(cli("inspect", "--run", runs["gru"], "--csv", train_csv, "--unit", 0,
+                              "--out", folder / "x.csv"), "--unit goes with --drivers")
+    result = cli("inspect", "--run", runs["gru"], "--csv", train_csv, "--drivers", "--season", "--out", folder / "x.csv")
+    assert result.returncode == 2 and "not allowed with" in result.stderr
