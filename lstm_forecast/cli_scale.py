@@ -36,8 +36,10 @@ def sweep_parser(sub, source_args, model_args) -> None:
                                       "validation origins; resumable")
     source_args(sw, panel=True)
     model_args(sw)
-    sw.add_argument("--trials", type=int, required=True, help="finished trials the sweep should have (a rerun "
-                                                                "resumes and adds only the missing ones)")
+    sw.add_argument("--trials", type=int, required=True, help="finished (complete or pruned) trials the sweep "
+                    "should have in all; a rerun resumes and adds only the missing ones. Failed trials (a setting the "
+                    "data cannot take, a killed command's) are not counted, and with --jobs N up to N-1 more can "
+                    "finish: each worker ends the trial it started")
     sw.add_argument("--backend", choices=("optuna", "ray"), default="optuna",
                     help="optuna: trials in this machine's processes (default); ray: Ray Tune trials "
                          "(RAY_ADDRESS joins a cluster; needs requirements-scale.txt)")

@@ -18,7 +18,6 @@ file records them all alike. The holdout is read only when best and default are 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import multiprocessing
 import os
@@ -30,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
+from .. import files
 from ..config import Config
 from ..errors import UserError
 from .panel import Panel
@@ -69,6 +69,86 @@ class SweepSpec:
         return dict(self.__dict__)
 
 
+MAX_SPEC_BYTES = 1 << 20  # a sweep.json of ours is a few KB
+SEED_RANGE = (0, 2**63 - 1)  # Config's; the sampler's seed is taken modulo 2**32 (numpy's RandomState)
+
+
+def read_spec(out: Path) -> SweepSpec:
+    """sweep.json of `out`, read as untrusted (depth-limited) and checked in full before anything uses it:
+    its keys, the data fingerprint, the base config (Config.from_dict's ranges), a search space of the
+    settings we search with sane ranges, defaults inside that space, a seed in range. A hand-edited or
+    torn file gives one UserError naming the file and the fix, never a KeyError deep in a resume."""
+    path = out / "sweep.json"
+    where = f"sweep.json in {str(out)!r}"
+    fix = "restore it, or start the sweep again in another --out"
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_SPEC_BYTES:
+        raise UserError(f"{where} is not a plain sweep file of ours; {fix}")
+    stored = files.loads(path.read_bytes(), where)
+    fields = {"data", "base", "space", "defaults", "seed", "created"}
+    if not isinstance(stored, dict) or set(stored) != fields:
+        got = sorted(stored) if isinstance(stored, dict) else type(stored).__name__
+        raise UserError(f"{where} holds {got}, not the keys of a sweep ({', '.join(sorted(fields))}); {fix}")
+    data = stored["data"]
+    if not isinstance(data, dict) or not isinstance(data.get("key"), str) or data.get("kind") not in ("series", "panel") \
+            or not isinstance(data.get("origin", {}), dict):
+        raise UserError(f"{where} has no valid data record (kind series or panel, a fingerprint key); {fix}")
+    if not isinstance(stored["base"], dict):
+        raise UserError(f"{where} has no base config; {fix}")
+    try:
+        Config.from_dict(stored["base"])
+    except UserError as exc:
+        raise UserError(f"{where}: its base config is not usable ({exc}); {fix}") from None
+    _check_space(stored["space"], stored["defaults"], where, fix)
+    seed = stored["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise UserError(f"{where} has the seed {seed!r:.40}; it must be a whole number from "
+                        f"{SEED_RANGE[0]} to {SEED_RANGE[1]}; {fix}")
+    if not isinstance(stored["created"], str):
+        raise UserError(f"{where} has no creation time; {fix}")
+    return SweepSpec(**stored)
+
+
+def _check_space(space, defaults, where: str, fix: str) -> None:
+    """Every searched setting is one of ours, with a well-formed range; the defaults lie inside it."""
+    from ..config import CELLS, MAX
+
+    if not isinstance(space, dict) or not space or not set(space) <= set(SEARCHED):
+        raise UserError(f"{where} searches {sorted(space) if isinstance(space, dict) else space!r:.80}, "
+                        f"not some of {', '.join(SEARCHED)}; {fix}")
+    if not isinstance(defaults, dict) or not set(space) | {"horizon"} <= set(defaults):
+        raise UserError(f"{where} has no default for every searched setting and the horizon; {fix}")
+    horizon = defaults["horizon"]
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX["horizon"]:
+        raise UserError(f"{where} has the horizon {horizon!r:.40}, outside 1 to {MAX['horizon']}; {fix}")
+    for name, spec in space.items():
+        bad = f"{where} searches {name} over {str(spec)[:80]}, which is not a range of ours; {fix}"
+        value = defaults[name]
+        if not isinstance(spec, dict):
+            raise UserError(bad)
+        if spec.get("type") == "categorical":
+            choices = spec.get("choices")
+            allowed = CELLS if name == "cell" else None
+            if not isinstance(choices, list) or not choices or name not in ("cell", "hidden") or any(
+                    (c not in allowed) if allowed else (isinstance(c, bool) or not isinstance(c, int)
+                                                        or not 1 <= c <= MAX["hidden"]) for c in choices):
+                raise UserError(bad)
+            if value not in choices:
+                raise UserError(f"{where}: the default {name} {value!r:.40} is not one of {choices}; {fix}")
+            continue
+        low, high = spec.get("low"), spec.get("high")
+        kind = {"lookback": "int", "layers": "int", "dropout": "float", "lr": "float"}.get(name)
+        number = int if kind == "int" else (int, float)
+        if spec.get("type") != kind or not all(isinstance(v, number) and not isinstance(v, bool)
+                                               and math.isfinite(v) for v in (low, high)) or low > high:
+            raise UserError(bad)
+        limits = {"lookback": (1, MAX["lookback"]), "layers": (1, MAX["layers"]), "dropout": (0.0, 0.9),
+                  "lr": (1e-7, 1.0)}[name]
+        if low < limits[0] or high > limits[1]:
+            raise UserError(f"{where} searches {name} from {low} to {high}, outside {limits[0]} to {limits[1]}; {fix}")
+        if isinstance(value, bool) or not isinstance(value, number) or not low <= value <= high:
+            raise UserError(f"{where}: the default {name} {value!r:.40} lies outside {low} to {high}; {fix}")
+
+
 def data_fingerprint(data) -> str:
     from ..runs import data_key
 
@@ -80,11 +160,11 @@ def open_spec(out: Path, data, base: Config, cells: tuple[str, ...], seed: int, 
     path = out / "sweep.json"
     key = data_fingerprint(data)
     if path.is_file():
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        if stored["data"]["key"] != key:
-            raise UserError(f"the sweep in {str(out)!r} was run on other data (fingerprint {stored['data']['key']}, "
+        spec = read_spec(out)
+        if spec.data["key"] != key:
+            raise UserError(f"the sweep in {str(out)!r} was run on other data (fingerprint {spec.data['key']}, "
                             f"this data {key}); resume it with the same data, or choose another --out")
-        return SweepSpec(**stored)
+        return spec
     space = search_space(data, base, cells)
     origin = origin or _write_data(out, data)
     spec = SweepSpec({"kind": "panel" if isinstance(data, Panel) else "series", "key": key, "origin": origin or {},
@@ -141,17 +221,61 @@ def open_study(out: Path, spec: SweepSpec, pruning: bool = True, worker: int = 0
     number): a resumed sweep, or a second worker, draws new settings rather than the first ones again,
     and the same resume point draws the same ones."""
     optuna = _optuna()
-    storage = optuna.storages.RDBStorage(storage_url(out), engine_kwargs={"connect_args": {"timeout": 60}})
-    study = optuna.create_study(storage=storage, study_name=STUDY, direction="minimize", load_if_exists=True)
-    sampler = optuna.samplers.TPESampler(seed=sampler_seed(spec, study, worker), n_startup_trials=STARTUP_TRIALS,
-                                         multivariate=True, constant_liar=True)
-    pruner = (optuna.pruners.MedianPruner(n_startup_trials=PRUNE_AFTER_TRIALS, n_warmup_steps=PRUNE_WARMUP_EPOCHS)
-              if pruning else optuna.pruners.NopPruner())
-    return optuna.load_study(study_name=STUDY, storage=storage, sampler=sampler, pruner=pruner)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    path = out / "study.db"
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UserError(f"study.db in {str(out)!r} is not a plain file; move it away, or choose another --out")
+    try:
+        storage = optuna.storages.RDBStorage(storage_url(out), engine_kwargs={"connect_args": {"timeout": 60}})
+        study = optuna.create_study(storage=storage, study_name=STUDY, direction="minimize", load_if_exists=True)
+        sampler = optuna.samplers.TPESampler(seed=sampler_seed(spec, study, worker),
+                                             n_startup_trials=STARTUP_TRIALS, multivariate=True, constant_liar=True)
+        pruner = (optuna.pruners.MedianPruner(n_startup_trials=PRUNE_AFTER_TRIALS,
+                                              n_warmup_steps=PRUNE_WARMUP_EPOCHS)
+                  if pruning else optuna.pruners.NopPruner())
+        study = optuna.load_study(study_name=STUDY, storage=storage, sampler=sampler, pruner=pruner)
+        trials = study.get_trials(deepcopy=False)
+    except UserError:
+        raise
+    except (SQLAlchemyError, ValueError, KeyError, TypeError) as exc:  # Optuna's schema and version checks
+        first = (str(exc).splitlines() or [""])[0][:120]
+        raise UserError(f"study.db in {str(out)!r} is not an Optuna study this sweep can resume "
+                        f"({type(exc).__name__}: {first}); move it away to start the trials afresh, "
+                        "or choose another --out") from None
+    check_study(trials, spec, out)
+    return study
+
+
+def check_study(trials, spec: SweepSpec, out: Path) -> None:
+    """The study's trials were drawn from sweep.json's search space: a space edited since (or a study.db
+    from another sweep) is refused before Optuna mixes two spaces in one model."""
+    from optuna.trial import TrialState
+
+    from .search_space import distributions
+
+    expected = distributions(spec.space)
+    for t in trials:
+        if t.state not in (TrialState.COMPLETE, TrialState.PRUNED):
+            continue
+        for name, dist in t.distributions.items():
+            if name not in expected or expected[name] != dist:
+                raise UserError(f"sweep.json in {str(out)!r} searches {name} over "
+                                f"{_range_words(expected.get(name))}, but its study.db ran trial {t.number} over "
+                                f"{_range_words(dist)}: the search space was changed after trials ran; restore "
+                                "sweep.json, or start the sweep again in another --out")
+
+
+def _range_words(dist) -> str:
+    if dist is None:
+        return "nothing (not searched)"
+    if hasattr(dist, "choices"):
+        return "{" + ", ".join(map(str, dist.choices)) + "}"
+    return f"{dist.low:g} to {dist.high:g}"
 
 
 def sampler_seed(spec: SweepSpec, study, worker: int = 0) -> int:
-    return spec.seed + len(study.get_trials(deepcopy=False)) + 100_003 * worker
+    return (spec.seed + len(study.get_trials(deepcopy=False)) + 100_003 * worker) % 2**32
 
 
 def recover(study, spec: SweepSpec, queue: bool = True) -> tuple[list[int], list[dict]]:
@@ -386,7 +510,6 @@ def _summarise(out: Path, study, table: pd.DataFrame, data, spec: SweepSpec, bac
     best = study.best_trial
     defaults = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.user_attrs.get("default")]
     default = defaults[0] if defaults else None
-    old = _read_summary(out)
     summary["best"] = _entry(best)
     summary["default"] = _entry(default) if default else None
     if default is not None and default.value:
@@ -395,13 +518,8 @@ def _summarise(out: Path, study, table: pd.DataFrame, data, spec: SweepSpec, bac
         for role, trial in (("best", best), ("default", default)):
             if trial is None:
                 continue
-            previous = (old.get(role) or {})
-            if previous.get("number") == trial.number and previous.get("holdout_mase") is not None \
-                    and (out / role).is_dir():
-                summary[role].update({k: previous[k] for k in ("holdout_mase", "retrained_score", "folder",
-                                                               "seasonal_naive_mase") if k in previous})
-                continue
-            summary[role].update(_retrain(out / role, data, spec, trial.params))
+            kept = _retrained(out / role, data, trial.params)
+            summary[role].update(kept if kept is not None else _retrain(out / role, data, spec, trial.params))
         b, d = summary["best"].get("holdout_mase"), (summary.get("default") or {}).get("holdout_mase")
         if b is not None and d:
             summary["holdout_gain"] = 1.0 - b / d
@@ -438,11 +556,49 @@ def _retrain(folder: Path, data, spec: SweepSpec, params: dict) -> dict:
             "holdout_measure": "MASE on the holdout", "folder": folder.name}
 
 
-def _read_summary(out: Path) -> dict:
+def _retrained(folder: Path, data, params: dict) -> dict | None:
+    """The figures of a trial retrained by an earlier command, read from its own run (or panel) folder,
+    checked against its manifest and against the trial's settings; None when it must be retrained.
+    summary.json is never the source: a hand-edited holdout_mase there is not carried forward."""
+    from ..runs import read_entry
+
+    if not folder.is_dir() or folder.is_symlink():
+        return None
     try:
-        return json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if isinstance(data, Panel):
+            from .store import load_panel_run
+
+            panel_run = load_panel_run(folder)
+            sweep = panel_run.info.get("sweep") or {}
+            if sweep.get("params") != params:
+                return None
+            return {"retrained_score": sweep.get("validation_score"),
+                    "holdout_mase": panel_run.scoreboard()["geomean_relative_mase"],
+                    "holdout_measure": "geometric-mean relative MASE over the panel's series", "folder": folder.name}
+        entry = read_entry(folder, root=folder.parent)
+        if not entry.ok:
+            return None
+        sweep = entry.meta["info"].get("sweep") or {}
+        model, naive = entry.metrics["model"].get("mase"), entry.metrics["baselines"]["seasonal_naive"].get("mase")
+    except (UserError, KeyError, TypeError, AttributeError):
+        return None
+    if sweep.get("params") != params or not isinstance(model, (int, float)):
+        return None
+    return {"retrained_score": sweep.get("validation_mase"), "holdout_mase": model, "seasonal_naive_mase": naive,
+            "holdout_measure": "MASE on the holdout", "folder": folder.name}
+
+
+def _read_summary(out: Path) -> dict:
+    """summary.json, for showing: {} when missing or not JSON of ours (depth-limited). Nothing read here
+    is carried into a new summary: the holdout figures of best/ and default/ are read from those runs."""
+    path = out / "summary.json"
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_SPEC_BYTES:
+            return {}
+        summary = files.loads(path.read_bytes(), f"summary.json in {str(out)!r}")
+    except (OSError, UserError):
         return {}
+    return summary if isinstance(summary, dict) else {}
 
 
 def read_sweep(out: Path | str) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
@@ -451,7 +607,7 @@ def read_sweep(out: Path | str) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]
     if not (out / "sweep.json").is_file() or not (out / "trials.csv").is_file():
         raise UserError(f"{str(out)!r} is not a finished sweep folder (no sweep.json or trials.csv); run "
                         "`python -m lstm_forecast sweep` into it")
-    spec = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
+    spec = read_spec(out).to_dict()
     table = pd.read_csv(out / "trials.csv")
     curve = pd.read_csv(out / "curves.csv") if (out / "curves.csv").is_file() else pd.DataFrame()
     return spec, _read_summary(out), table, curve
@@ -466,8 +622,6 @@ def list_sweeps(root: Path | str) -> list[Path]:
 
 
 def _write_json(path: Path, obj) -> None:
-    from ..runs import json_safe
-
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(json_safe(obj), indent=2, default=str, allow_nan=False), encoding="utf-8")
+    tmp.write_text(files.dumps(obj)[0], encoding="utf-8")
     os.replace(tmp, path)

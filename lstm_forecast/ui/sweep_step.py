@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..errors import UserError
-from ..runs import load_run, read_entry, save_run
+from ..runs import load_run, read_entry, run_folder, save_run
 from ..scale.sweep import DEFAULT_SWEEPS_DIR, list_sweeps, read_sweep
 from . import scale_charts
 from .compare_step import show_comparison
@@ -125,8 +125,8 @@ def show_best(folder: Path, summary: dict) -> None:
     c1.caption(f"Runs in {escape_markdown(str(folder))}: ordinary run folders, so the command line reads them too "
                f"(`python -m lstm_forecast inspect --run {best_dir} --out traces.csv`).")
     if c2.button("Copy the best run to the runs folder", help="So the main page lists it beside your other runs."):
-        target = runs_dir() / best.run_id
-        try:
+        try:  # the run ID comes from the sweep folder's config.json: checked, so it cannot name a path out
+            target = run_folder(runs_dir(), best.run_id)
             save_run(best, target, expect="")
             st.success(f"Copied to {escape_markdown(str(target))}.")
         except UserError as exc:
