@@ -60,3 +60,21 @@ def scale_by_hand(written, upto: int, lag: int) -> tuple[float, int]:
     d = y[lag:] - y[:-lag]
     kept = ~np.isnan(d)
     return float(np.mean(np.abs(d[kept]))), int((~kept).sum())
+
+
+def app_over_saved_run(run, tmp_path: Path, monkeypatch, script):
+    """AppTest of `script` with a copy of `run` saved as the only run of a fresh runs folder."""
+    import copy
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from lstm_forecast.runs import save_run
+
+    root = tmp_path / "runs"
+    save_run(copy.deepcopy(run), root / run.run_id)
+    monkeypatch.setenv("LSTM_FORECAST_RUNS", str(root))
+    st.cache_data.clear()
+    at = AppTest.from_function(script, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -8,14 +8,13 @@ import itertools
 import pytest
 import streamlit as st
 import torch
-from streamlit.testing.v1 import AppTest
 
 import lstm_forecast.train as train_module
 from lstm_forecast.config import Config
 from lstm_forecast.errors import UserError
 from lstm_forecast.pipeline import train_run
 from lstm_forecast.runs import MANIFEST, load_run, save_run
-from tests.factories import sine_series
+from tests.factories import app_over_saved_run, sine_series
 
 # Validation losses the fit sees: epoch 0 (untrained) is best, epoch 2 the best after it
 VAL_LOSSES = [1.0, 2.0, 1.5, 3.0, 4.0]
@@ -68,7 +67,7 @@ def test_trained_pt_round_trips_and_a_forged_one_is_refused(unkept, tmp_path):
 def _inside_script():
     from lstm_forecast.ui.compare_step import runs_for
     from lstm_forecast.ui.inside_step import show_inside
-    from tests.factories import sine_series
+    from tests.factories import app_over_saved_run, sine_series
 
     loaded = sine_series(n=300)
     runs, _ = runs_for(loaded)
@@ -76,12 +75,7 @@ def _inside_script():
 
 
 def test_look_inside_says_it_draws_the_trained_epoch_the_forecast_does_not_use(unkept, tmp_path, monkeypatch):
-    root = tmp_path / "runs"
-    save_run(copy.deepcopy(unkept), root / unkept.run_id)
-    monkeypatch.setenv("LSTM_FORECAST_RUNS", str(root))
-    st.cache_data.clear()
-    at = AppTest.from_function(_inside_script, default_timeout=120).run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = app_over_saved_run(unkept, tmp_path, monkeypatch, _inside_script)
     text = " ".join(w.value.replace("\\", "") for w in at.warning)
     assert "its best trained epoch (2), which the forecast does not use" in text
     st.cache_data.clear()

@@ -4,7 +4,6 @@ import math
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from lstm_forecast.config import Config
 from lstm_forecast.data.samples import load_sample
@@ -112,16 +111,9 @@ def _dashboard_script():
 
 
 def test_the_dashboard_says_it_in_the_verdict_table_legend_and_look_inside(unkept, tmp_path, monkeypatch):
-    import copy
+    from tests.factories import app_over_saved_run
 
-    from lstm_forecast.runs import save_run
-
-    root = tmp_path / "runs"
-    save_run(copy.deepcopy(unkept), root / unkept.run_id)
-    monkeypatch.setenv("LSTM_FORECAST_RUNS", str(root))
-    st.cache_data.clear()
-    at = AppTest.from_function(_dashboard_script, default_timeout=120).run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = app_over_saved_run(unkept, tmp_path, monkeypatch, _dashboard_script)
     frame = at.dataframe[0].value
     row = frame[frame["kind"] == "model"].iloc[0]
     assert row["name"].endswith("(= Holt-Winters, network not used)") and row["best"] == ""
