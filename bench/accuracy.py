@@ -8,9 +8,12 @@ packages; install them with `pip install -r bench/requirements-bench.txt`), each
 the default settings (only the horizon is given, per frequency) on the data before the first of
 `--origins` origins, then forecasts from every origin beside every baseline, with 80% and 95%
 intervals (`evaluation.backtest`). Per series it reports MASE and sMAPE (means over origins) and
-interval coverage; then the summary: the geometric mean of MASE relative to seasonal naive, the share
-of series where each method beats seasonal naive and ETS, the geometric-mean MASE, and the coverage,
-for the tuning and the held-out group separately. `--set` tries other settings (e.g. --set lr=0.01).
+interval coverage; then the summary, for the held-out group first, then the tuning group, then all
+(pooled, labelled so): the geometric mean of MASE relative to seasonal naive, the share of series where
+each method beats seasonal naive and ETS, the geometric-mean MASE, and the coverage; for the networks
+also the share that kept their trained network (`network_kept`), the share kept *and* better than
+their own base on the holdout, the share worse than seasonal naive by more than the 2% tie, and the
+share better than Holt-Winters by more than it. `--set` tries other settings (e.g. --set lr=0.01).
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 BASELINE_ORDER = ["seasonal_naive", "ets", "naive", "drift"]
+TIE = 0.02  # the leaderboard's tie tolerance: within 2% is neither a win nor a loss
 
 
 def run_one(name: str, cell: str, origins: int, overrides: dict) -> list[dict]:
@@ -46,7 +50,7 @@ def run_one(name: str, cell: str, origins: int, overrides: dict) -> list[dict]:
     config = Config(cell=cell, horizon=entry.horizon, **overrides)
     step = max(1, entry.horizon // 3)
     start = time.perf_counter()
-    result = backtest(loaded, config, origins=origins, step=step)
+    result = backtest(loaded, config, origins=origins, step=step, threads=1)  # one thread, as the docstring says
     seconds = time.perf_counter() - start
     rows = []
     for _, r in result.summary.iterrows():
@@ -54,7 +58,10 @@ def run_one(name: str, cell: str, origins: int, overrides: dict) -> list[dict]:
                      "horizon": entry.horizon, "method": r["method"], "mase": r["mase"], "smape": r["smape"],
                      "coverage_80": r["coverage_80"], "coverage_95": r["coverage_95"],
                      "fit_seconds": result.seconds["train"] if r["method"] == cell else np.nan,
-                     "seconds": seconds if r["method"] == cell else np.nan})
+                     "seconds": seconds if r["method"] == cell else np.nan,
+                     # did the forecast use the trained network, and which base does it correct (issue 17)
+                     "network_kept": result.network.get("network_kept") if r["method"] == cell else None,
+                     "network_base": result.network.get("network_base") if r["method"] == cell else None})
     return rows
 
 
@@ -79,6 +86,19 @@ def summarise(table: pd.DataFrame, models: list[str]) -> pd.DataFrame:
             "coverage_95": float(cover.loc[method, "coverage_95"]),
             "series": int(mase.notna().sum()),
         }
+        if method in models and "network_kept" in table:  # the network's own row: did it earn it?
+            mine = table[table["method"] == method].set_index("series")
+            kept = mine["network_kept"].astype("boolean")
+            base = [wide.loc[name, b] if isinstance(b, str) and b in wide else np.nan
+                    for name, b in mine["network_base"].items()]
+            better_than_base = pd.Series(mase.reindex(mine.index).to_numpy() < np.asarray(base, dtype=float),
+                                         index=mine.index)
+            rows[method].update({
+                "kept": float(kept.mean()),
+                "kept_and_beats_base": float((kept.fillna(False) & better_than_base).mean()),
+                "worse_than_snaive_2pct": float((rel > 1 + TIE).mean()),
+                "beats_ets_2pct": float((mase < wide["ets"] * (1 - TIE)).mean()),
+            })
     return pd.DataFrame(rows).T
 
 
@@ -126,13 +146,14 @@ def main() -> None:
     order = [c for c in [*args.cells, *BASELINE_ORDER] if c in per_series]
     print("\nMASE per series (mean over origins)")
     print(per_series[order].round(3).to_markdown())
-    for group in ("tune", "holdout"):
+    for group, words in (("holdout", "held-out series, never tuned on"), ("tune", "tuning series")):
         part = table[table["group"] == group]
         if len(part):
-            print(f"\nsummary, {group} series ({part['series'].nunique()})")
+            print(f"\nsummary, {words} ({part['series'].nunique()})")
             print(summarise(part, args.cells).round(3).to_markdown())
-    print(f"\nsummary, all series ({table['series'].nunique()})")
-    print(summarise(table, args.cells).round(3).to_markdown())
+    if table["group"].nunique() > 1:
+        print(f"\nsummary, all series pooled, tuning ones included ({table['series'].nunique()})")
+        print(summarise(table, args.cells).round(3).to_markdown())
 
 
 if __name__ == "__main__":

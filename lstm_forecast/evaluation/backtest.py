@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,6 +48,7 @@ class Backtest:
     by_step: pd.DataFrame  # per method and step: mae, mase
     seconds: dict  # train, forecast
     scale_note: str = ""  # the last origin's MASE scale (metrics.MaseScale.note), filled-in points left out
+    network: dict = field(default_factory=dict)  # the (last) trained run's network_kept, network_val_gain, network_base
 
 
 def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: int = 1, refit_every: int | None = None,
@@ -88,7 +89,8 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: i
     last = M.mase_scale(loaded.series.to_numpy(dtype=float)[: positions[-1] + 1], run.config.period,
                         loaded.observed_mask()[: positions[-1] + 1])
     return Backtest(errors, summary, by_step, {"train": round(t_train, 3), "forecast": round(t_forecast, 3)},
-                    f"each origin's MASE scale is its own history's; the last origin's: {last.note}")
+                    f"each origin's MASE scale is its own history's; the last origin's: {last.note}",
+                    {k: run.metrics.get(k) for k in ("network_kept", "network_val_gain", "network_base")})
 
 
 def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, first_index: int = 0) -> pd.DataFrame:

@@ -110,3 +110,15 @@ def test_each_origin_scale_leaves_out_filled_points_and_the_note_counts_them():
     np.testing.assert_allclose(got["mase"], np.mean(mase), rtol=1e-9)
     assert scale_by_hand(written, origins[-1] + 1, P)[1] == 24
     assert "leaving out 24 differences that touch a filled-in point" in out.scale_note
+
+
+def test_the_backtest_says_whether_its_run_kept_the_trained_network():
+    """What bench/accuracy.py counts per series: the trained run's network_kept and its base, as the run's
+    own metrics.json records them (kept or not, and the base it corrects)."""
+    from lstm_forecast.pipeline import train_run
+
+    loaded, config = sine_series(n=400, period=12), Config(**SMALL, base="seasonal_naive")
+    out = backtest(loaded, config, origins=3, step=4)
+    run = train_run(loaded.head(len(loaded.frame) - 12 - 8), config)  # the same data up to the first origin
+    assert out.network == {k: run.metrics[k] for k in ("network_kept", "network_val_gain", "network_base")}
+    assert isinstance(out.network["network_kept"], bool) and out.network["network_base"] == "seasonal_naive"
