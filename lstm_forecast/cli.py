@@ -71,9 +71,10 @@ def _build_parser() -> argparse.ArgumentParser:
     back.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
     fc = sub.add_parser("forecast", help="apply a saved run to new data")
-    fc.add_argument("--run", required=True, help="a run folder written by `train`")
-    _source_args(fc)
-    fc.add_argument("--out", required=True, help="CSV to write: timestamp,actual,forecast")
+    fc.add_argument("--run", required=True, help="a run folder written by `train` (or saved by the dashboard)")
+    _source_args(fc, required=False)  # without one: the data the run was trained on, reopened from its record
+    fc.add_argument("--out", required=True, help="CSV to write: timestamp, actual, forecast, lower_80, upper_80, "
+                                                 "lower_95, upper_95 (the last horizon of the data, then the future)")
 
     ins = sub.add_parser("inspect", help="write the gate and state traces of a run")
     ins.add_argument("--run", required=True, help="a run folder written by `train`")
@@ -165,21 +166,9 @@ def _load(args, history: str | None = None):
     return loaded.with_value(args.value_col) if args.value_col else loaded
 
 
-def _origin(args, history: str | None) -> dict:
-    """Where the training data came from, so `inspect` and `backtest --run` can reload it without --csv.
-
-    A CSV is named with its SHA-256: it is read again only when the file still has those bytes.
-    """
-    if args.csv:
-        from .runs import file_sha256
-
-        return {"csv": str(Path(args.csv).resolve()), "sha256": file_sha256(args.csv),
-                "date_col": args.date_col, "value_col": args.value_col,
-                "keep_markers": getattr(args, "keep_markers", False)}
-    if args.ticker:
-        return {"ticker": args.ticker, "start": args.start, "end": args.end, "period": history,
-                "interval": args.interval, "field": args.field, "value_col": args.value_col}
-    return {"sample": args.sample, "value_col": args.value_col}
+def _origin(loaded) -> dict:
+    """Where the loaded data came from (data/source.py's record), for a sweep to hand to its runs."""
+    return loaded.origin.to_dict() if loaded.origin is not None else {}
 
 
 def _config(args, season: int | None) -> Config:
@@ -237,7 +226,6 @@ def cmd_train(args) -> int:
         print(f"warning: {line}", file=sys.stderr)
     run = train_run(loaded, config, callback=None if args.quiet else _print_progress,
                     load_seconds=load_s)
-    run.info["origin"] = _origin(args, history)
     try:
         folder = save_run(run, args.out, expect=expect)
     except UserError as exc:  # the scores are still worth showing; then the one error line says why
@@ -307,7 +295,12 @@ def cmd_forecast(args) -> int:
 
     run = load_run(args.run)
     _, history = _split_period(args) if hasattr(args, "period") else (None, args.history)
-    loaded = _load(args, history)
+    if not (args.csv or args.ticker or args.sample):
+        from .pipeline import training_data
+
+        loaded = training_data(run)  # the run's own data, reopened (a CSV only while its SHA-256 matches)
+    else:
+        loaded = _load(args, history)
     target = run.config.value_col
     if args.value_col and args.value_col != target:  # the user's column plays the run's target
         if target in loaded.frame.columns:

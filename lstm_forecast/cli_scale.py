@@ -128,7 +128,7 @@ def cmd_sweep(args, config: Config, load, origin_of) -> int:
 
         history = _split_period(args)[1]
         data = load(args, history)
-        origin = origin_of(args, history)
+        origin = origin_of(data)
     summary = run_sweep(data, config, args.out, args.trials, backend=args.backend, jobs=args.jobs,
                         cells=tuple(args.cells), seed=args.seed, pruning=not args.no_prune, origin=origin,
                         verbose=not args.quiet)

@@ -72,6 +72,17 @@ def loads(data: bytes | str, name: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise UserError(f"{name} is not valid JSON ({str(exc)[:80]}); remove or replace it") from None
 
 
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MB blocks (hex)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def inside(root: Path | str, path: Path | str) -> Path:
     """`path` resolved (links followed, `..` applied); UserError unless it lies within `root`."""
     real_root = Path(os.path.realpath(root))

@@ -137,6 +137,8 @@ def finish_run(part: SeriesPart, model, result, device: str, extra_info: dict | 
         "label": describe(config),
         "created": created.isoformat(timespec="seconds"),
         "source": loaded.source,
+        # where the data came from (data/source.py), so any run reopens it: CLI, dashboard, panels, sweeps
+        "origin": loaded.origin.with_value(config.value_col or loaded.value_col).to_dict() if loaded.origin else None,
         "data_key": data_key(loaded),
         "freq": loaded.freq,
         "value_col": config.value_col,
@@ -254,32 +256,22 @@ def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
 
 
 def training_data(run: Run) -> LoadedSeries:
-    """The series a run was trained on, reloaded from where it came from (`info["origin"]`).
+    """The series a run was trained on, reopened from its origin record (`info["origin"]`, a
+    data.source.Source): a sample by name, a CSV only while the file still has the recorded SHA-256
+    (a run folder from elsewhere cannot make us read an arbitrary file), a ticker by its request.
+    UserError saying what is gone or changed, and that --csv gives the data by hand."""
+    from .data.source import Source
 
-    A CSV is read again only when the file at the recorded path still has the recorded SHA-256:
-    a run folder from elsewhere cannot make us read an arbitrary file.
-    """
-    from .data.loading import load_csv
-    from .data.samples import load_sample
-    from .data.yahoo import fetch_yahoo
-
-    origin = run.info.get("origin") or {}
-    target = origin.get("value_col") or run.config.value_col  # the column trained on, for every source
-    loaded = None
-    if origin.get("sample"):
-        loaded = load_sample(origin["sample"])
-    path = origin.get("csv")
-    if loaded is None and path and origin.get("sha256") and os.path.isfile(path) and file_sha256(path) == origin["sha256"]:
-        loaded = load_csv(path, date_col=origin.get("date_col"), value_col=origin.get("value_col"),
-                          keep_markers=bool(origin.get("keep_markers", False)))
-    if loaded is None and origin.get("ticker"):
-        loaded = fetch_yahoo(origin["ticker"], start=origin.get("start"), end=origin.get("end"),
-                             period=origin.get("period"), interval=origin.get("interval", "1d"),
-                             field=origin.get("field", "Close"))
-    if loaded is not None:
-        return loaded.with_value(target) if target and target != loaded.value_col else loaded
-    raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) cannot be found again unchanged; "
-                    "pass it with --csv")
+    origin = dict(run.info.get("origin") or {})
+    source = str(run.info.get("source", ""))
+    if not origin and source.startswith("sample:"):  # a dashboard run of an older version: its sample by name
+        origin = {"sample": source.split(":", 1)[1]}
+    if origin and not origin.get("value_col"):  # records of older versions: the column trained on is the config's
+        origin["value_col"] = run.config.value_col
+    if not origin:
+        raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) was not recorded with it "
+                        "(a run of an older version); pass it with --csv")
+    return Source.from_dict(origin, "the run's origin record").open()
 
 
 def _holdout_note(observed: np.ndarray) -> str:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .config import Config
 from .errors import UserError
-from .files import check_run_id, dumps, inside, json_safe, loads
+from .files import check_run_id, dumps, file_sha256, inside, json_safe, loads  # noqa: F401  (file_sha256: re-exported)
 
 if TYPE_CHECKING:
     from .data.series import LoadedSeries
@@ -616,15 +616,6 @@ def _read_json(path: Path) -> Any:
             raise UserError(f"{path.name} is not a regular file")
         data = fh.read(MAX_JSON_BYTES + 1)
     return loads(data, path.name)
-
-
-def file_sha256(path) -> str:
-    """The SHA-256 of a file's bytes, read in 1 MB blocks (hex)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _slug(text: str) -> str:

@@ -9,6 +9,7 @@ choice the loader made by itself is in `defaults` with its reason.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import os
@@ -29,6 +30,7 @@ from .frequency import regularise_observed
 from .numbers import (describe_number_format, detect_number_format, drop_sparse_covariates, find_numbers,
                       mask_sentinels, report_junk_cells, report_misfits, rows_without_numbers)
 from .series import LoadedSeries
+from .source import Source
 from .target import choose_value_col
 
 MAX_MB = 200  # default cap on the file size (MiB); LSTM_FORECAST_MAX_MB overrides, as maxUploadSize does for uploads
@@ -66,6 +68,7 @@ def load_csv(
         na_values = []
     raw, name = _read_source(source)
     _check_rows(raw, name)
+    digest = hashlib.sha256(raw).hexdigest() if isinstance(source, (str, Path)) else None  # for its Source
     text, report = _decode(raw, name)
     del raw
     warnings: list[str] = []
@@ -116,8 +119,12 @@ def load_csv(
         raise UserError(f"{err}; or the day/month order is wrong ({guess})") from err
     warnings += regularise_warnings(done, found, rows, text_cols, freq)
     defaults = chosen_defaults(found, date_col, value_col, value_reason, done, freq)
+    origin = None
+    if digest is not None and not na_values and time_col is None:  # a file on disk, read as the loader's options reproduce it
+        origin = Source("csv", csv=str(Path(source).resolve()), sha256=digest, value_col=value_col, date_col=date_col,
+                        freq=freq, keep_markers=na_values == [])
     loaded = LoadedSeries(done.frame, value_col, found.name, done.freq, name, report + done.report,
-                          observed=done.observed, defaults=defaults, warnings=warnings).trimmed()
+                          observed=done.observed, defaults=defaults, warnings=warnings, origin=origin).trimmed()
     big_fill = loaded.fill_warning()
     if big_fill:
         loaded.warnings.append(big_fill)

@@ -103,12 +103,16 @@ def load_sample(name: str) -> LoadedSeries:
     sample = SAMPLES.get(name)
     if sample is None:
         raise UserError(f"unknown sample {name!r}; choose one of {list(SAMPLES)}")
+    from .source import Source
+
     if sample.file is None:
-        return make_synthetic()
-    loaded = load_csv(  # the files are clean: no sentinel detection, the grid is known
-        sample.file, date_col=sample.date_col, value_col=sample.value_col, na_values=[], freq=sample.freq
-    )
-    loaded.source = f"sample:{sample.name}"
+        loaded = make_synthetic()
+    else:
+        loaded = load_csv(  # the files are clean: no sentinel detection, the grid is known
+            sample.file, date_col=sample.date_col, value_col=sample.value_col, na_values=[], freq=sample.freq
+        )
+        loaded.source = f"sample:{sample.name}"
+    loaded.origin = Source("sample", sample=name, value_col=loaded.value_col)
     return loaded
 
 

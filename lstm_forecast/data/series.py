@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,9 @@ import pandas as pd
 from ..errors import UserError
 from ..seasonality import candidate_periods
 from .frequency import stamp
+
+if TYPE_CHECKING:
+    from .source import Source
 
 WARN_TARGET_FILLED = 0.05  # filling more than this share of the target is a warning: the model learns invented values
 UNKNOWN_SEASON_SHARE = 0.02  # without a calendar season, a gap longer than this share of the series is long
@@ -36,6 +40,7 @@ class LoadedSeries:
     observed: pd.DataFrame | None = field(default=None, repr=False)  # bool: True where read, not filled
     defaults: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    origin: "Source | None" = field(default=None, repr=False)  # where it came from (data/source.py), when known
 
     @property
     def series(self) -> pd.Series:
@@ -63,7 +68,8 @@ class LoadedSeries:
         old_fill = self.fill_warning()  # about the old target: replaced by the new target's
         warnings = [w for w in self.warnings if w != old_fill]
         moved = LoadedSeries(self.frame, value_col, self.date_col, self.freq, self.source, list(self.report),
-                             self.observed, defaults, warnings).trimmed()
+                             self.observed, defaults, warnings,
+                             self.origin.with_value(value_col) if self.origin is not None else None).trimmed()
         new_fill = moved.fill_warning()
         if new_fill:
             moved.warnings.append(new_fill)
@@ -98,7 +104,8 @@ class LoadedSeries:
                 "forecasts are scored on real values only")
         keep = slice(first, last + 1)
         return LoadedSeries(self.frame.iloc[keep], self.value_col, self.date_col, self.freq, self.source,
-                            [*self.report, note], self.observed.iloc[keep], dict(self.defaults), list(self.warnings))
+                            [*self.report, note], self.observed.iloc[keep], dict(self.defaults), list(self.warnings),
+                            self.origin)
 
     def fill_warning(self) -> str | None:
         """A warning when the target was filled a lot: over WARN_TARGET_FILLED of its values, or any gap

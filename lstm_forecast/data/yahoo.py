@@ -158,8 +158,14 @@ def fetch_yahoo(
     report.extend(repairs)
     order = [field] + [c for c in frame.columns if c != field]
     date_col = frame.index.name if isinstance(frame.index, pd.DatetimeIndex) else None
+    from .source import Source
+
+    request = Source("ticker", ticker=ticker, start=None if start_day is None else start_day.isoformat(),
+                     end=None if end_day is None else end_day.isoformat(), period=period, interval=interval, field=field,
+                     value_col=field)
     loaded = LoadedSeries(frame[order], field, date_col=date_col, freq=freq,
-                          source=f"yahoo:{ticker} {field} {interval}", report=report, observed=observed[order])
+                          source=f"yahoo:{ticker} {field} {interval}", report=report, observed=observed[order],
+                          origin=request)
     return loaded.trimmed()
 
 

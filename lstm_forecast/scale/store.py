@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,7 @@ import pandas as pd
 from ..errors import UserError
 from ..export import neutralise
 from ..files import check_run_id, dumps, inside, loads
+from ..data.source import write_series_csv
 from ..runs import file_sha256, load_run, save_run
 from .panels import PanelRun
 
@@ -50,12 +52,9 @@ def save_panel(panel_run: PanelRun, folder: Path | str, panel=None) -> Path:
         for sid, run in panel_run.runs.items():
             data = tmp / "data" / f"{names[sid]}.csv"
             loaded = panel.series[sid] if panel is not None and sid in panel.series else None
-            if loaded is not None:
-                frame = loaded.frame.copy()
-                frame.index.name = loaded.date_col or "step"
-                frame.reset_index().to_csv(data, index=False)
-                run.info["origin"] = {"csv": str(final / "data" / data.name), "sha256": file_sha256(data),
-                                      "date_col": loaded.date_col, "value_col": run.config.value_col}
+            if loaded is not None:  # the path it will have once the folder is swapped in
+                written = write_series_csv(loaded, data, value_col=run.config.value_col)
+                run.info["origin"] = replace(written, csv=str(final / "data" / data.name)).to_dict()
             save_run(run, tmp / "series" / names[sid], expect="any")
         info = {**panel_run.info, "series": {sid: {"folder": names[sid], "run_id": r.run_id,
                                                    "freq": r.info.get("freq"),

@@ -186,10 +186,9 @@ def _write_data(out: Path, data) -> dict:
 
         path.write_bytes(to_long_csv(data))
         return {"panel": str(path), "sha256": file_sha256(path), "id_col": "id"}
-    frame = data.frame.copy()
-    frame.index.name = data.date_col or "step"
-    frame.reset_index().to_csv(path, index=False)
-    return {"csv": str(path), "sha256": file_sha256(path), "date_col": data.date_col, "value_col": data.value_col}
+    from ..data.source import write_series_csv
+
+    return write_series_csv(data, path).to_dict()
 
 
 @contextlib.contextmanager

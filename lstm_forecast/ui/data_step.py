@@ -10,6 +10,7 @@ import streamlit as st
 
 from ..data.frequency import describe_freq
 from ..data.loading import load_csv
+from ..data.source import of_upload
 from ..data.samples import SAMPLES, load_sample
 from ..data.series import LoadedSeries
 from ..data.yahoo import FIELDS, INTERVALS, fetch_yahoo
@@ -21,7 +22,7 @@ from ..seasonality import phase_and_cycle, phase_label
 from . import charts
 from ..runs import data_key
 from .render import show_chart
-from .state import help_text, memo
+from .state import UPLOADED, help_text, memo
 from .text import escape_markdown
 
 SOURCES = ("Sample", "Upload CSV", "Yahoo ticker")
@@ -54,7 +55,11 @@ def _sample(name: str) -> LoadedSeries:
 def _csv(data: bytes, name: str, date_col: str | None, freq: str | None, keep_markers: bool = False) -> LoadedSeries:
     buffer = io.BytesIO(data)
     buffer.name = name
-    return load_csv(buffer, date_col=date_col, freq=freq, keep_markers=keep_markers)
+    loaded = load_csv(buffer, date_col=date_col, freq=freq, keep_markers=keep_markers)
+    # an upload has no path to reopen it by: its name and SHA-256 now, its bytes beside the runs at save
+    loaded.origin = of_upload(data, name, date_col=date_col, freq=freq,
+                              keep_markers=keep_markers).with_value(loaded.value_col)
+    return loaded
 
 
 @st.cache_data(show_spinner="Fetching from Yahoo Finance…", max_entries=16, ttl=12 * 3600)
@@ -101,7 +106,10 @@ def _input_csv() -> LoadedSeries | None:
                             format_func=lambda f: "as detected" if f == "detected" else describe_freq(f),
                             help="The step between observations; 'as detected' uses what the loader found.")
         keep_markers = st.checkbox("Keep marker values", key="keep_markers", help=help_text("data", "keep_markers"))
-    return _csv(upload.getvalue(), upload.name, date_col, None if freq == "detected" else freq, keep_markers)
+    data = upload.getvalue()
+    loaded = _csv(data, upload.name, date_col, None if freq == "detected" else freq, keep_markers)
+    st.session_state[UPLOADED] = {loaded.origin.sha256: data}  # the bytes a run saved from it will store
+    return loaded
 
 
 def _input_yahoo() -> LoadedSeries | None:

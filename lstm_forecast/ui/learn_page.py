@@ -72,19 +72,15 @@ def run_series(view: RunView, run: Run) -> LoadedSeries:
     from ..pipeline import training_data
 
     try:
-        return training_data(run)
-    except UserError:
-        source = str(run.info.get("source", ""))
-        if source.startswith("sample:"):
-            from ..data.samples import load_sample
-
-            loaded = load_sample(source.split(":", 1)[1])
-            if run.config.value_col and run.config.value_col != loaded.value_col:
-                loaded = loaded.with_value(run.config.value_col)
-            if data_key(loaded) == view.data_key:
-                return loaded
-        raise UserError(f"the data this run was trained on ({source or 'unknown'}) is not open here; load it on the "
-                        "forecasting page (or pick another run) and come back") from None
+        loaded = training_data(run)
+    except UserError as exc:
+        raise UserError(f"the data this run was trained on ({run.info.get('source') or 'unknown'}) is not open here "
+                        f"and cannot be reopened ({exc}); load it on the forecasting page (or pick another run) "
+                        "and come back") from None
+    if data_key(loaded) != view.data_key:
+        raise UserError(f"the data this run was trained on ({run.info.get('source') or 'unknown'}) reopens with other "
+                        "values than it was trained on; load it on the forecasting page (or pick another run)")
+    return loaded
 
 
 def has_cell_state(view: RunView) -> bool:

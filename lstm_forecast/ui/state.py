@@ -27,6 +27,10 @@ MEMO_SIZE = 64  # traces, folds and chart specs
 MODEL_CACHE_SIZE = 6  # opened runs (models) per session
 
 
+UPLOADED = "uploaded_bytes"  # session key: {sha256: bytes} of the CSV uploaded now, stored with a run at save
+UPLOADS_FOLDER = ".data"  # under the runs folder: uploads by SHA-256, so a saved run reopens its data anywhere
+
+
 def runs_dir() -> Path:
     return Path(os.environ.get("LSTM_FORECAST_RUNS", "runs"))
 

@@ -24,7 +24,7 @@ from ..pipeline import train_run
 from ..prepare import resolve
 from ..runs import Run, data_key, run_folder, save_run
 from . import charts
-from .state import help_text, memo, runs_dir, session_runs
+from .state import UPLOADED, UPLOADS_FOLDER, help_text, memo, runs_dir, session_runs
 from .text import cell_label, escape_markdown
 
 if TYPE_CHECKING:
@@ -134,8 +134,11 @@ def train_now(loaded: LoadedSeries, config: Config, cells: tuple[str, ...]) -> N
 def save_or_reason(run: Run) -> str:
     """Save a finished run to the runs folder; "" when saved, else why not (the run stays in the session).
 
-    Never raises for a failed write: a trained model is kept in memory whatever the disk does."""
+    Never raises for a failed write: a trained model is kept in memory whatever the disk does.
+    A run on an uploaded CSV stores the upload's bytes in the runs folder's `.data` first (once per
+    content), so its origin names a file that `inspect --run` and `backtest --run` reopen."""
     try:
+        _store_upload(run)
         save_run(run, run_folder(runs_dir(), run.run_id), expect="",
                  setting="runs folder (the LSTM_FORECAST_RUNS variable; restart the dashboard after setting it)")
     except UserError as exc:
@@ -145,6 +148,19 @@ def save_or_reason(run: Run) -> str:
         return (f"{cell_label(run.config.cell)} is trained and kept in this session, but not saved to the runs "
                 f"folder ({exc.strerror or exc}), so it is lost when the session ends")
     return ""
+
+
+def _store_upload(run: Run) -> None:
+    from ..data.source import Source, store_upload
+
+    origin = run.info.get("origin") or {}
+    if origin.get("kind") != "upload":
+        return
+    data = (st.session_state.get(UPLOADED) or {}).get(origin.get("sha256"))
+    if data is None:  # the upload was replaced meanwhile: the run says so when reopened
+        return
+    stored = store_upload(Source.from_dict(origin), data, runs_dir() / UPLOADS_FOLDER)
+    run.info["origin"] = stored.to_dict()
 
 
 def wait_for_stopped_training(timeout_s: float = 300) -> None:

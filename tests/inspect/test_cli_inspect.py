@@ -209,7 +209,7 @@ def test_a_run_whose_data_is_gone_needs_csv(runs, tmp_path):
     out = tmp_path / "trace.csv"
 
     result = cli("inspect", "--run", moved, "--out", out)
-    assert_one_error_line(result, "cannot be found again", "--csv")
+    assert_one_error_line(result, "gone.csv' is gone (moved or deleted)", "--csv")
     assert not out.exists()
 
 
@@ -220,10 +220,10 @@ def test_a_foreign_run_cannot_make_inspect_read_an_arbitrary_file(runs, tmp_path
     foreign = shutil.copytree(runs["lstm"], tmp_path / "foreign_run")
     _set_origin(foreign, {"csv": str(secret), "sha256": "f" * 64, "date_col": None, "value_col": None})
     result = cli("inspect", "--run", foreign, "--out", tmp_path / "t.csv")
-    assert_one_error_line(result, "cannot be found again unchanged")
+    assert_one_error_line(result, "has changed since the run was trained (its SHA-256 differs)", "--csv")
     _set_origin(foreign, {"csv": str(secret), "date_col": None, "value_col": None})  # no hash at all
     result = cli("inspect", "--run", foreign, "--out", tmp_path / "t.csv")
-    assert_one_error_line(result, "cannot be found again unchanged")
+    assert_one_error_line(result, "lacks csv and sha256", "--csv")
 
 
 DRIVER_COLUMNS = ["timestamp", "step", "layer", "unit", "gate", "source", "contribution"]

@@ -181,7 +181,13 @@ def _sweep_script(folder):
 def test_the_sweep_caption_shows_the_data_file_name_escaped(tmp_path):
     folder = tmp_path / "sweep"
     folder.mkdir()
-    (folder / "sweep.json").write_text(json.dumps({"data": {"kind": "csv", "source": FILE}}), encoding="utf-8")
+    from lstm_forecast.config import Config
+
+    spec = {"data": {"kind": "series", "key": "k", "origin": {}, "source": FILE}, "base": Config().to_dict(),
+            "space": {"cell": {"type": "categorical", "choices": ["lstm"]},
+                      "lookback": {"type": "int", "low": 8, "high": 24}},
+            "defaults": {"cell": "lstm", "lookback": 12, "horizon": 6}, "seed": 0, "created": "2026-12-07T00:00:00+00:00"}
+    (folder / "sweep.json").write_text(json.dumps(spec), encoding="utf-8")  # a whole one: read_sweep checks it
     (folder / "summary.json").write_text(json.dumps({"trials": 2}), encoding="utf-8")
     pd.DataFrame({"number": [0, 1], "state": ["complete", "complete"], "score": [0.9, 0.8]}).to_csv(
         folder / "trials.csv", index=False)
