@@ -15,7 +15,7 @@ import pandas as pd
 from .config import CELLS, Config
 from .data.series import LoadedSeries
 from .errors import UserError
-from .evaluation.kept import base_name, not_kept_note
+from .evaluation.kept import base_name, not_kept_note, weight_words
 
 YAHOO_PERIODS = ("1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max")
 
@@ -125,6 +125,9 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("residual", "level"), default=d.target)
     p.add_argument("--log", choices=("auto", "on", "off"), default=d.log)
     p.add_argument("--difference", action="store_true", help="first-difference the series")
+    p.add_argument("--shrink", action="store_true",
+                   help="weight the network's correction to its base (0, 0.25, 0.5, 0.75 or 1) by what forecasts the "
+                        "validation part best, instead of all or nothing (off by default: see the README's results)")
     p.add_argument("--covariates", nargs="*", default=[], help="other numeric columns to feed as inputs")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda or mps")
     p.add_argument("--threads", type=int, help="CPU threads for training (default: chosen for the model size "
@@ -176,7 +179,7 @@ def _config(args, season: int | None) -> Config:
         value_col=args.value_col, period=season, horizon=args.horizon, lookback=args.lookback,
         cell=args.model, hidden=args.hidden, layers=args.layers, dropout=args.dropout,
         bidirectional=args.bidirectional, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, target=args.target, log=args.log, difference=args.difference,
+        seed=args.seed, target=args.target, log=args.log, difference=args.difference, shrink=args.shrink,
         covariates=list(args.covariates), device=args.device, threads=args.threads,
     )
 
@@ -248,6 +251,9 @@ def _print_run(run) -> None:
     note = not_kept_note(c.cell, m, run.info)
     print(f"network: {note}" if note else "network: kept" + (f", {gain:.1%} lower validation loss than its base "
                                                               f"{base_name(m['network_base'])}" if gain is not None else ""))
+    if weight_words(m):
+        print(f"network: its correction to the base is weighted {m['network_weight']:g} (--shrink: the weight "
+              "that forecast the validation part best)")
     name = f"{c.cell} (= {base_name(m.get('network_base') or '')})" if note else c.cell
     print(metrics_table(m, name).round(4).to_string(na_rep="n/a"))  # null in metrics.json: not applicable
     print(f"time {timing_line(run.info['timings'])}")

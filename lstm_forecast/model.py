@@ -415,3 +415,14 @@ def choose_device(name: str = "auto") -> torch.device:
     if name not in ("cpu", "mps") and not name.startswith("cuda"):
         raise UserError(f"device {name!r} is not one of auto, cpu, cuda, mps")
     return torch.device(name)
+
+
+def scale_correction(model: nn.Module, weight: float) -> None:
+    """Multiply what the network adds to its base by `weight`: the head is linear and reads the encoder's
+    summary, so scaling its weights and bias scales every forecast's correction (each ensemble member's,
+    so their median too), and the saved model.pt carries it like any other weight."""
+    heads = [m.head for m in model.members] if hasattr(model, "members") else [model.head]
+    with torch.no_grad():
+        for head in heads:
+            head.weight.mul_(weight)
+            head.bias.mul_(weight)

@@ -86,7 +86,19 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
     model = build_model(len(part.prep.feature_names), part.config)
     result = fit_model(model, part.train_w, part.val_w, part.config, dev, callback, threads=threads)
     model.cpu()
-    return finish_run(part, model, result, str(dev))
+    weight = None
+    if part.config.shrink and part.config.target == "residual":  # the correction weighted by what validation trusts
+        from .model import scale_correction
+        from .train import correction_weight
+
+        weight = correction_weight(model, part.val_w, torch.device("cpu"))
+        scale_correction(model, weight)
+    run = finish_run(part, model, result, str(dev))
+    if weight is not None:
+        run.metrics["network_weight"] = weight
+        if weight == 0:
+            run.metrics["network_kept"] = False
+    return run
 
 
 def series_part(loaded: LoadedSeries, config: Config, load_seconds: float | None = None) -> SeriesPart:

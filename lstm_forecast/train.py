@@ -299,6 +299,24 @@ def evaluate_loss(model: nn.Module, windows, loss_fn, idx: np.ndarray | None = N
     return total / count if count else math.nan
 
 
+SHRINK_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the correction weights validation chooses among
+
+
+def correction_weight(model: nn.Module, val_windows, device: torch.device) -> float:
+    """The weight of the network's correction that forecasts the validation part best (mean absolute error
+    on its known targets, in model space); ties go to the smaller weight, the base alone included (0)."""
+    if val_windows is None or not len(val_windows):
+        return 1.0
+    predicted = predict(model, val_windows, device)  # (N, H) the correction
+    targets = val_windows.Y.numpy().astype(float)  # (N, H) NaN where unknown
+    known = np.isfinite(targets)
+    if not known.any():
+        return 1.0
+    errors = [float(np.abs(targets[known] - w * predicted[known]).mean()) for w in SHRINK_WEIGHTS]
+    best = min(errors)
+    return next(w for w, e in zip(SHRINK_WEIGHTS, errors) if e <= best * (1 + 1e-9))
+
+
 @torch.inference_mode()
 def predict(model: nn.Module, windows, device: torch.device, batch: int = 1024) -> np.ndarray:
     """Scaled outputs (N, H) of every window, in chunks of `batch`."""

@@ -48,3 +48,12 @@ def not_kept_note(label: str, metrics: dict, info: dict | None = None, base: str
     owner = f"{name}'" if name.endswith("s") else f"{name}'s"
     return (f"{label} did not improve on {name} on validation, so its forecast is {owner}: "
             "the network is not used")
+
+
+def weight_words(metrics: dict) -> str:
+    """' (correction × 0.5)' for a run whose network correction was weighted below 1 by validation
+    (Config.shrink), '' otherwise: the label says how much of the network the forecast uses."""
+    weight = metrics.get("network_weight")
+    if weight is None or weight >= 1 or not is_kept(metrics):
+        return ""
+    return f" (correction × {weight:g})"

@@ -11,7 +11,7 @@ import streamlit as st
 from ..data.series import LoadedSeries
 from ..errors import UserError
 from ..evaluation.baselines import BASELINES
-from ..evaluation.kept import base_name, is_kept
+from ..evaluation.kept import base_name, is_kept, weight_words
 from ..evaluation.leaderboard import leaderboard
 from ..export import neutralise
 from ..inspect.fold import downsample
@@ -38,7 +38,7 @@ def runs_for(loaded: LoadedSeries) -> tuple[dict[str, RunView], list[RunEntry]]:
     for v in found:
         # a run whose network was not kept is its base: its label says so in the table, the legend and headings
         v.label = labels[v.run_id] + (f" (= {base_name(v.metrics.get('network_base') or '')}, network not used)"
-                                      if not is_kept(v.metrics, v.info) else "")
+                                      if not is_kept(v.metrics, v.info) else weight_words(v.metrics))
     return {v.run_id: v for v in found}, broken
 
 
