@@ -22,7 +22,9 @@ YAHOO_PERIODS = ("1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own errors, in the project's one-line form
-        raise UserError(f"{message}; see `python -m lstm_forecast {self.prog.split()[-1]} --help`")
+        command = self.prog.split()[-1]  # "lstm_forecast" for the top level, else the subcommand
+        where = "" if command == "lstm_forecast" else f" {command}"
+        raise UserError(f"{message}; see `python -m lstm_forecast{where} --help`")
 
 
 def _source_args(p: argparse.ArgumentParser, required: bool = True, panel: bool = False) -> None:
@@ -35,7 +37,9 @@ def _source_args(p: argparse.ArgumentParser, required: bool = True, panel: bool 
 
         panel_args(p, src)
     p.add_argument("--date-col", help="the date column, when detection picks the wrong one")
-    p.add_argument("--value-col", help="the column to forecast (default: the first numeric one)")
+    p.add_argument("--value-col", help="the column to forecast (default: one named OT, target, y or value; else a "
+                                       "stock export's Adj Close or Close; else the first numeric column that is "
+                                       "not a counter or a date part; the data report says which and why)")
     p.add_argument("--keep-markers", action="store_true",
                    help="with --csv: keep repeated extreme values such as -200 as numbers, not missing-value markers")
     p.add_argument("--interval", default="1d", help="Yahoo bar size: 1d, 1wk, 1mo, 1h, ... (with --ticker)")
@@ -80,7 +84,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--run", required=True, help="a run folder written by `train`")
     _source_args(ins, required=False)
     ins.add_argument("--out", required=True, help="CSV to write")
-    ins.add_argument("--layer", type=int, help="only this layer (0-based)")
+    ins.add_argument("--layer", type=int, help="only this layer, counted from 0 (the dashboard's layer 1 is "
+                                                "--layer 0)")
     what = ins.add_mutually_exclusive_group()
     what.add_argument("--season", action="store_true", help="write the seasonal fold instead of the raw traces")
     what.add_argument("--drivers", action="store_true",
@@ -113,17 +118,23 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lookback", type=int, help="input window (default: two seasons)")
     p.add_argument("--hidden", type=int, default=d.hidden, help=f"units per layer (default {d.hidden})")
     p.add_argument("--layers", type=int, default=d.layers, help=f"stacked layers (default {d.layers})")
-    p.add_argument("--dropout", type=float, default=d.dropout)
+    p.add_argument("--dropout", type=float, default=d.dropout,
+                   help=f"dropout between stacked layers and before the head, 0 to <1 (default {d.dropout:g})")
     p.add_argument("--bidirectional", action="store_true", help="read each window both ways")
     p.add_argument("--epochs", type=int, default=d.epochs, help=f"at most this many (default {d.epochs})")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"windows per step (default {d.batch_size})")
+    p.add_argument("--lr", type=float, default=d.lr,
+                   help=f"Adam's learning rate, halved when validation stalls (default {d.lr:g})")
+    p.add_argument("--seed", type=int, default=d.seed,
+                   help=f"random seed: the same seed, data and device give the same forecast (default {d.seed})")
     p.add_argument("--period", help="season length in steps (an integer), or with --ticker a Yahoo "
                                      "history span such as 2y; see also --season and --history")
     p.add_argument("--season", type=int, help="season length in steps (same as an integer --period)")
-    p.add_argument("--target", choices=("residual", "level"), default=d.target)
-    p.add_argument("--log", choices=("auto", "on", "off"), default=d.log)
+    p.add_argument("--target", choices=("residual", "level"), default=d.target,
+                   help="residual: the network corrects a base forecast (seasonal naive, naive or Holt-Winters, "
+                        "chosen on validation); level: it forecasts the values itself (default residual)")
+    p.add_argument("--log", choices=("auto", "on", "off"), default=d.log,
+                   help="model the logarithm: auto when every value is > 0 (default auto)")
     p.add_argument("--difference", action="store_true", help="first-difference the series")
     p.add_argument("--shrink", action="store_true",
                    help="weight the network's correction to its base (0, 0.25, 0.5, 0.75 or 1) by what forecasts the "
@@ -236,7 +247,7 @@ def cmd_train(args) -> int:
         text = str(exc)
         raise UserError(text if "not saved" in text else f"trained, but not saved: {text}") from None
     _print_run(run)
-    print(f"wrote {folder}")
+    print(f"wrote {folder}" + (f" (replacing the earlier run {expect} there)" if expect else ""))
     return 0
 
 

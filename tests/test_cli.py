@@ -76,6 +76,9 @@ def test_forecast_applies_a_saved_run(airline_run, tmp_path):
     (["train", "--csv", AIRLINE, "--out", "x", "--threads", "1000000"], "`threads` (1000000)"),
     (["train", "--csv", AIRLINE, "--out", "x", "--seed", "99999999999999999999"], "`seed`"),
     (["train", "--csv", AIRLINE, "--out", "x", "--layers", "20000"], "`layers`"),
+    (["train", "--csv", AIRLINE, "--out", "x", "--bogus"], "unrecognized arguments: --bogus; see `python -m "
+                                                          "lstm_forecast --help`"),  # the program named once
+    (["inspect", "--run", "x"], "required: --out; see `python -m lstm_forecast inspect --help`"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
     result = cli(*args, cwd=tmp_path) if "nope.csv" in args else cli(*args)
@@ -164,3 +167,15 @@ def test_a_run_with_deeply_nested_json_is_one_error_line(airline_run, tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "nests 1000 levels deep" in lines[0], lines
+
+
+def test_training_again_into_a_run_folder_says_it_replaces_the_earlier_run(tmp_path):
+    out = tmp_path / "run"
+    args = ("train", "--sample", "airline", "--epochs", "2", "--hidden", "8", "--quiet", "--out", out)
+    first = cli(*args)
+    assert first.returncode == 0 and "replacing" not in first.stdout, first.stderr
+    earlier = json.loads((out / "manifest.json").read_text())["run_id"]
+    again = cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert f"wrote {out} (replacing the earlier run {earlier} there)" in again.stdout
+    assert json.loads((out / "manifest.json").read_text())["run_id"] != earlier

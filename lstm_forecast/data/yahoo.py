@@ -194,7 +194,7 @@ def validate_prices(frame: object, ticker: str, interval: str, report: list[str]
             example = example.item() if isinstance(example, np.generic) else example  # True, not np.True_
             raise UserError(f"Yahoo's prices for {ticker!r} are not numbers ({col!r} holds {values.dtype} values "
                             f"such as {example!r}); fetch again, update yfinance (pip install -U yfinance) "
-                            "or upload the prices as a CSV")
+                            "or give the prices as a CSV file (the CSV source in the dashboard, --csv on the command line)")
     prices = prices.set_axis(_bar_times(frame.index, ticker), axis=0).astype("float64")
     prices.columns.name = None
     infinite = np.isinf(prices.to_numpy())
@@ -238,7 +238,7 @@ def _ticker_columns(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if not ours:
         others = ", ".join(repr(str(label)) for label in labels)
         raise UserError(f"Yahoo returned prices for {others}, not {ticker!r}; fetch again, "
-                        "or upload the prices as a CSV")
+                        "or give the prices as a CSV file (the CSV source in the dashboard, --csv on the command line)")
     return frame.xs(ours[0], axis=1, level=level)
 
 
@@ -249,7 +249,7 @@ def _bar_times(index: pd.Index, ticker: str) -> pd.DatetimeIndex:
     times = pd.DatetimeIndex(index)
     if times.hasnans:
         raise UserError(f"Yahoo returned {int(times.isna().sum()):,} of {len(times):,} bars of {ticker!r} "
-                        "without a time; fetch again, or upload the prices as a CSV")
+                        "without a time; fetch again, or give the prices as a CSV file (the CSV source in the dashboard, --csv on the command line)")
     if times.tz is not None:
         times = times.tz_localize(None)  # yfinance already converted to the exchange's timezone
     return times.as_unit("us").rename(index.name or "Date")  # one unit, whatever the source or cache
@@ -257,7 +257,7 @@ def _bar_times(index: pd.Index, ticker: str) -> pd.DatetimeIndex:
 
 def _shape_error(ticker: str, what: str) -> UserError:
     return UserError(f"Yahoo's answer for {ticker!r} is not shaped like a yfinance price table ({what}); "
-                     "update yfinance (pip install -U yfinance), or upload the prices as a CSV")
+                     "update yfinance (pip install -U yfinance), or give the prices as a CSV file (the CSV source in the dashboard, --csv on the command line)")
 
 
 def _download(ticker: str, *, start: str | None, end: str | None, period: str | None, interval: str,
@@ -332,7 +332,7 @@ def _fetch_error(ticker: str, own: list[str], other: list[str], *, probe: Callab
     for reasons in (own, other):
         if _RATE_LIMIT_RE.search(" ".join(reasons)):
             return UserError(f"Yahoo Finance is rate-limiting requests for {ticker!r} (Too Many Requests); "
-                             "wait a minute and try again, or upload the prices as a CSV")
+                             "wait a minute and try again, or give the prices as a CSV file (the CSV source in the dashboard, --csv on the command line)")
         network = sorted((r for r in reasons if _NETWORK_RE.search(r)), key=lambda r: "curl: (" not in r)
         if network:  # curl's own words first; "Cookie/crumb fetch failed (DNSError)" alone: ask the probe
             return _unreachable(_curl_reason(network[0]) if "curl: (" in network[0]
@@ -353,17 +353,17 @@ def _answer_error(ticker: str, reason: str) -> UserError:
     why = _shorten(reason)
     if re.search(r"HTTPError|HTTP Error \d{3}|CURRENTLY DOWN", reason):
         return UserError(f"Yahoo Finance answered {ticker!r} with an error ({why}); try again later, "
-                         "or upload the prices as a CSV")
+                         "or give the prices as a CSV file (the CSV source in the dashboard, --csv on the command line)")
     if _CRASH_RE.search(reason) or re.match(r"^\w+(Error|Exception): ", reason):
         return UserError(f"yfinance could not read Yahoo's answer for {ticker!r} ({why}); update yfinance "
-                         "(pip install -U yfinance), or upload the prices as a CSV")
+                         "(pip install -U yfinance), or give the prices as a CSV file (the CSV source in the dashboard, --csv on the command line)")
     return UserError(f"no data for ticker {ticker!r} ({why}): check the symbol on finance.yahoo.com "
                      "or try another period/interval")
 
 
 def _unreachable(why: str) -> UserError:
     return UserError(f"Yahoo Finance cannot be reached ({why}); check the internet connection "
-                     "or upload the prices as a CSV")
+                     "or give the prices as a CSV file (the CSV source in the dashboard, --csv on the command line)")
 
 
 def _curl_reason(reason: str) -> str:

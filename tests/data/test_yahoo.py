@@ -276,7 +276,7 @@ def test_all_zero_volume_is_dropped(fake, tmp_path):
     (frames.FAILURE_LOGS["rate_limit"], None, "Yahoo Finance is rate-limiting .*wait a minute .*CSV"),
     ((), YFRateLimitError(), "Yahoo Finance is rate-limiting .*wait a minute .*CSV"),
     (frames.FAILURE_LOGS["network"], None,
-     r"Yahoo Finance cannot be reached \(Could not resolve host: query2.finance.yahoo.com\); check the internet connection or upload"),
+     r"Yahoo Finance cannot be reached \(Could not resolve host: query2.finance.yahoo.com\); check the internet connection or give the prices as a CSV file \(the CSV source in the dashboard, --csv on the command line\)"),
     ((), CurlConnectionError("Failed to perform, curl: (7) Couldn't connect to server", 7),
      r"cannot be reached \(Couldn't connect to server\)"),
     ((), TimeoutError("timed out"), "cannot be reached"),
