@@ -7,7 +7,7 @@ For every series of the bench corpus (bench/series.py: the bundled samples and s
 packages; install them with `pip install -r bench/requirements-bench.txt`), each cell is trained with
 the default settings (only the horizon is given, per frequency) on the data before the first of
 `--origins` origins, then forecasts from every origin beside every baseline, with 80% and 95%
-intervals (`evaluation.backtest`). Per series it reports MASE and sMAPE (means over origins) and
+intervals (`backtest`). Per series it reports MASE and sMAPE (means over origins) and
 interval coverage; then the summary, for the held-out group first, then the tuning group, then all
 (pooled, labelled so): the geometric mean of MASE relative to seasonal naive, the share of series where
 each method beats seasonal naive and ETS, the geometric-mean MASE, and the coverage; for the networks
@@ -42,7 +42,7 @@ def run_one(name: str, cell: str, origins: int, overrides: dict) -> list[dict]:
 
     torch.set_num_threads(1)
     from lstm_forecast.config import Config
-    from lstm_forecast.evaluation.backtest import backtest
+    from lstm_forecast.backtest import backtest
     from series import SERIES, load_series
 
     entry = SERIES[name]

@@ -4,7 +4,7 @@
 
 Trains the default model once on the data before the first origin, then times, best of `--repeats`:
 - one training epoch of that model (the same `fit`, one epoch, same windows and batch size);
-- the batched forecast of the model from every origin (`evaluation.backtest.forecast_origins`:
+- the batched forecast of the model from every origin (`backtest.forecast_origins`:
   one pass, the baselines applied from their one fit, per-step errors and intervals for all).
 Prints both and their ratio (target: the 50 origins cost less than one epoch).
 """
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from lstm_forecast.config import Config  # noqa: E402
 from lstm_forecast.data.samples import load_sample  # noqa: E402
-from lstm_forecast.evaluation.backtest import forecast_origins  # noqa: E402
+from lstm_forecast.backtest import forecast_origins  # noqa: E402
 from lstm_forecast.model import build_model  # noqa: E402
 from lstm_forecast.pipeline import train_run  # noqa: E402
 from lstm_forecast.prepare import prepare, train_val_windows  # noqa: E402

@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lstm_forecast.evaluation.baselines import ETS_ESTIMATED_MAX_PERIOD, Ets  # noqa: E402
+from lstm_forecast.baselines import ETS_ESTIMATED_MAX_PERIOD, Ets  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -104,12 +104,14 @@ from lstm_forecast.errors import UserError  # noqa: E402
 from lstm_forecast.pipeline import train_run  # noqa: E402
 from lstm_forecast.prepare import resolve  # noqa: E402
 
-try:  # evaluation/ is their home from issue 5 on; before it they sat at the package's top level
+try:  # metrics sit in evaluation/ from issue 5 on; the baselines moved back below prepare in issue 16
     from lstm_forecast.evaluation import metrics as M  # noqa: E402
-    from lstm_forecast.evaluation.baselines import seasonal_naive  # noqa: E402
 except ImportError:
     from lstm_forecast import metrics as M  # noqa: E402
+try:
     from lstm_forecast.baselines import seasonal_naive  # noqa: E402
+except ImportError:
+    from lstm_forecast.evaluation.baselines import seasonal_naive  # noqa: E402
 
 DEFAULT_SERIES = ["airline", "sunspots_yearly", "co2_weekly"]  # monthly, yearly, weekly: 19 min on 2 busy cores (--threads 1)
 NEURAL_PEERS = ("darts RNNModel", "darts BlockRNNModel", "neuralforecast LSTM")
@@ -286,7 +288,7 @@ def run_holt_winters(case: Case) -> Outcome:
     """The classical reference: Holt-Winters as the project fits it (statsmodels, damped trend, additive or
     multiplicative season by AIC). statsforecast's AutoETS was the reference until the project's pandas floor
     rose to 3.0: statsforecast 2.1.1, its newest release, requires pandas < 3."""
-    from lstm_forecast.evaluation.baselines import fitted_baselines
+    from lstm_forecast.baselines import fitted_baselines
 
     start = time.perf_counter()
     ets = fitted_baselines(case.y[:-case.horizon], case.period)["ets"]

@@ -66,7 +66,8 @@ elif stage == "inspect":
 elif stage == "inspect-full":  # the same views as before the summary: the full trace, then each view's fold
     import numpy as np, pandas as pd
     from lstm_forecast.inspect import fold as F
-    from lstm_forecast.inspect.run_traces import prepared_for, trace_series
+    from lstm_forecast.inspect.run_traces import trace_series
+    from lstm_forecast.pipeline import prepared_for
     from lstm_forecast.inspect.traces import walkthrough
     from lstm_forecast.runs import load_run
     from lstm_forecast.seasonality import phase_and_cycle, seasonal_profile

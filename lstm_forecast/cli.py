@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from .config import CELLS, Config
-from .data.series import LoadedSeries
 from .errors import UserError
 from .evaluation.kept import base_name, not_kept_note, weight_words
 
@@ -271,7 +270,7 @@ def _print_run(run) -> None:
 
 
 def cmd_backtest(args) -> int:
-    from .evaluation.backtest import backtest
+    from .backtest import backtest
 
     if args.origins < 1 or args.step < 1 or (args.refit_every is not None and args.refit_every < 1):
         raise UserError(f"--origins ({args.origins}), --step ({args.step}) and --refit-every ({args.refit_every}) "
@@ -336,16 +335,45 @@ def cmd_forecast(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from .inspect.run_traces import inspect_to_csv
+    """Tidy traces, or with --season the fold of the keep gate by phase and cycle (streamed, so any length
+    fits; see inspect/summary.py for how that table is stored), or with --drivers what moves a gate."""
+    from .inspect.run_traces import run_drivers, trace_series
+    from .inspect.summary import look_inside
+    from .pipeline import training_data
+    from .runs import load_run
 
-    inspect_to_csv(args)
+    run = load_run(args.run)
+    if args.layer is not None and not 0 <= args.layer < run.config.layers:
+        raise UserError(f"--layer {args.layer} does not exist: this run has layers 0..{run.config.layers - 1}")
+    if args.season and run.config.cell == "rnn":
+        raise UserError("a vanilla RNN has no gates to fold by season; inspect without --season to get its hidden state")
+    if args.unit is not None and not args.drivers:
+        raise UserError("--unit goes with --drivers; leave it out, or add --drivers")
+    loaded = _load(args, args.history) if args.csv or args.ticker or args.sample else training_data(run)
+    out = Path(args.out)
+    if args.drivers:
+        found = run_drivers(run, loaded, layer=args.layer or 0)
+        units = found.parts[next(iter(found.parts))].shape[2]
+        if args.unit is not None and not 0 <= args.unit < units:
+            raise UserError(f"--unit {args.unit} does not exist: this layer has units 0..{units - 1}")
+        table = found.to_frame(unit=args.unit)
+        table.to_csv(out, index=False)
+        n_rows = len(table)
+    elif args.season:  # streamed: the series is traced in chunks and the table written a unit at a time
+        n_rows = look_inside(run, loaded).write_season_csv(out, layer=args.layer)
+    else:
+        table = trace_series(run, loaded).to_frame(layer=args.layer)
+        table.to_csv(out, index=False)
+        n_rows = len(table)
+    print(f"wrote {n_rows:,} rows to {out}")
     return 0
 
 
 def cmd_sweep(args) -> int:
     from .cli_scale import cmd_sweep as sweep
 
-    return sweep(args, _config(args, _split_period(args)[0]), _load, _origin)
+    season, history = _split_period(args)
+    return sweep(args, _config(args, season), lambda a: _load(a, history), _origin)
 
 
 def cmd_demo(args) -> int:

@@ -114,6 +114,8 @@ def scoreboard_text(board: dict, info: dict) -> str:
 
 
 def cmd_sweep(args, config: Config, load, origin_of) -> int:
+    """load(args) -> the series, origin_of(series) -> its record: the CLI's own, handed in (this module sits
+    below cli.py)."""
     from .scale.sweep import run_sweep
 
     if args.panel:
@@ -124,10 +126,7 @@ def cmd_sweep(args, config: Config, load, origin_of) -> int:
         origin = {"panel": str(Path(args.panel).resolve()), "sha256": file_sha256(args.panel), "id_col": args.id_col,
                   "date_col": args.date_col, "value_col": args.value_col}
     else:
-        from .cli import _split_period
-
-        history = _split_period(args)[1]
-        data = load(args, history)
+        data = load(args)
         origin = origin_of(data)
     summary = run_sweep(data, config, args.out, args.trials, backend=args.backend, jobs=args.jobs,
                         cells=tuple(args.cells), seed=args.seed, pruning=not args.no_prune, origin=origin,

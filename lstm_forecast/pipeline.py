@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
+from .data.reopen import open_source
 from .data.series import LoadedSeries
+from .data.source import Source
 from .errors import UserError
 from .evaluation import intervals as I
 from .evaluation import kept
 from .evaluation import metrics as M
-from .evaluation.baselines import fitted_baselines
+from .baselines import fitted_baselines
 from .prepare import Prepared, future_index, prepare, resolve, split_origins, train_val_windows, windows
 from .runs import Run, data_key, describe, file_sha256, new_run_id  # noqa: F401  (Run and data_key: re-exported)
 
@@ -226,6 +228,15 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
 
 
 
+def prepared_for(run: Run, loaded: LoadedSeries) -> Prepared:
+    """The run's own input features for `loaded`, with the run's fitted transform (nothing refitted)."""
+    column = run.config.value_col
+    if column not in loaded.frame.columns:
+        raise UserError(f"the run was trained on column {column!r}, which this data lacks (it has "
+                        f"{list(loaded.frame.columns)}); choose data with that column")
+    return prepare(loaded.with_value(column), run.config, transform=run.transform)
+
+
 def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
     """A saved run on new data: forecast its last `horizon` points (scored) and the future after it.
 
@@ -236,13 +247,8 @@ def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
     from .train import predict
 
     config = run.config
-    if config.value_col not in loaded.frame.columns:
-        raise UserError(
-            f"the run was trained on column {config.value_col!r}, which this data lacks; "
-            f"pass --value-col with one of {list(loaded.frame.columns)}"
-        )
+    prep = prepared_for(run, loaded)
     loaded = loaded.with_value(config.value_col)
-    prep = prepare(loaded, config, transform=run.transform)
     H, L = config.horizon, config.lookback
     first = max(L, config.period) - 1
     if prep.n - 1 - H < first:
@@ -272,8 +278,6 @@ def training_data(run: Run) -> LoadedSeries:
     data.source.Source): a sample by name, a CSV only while the file still has the recorded SHA-256
     (a run folder from elsewhere cannot make us read an arbitrary file), a ticker by its request.
     UserError saying what is gone or changed, and that --csv gives the data by hand."""
-    from .data.source import Source
-
     origin = dict(run.info.get("origin") or {})
     source = str(run.info.get("source", ""))
     if not origin and source.startswith("sample:"):  # a dashboard run of an older version: its sample by name
@@ -283,7 +287,7 @@ def training_data(run: Run) -> LoadedSeries:
     if not origin:
         raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) was not recorded with it "
                         "(a run of an older version); pass it with --csv")
-    return Source.from_dict(origin, "the run's origin record").open()
+    return open_source(Source.from_dict(origin, "the run's origin record"))
 
 
 def _holdout_note(observed: np.ndarray) -> str:

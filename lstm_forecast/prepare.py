@@ -492,7 +492,7 @@ def _ets_base(y: np.ndarray, train_end: int, period: int, params: dict | None, i
     baseline's fit), or rebuilt from a run's stored parameters. Applied to data that holds the step the
     fit started at (a backtest, the same file), the states are the fitted ones from there; on other data
     they are filtered from its first step (a burn-in of a few seasons)."""
-    from .evaluation.baselines import Ets, fitted_baselines
+    from .baselines import Ets, fitted_baselines
 
     fitted = Ets.from_dict(params) if params is not None else fitted_baselines(y[:train_end], period)["ets"]
     if params is None:

@@ -13,24 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 from statsmodels.tsa.stattools import acf
 from statsmodels.tsa.tsatools import detrend
 
+from .data.calendar import DAY_NS, WEEK_NS, candidate_periods, describe_frequency, offset_kind, parse_offset, step_text
 from .data.frequency import pandas_infer_freq
 from .errors import UserError
 
-# Candidate periods per frequency kind, for one step of that kind ('2h' divides them by 2).
-# Sub-hourly and multi-hour steps get "one day and one week in steps" (see candidate_periods).
-CANDIDATE_PERIODS: dict[str, tuple[int, ...]] = {
-    "hourly": (24, 168),
-    "daily": (7, 365),
-    "business-daily": (5, 260),
-    "weekly": (52,),
-    "monthly": (12,),
-    "quarterly": (4,),
-    "yearly": (),
-}
 MIN_ACF = 0.1  # an autocorrelation below this never confirms a season (nor below 3/sqrt(T))
 MIN_PROMINENCE = 0.2  # a peak must rise this far above its trough to count
 STRONG_ACF = 0.5  # a calendar lag this strongly autocorrelated counts with only MIN_CYCLES_STRONG cycles seen
@@ -38,8 +27,6 @@ MIN_CYCLES_STRONG = 3  # (a yearly season in 3-4 years of daily temperatures is 
 MIN_CYCLES_DETRENDED = 6  # a random walk's detrended ACF wobbles at lags >= T/6 (measured), so
 #                           the detrended ACF speaks only for periods that repeat 6 times or more
 MAX_SEARCH_LAGS = 400  # the fallback looks for ACF peaks in lags 2..400 at most
-_DAY_NS = 86_400 * 10**9
-_WEEK_NS = 7 * _DAY_NS
 
 
 @dataclass
@@ -51,37 +38,6 @@ class PeriodChoice:
     acf: float  # seasonal autocorrelation at lag `period` (nan: no season, or the ACF has no peak there)
     candidates: dict[int, float]  # each lag considered -> its seasonal autocorrelation (nan: no peak)
     note: str  # one human sentence saying what was chosen and why
-
-
-def describe_frequency(freq: str | None) -> str:
-    """A human name for a pandas frequency: 'hourly', '30-minute', 'daily', 'monthly'..."""
-    offset = _parse(freq)
-    if offset is None:
-        return "unknown"
-    kind = _kind(offset)
-    if kind == "sub-daily":
-        return _step_text(offset)
-    if kind == "other":
-        return str(freq)
-    return kind if offset.n == 1 else f"{offset.n}-step {kind}"
-
-
-def candidate_periods(freq: str | None) -> tuple[int, ...]:
-    """Candidate periods in steps for a pandas frequency string; () when none applies.
-
-    'h' -> (24, 168); '30min' -> (48, 336); '2h' -> (12, 84); 'D' -> (7, 365); 'B' -> (5, 260);
-    'W-SUN' -> (52,); 'MS'/'ME' -> (12,); 'QS-JAN' -> (4,); 'YS' -> (). A multiple step keeps only
-    the candidates it divides ('2D' -> ()).
-    """
-    offset = _parse(freq)
-    if offset is None:
-        return ()
-    kind = _kind(offset)
-    if kind == "sub-daily":
-        step = offset.nanos
-        return tuple(span // step for span in (_DAY_NS, _WEEK_NS) if span % step == 0)
-    base = CANDIDATE_PERIODS.get(kind, ())
-    return tuple(p // offset.n for p in base if p % offset.n == 0)
 
 
 def infer_period(
@@ -185,7 +141,7 @@ def _steps_between(anchor: pd.Timestamp, first: pd.Timestamp, offset: pd.DateOff
 
 def phase_label(freq: str | None, period: int) -> str:
     """Axis title for the phase: 'hour of day', 'day of week', 'month of year', 'step mod 17'."""
-    rule = _calendar_rule(_parse(freq), period)
+    rule = _calendar_rule(parse_offset(freq), period)
     return rule[0] if rule is not None else f"step mod {period}"
 
 
@@ -197,44 +153,6 @@ def seasonal_profile(values: np.ndarray, phase: np.ndarray) -> pd.DataFrame:
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _parse(freq: str | None) -> pd.DateOffset | None:
-    if not freq:
-        return None
-    try:
-        return to_offset(freq)
-    except ValueError:
-        return None
-
-
-def _kind(offset: pd.DateOffset) -> str:
-    if isinstance(offset, pd.offsets.Day):
-        return "daily"
-    if isinstance(offset, pd.offsets.Tick):
-        return "sub-daily" if offset.nanos < _DAY_NS else "other"
-    kinds = (
-        (pd.offsets.BusinessDay, "business-daily"),
-        (pd.offsets.Week, "weekly"),
-        ((pd.offsets.MonthBegin, pd.offsets.MonthEnd, pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd), "monthly"),
-        ((pd.offsets.QuarterBegin, pd.offsets.QuarterEnd, pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd), "quarterly"),
-        ((pd.offsets.YearBegin, pd.offsets.YearEnd, pd.offsets.BYearBegin, pd.offsets.BYearEnd), "yearly"),
-    )
-    for types, kind in kinds:
-        if isinstance(offset, types) and not isinstance(offset, pd.offsets.CustomBusinessDay):
-            return kind
-    return "other"
-
-
-def _step_text(offset: pd.DateOffset) -> str:
-    """'hourly', '30-minute', '2-hour' for a sub-daily tick."""
-    seconds = offset.nanos // 10**9
-    if seconds == 3600:
-        return "hourly"
-    for size, unit in ((3600, "hour"), (60, "minute"), (1, "second")):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}-{unit}"
-    return str(offset.freqstr)
 
 
 def _index_freq(index: pd.DatetimeIndex) -> pd.DateOffset | None:
@@ -249,14 +167,14 @@ def _calendar_rule(offset: pd.DateOffset | None, period: int) -> tuple[str, Call
     """(axis title, first timestamp -> its phase) when `period` is a calendar cycle of `offset`."""
     if offset is None:
         return None
-    kind = _kind(offset)
+    kind = offset_kind(offset)
     if kind == "sub-daily":
         step = offset.nanos
-        unit = "hour" if step == 3600 * 10**9 else f"{_step_text(offset)} step"
-        if _DAY_NS % step == 0 and period == _DAY_NS // step:
+        unit = "hour" if step == 3600 * 10**9 else f"{step_text(offset)} step"
+        if DAY_NS % step == 0 and period == DAY_NS // step:
             return f"{unit} of day", lambda ts: _ns_since_midnight(ts) // step
-        if _WEEK_NS % step == 0 and period == _WEEK_NS // step:
-            return f"{unit} of week", lambda ts: (ts.day_of_week * _DAY_NS + _ns_since_midnight(ts)) // step
+        if WEEK_NS % step == 0 and period == WEEK_NS // step:
+            return f"{unit} of week", lambda ts: (ts.day_of_week * DAY_NS + _ns_since_midnight(ts)) // step
         return None
     if offset.n != 1:
         return None

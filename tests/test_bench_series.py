@@ -15,7 +15,7 @@ from lstm_forecast.config import Config
 from lstm_forecast.data.series import LoadedSeries
 from lstm_forecast.errors import UserError
 from lstm_forecast.prepare import prepare, resolve
-from lstm_forecast.seasonality import describe_frequency
+from lstm_forecast.data.calendar import describe_frequency
 
 ORIGINS = 3  # the benchmark scores this many rolling origins, `horizon` steps apart
 REQUIRED = [s for s in SERIES.values() if not s.optional]

@@ -109,7 +109,7 @@ def test_the_season_is_decided_once_and_stored_on_the_run():
 
 
 def test_baselines_are_fitted_once_per_data_and_reused():
-    from lstm_forecast.evaluation import baselines
+    from lstm_forecast import baselines
 
     loaded = airline()
     train_run(loaded, Config(horizon=12, **SMALL))

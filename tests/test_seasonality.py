@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.errors import UserError
+from lstm_forecast.data.calendar import candidate_periods
 from lstm_forecast.seasonality import (
-    candidate_periods,
     infer_period,
     phase_and_cycle,
     phase_label,

@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import UserError
 from .loading import load_csv
 from .series import LoadedSeries
+from .source import Source
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
@@ -103,8 +104,6 @@ def load_sample(name: str) -> LoadedSeries:
     sample = SAMPLES.get(name)
     if sample is None:
         raise UserError(f"unknown sample {name!r}; choose one of {list(SAMPLES)}")
-    from .source import Source
-
     if sample.file is None:
         loaded = make_synthetic()
     else:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from ..seasonality import candidate_periods
+from .calendar import candidate_periods
 from .frequency import stamp
 
 if TYPE_CHECKING:

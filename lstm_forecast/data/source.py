@@ -1,10 +1,10 @@
-"""Where a series came from: one record every loader attaches, every run saves, and one function reopens.
+"""Where a series came from: one record every loader attaches and every run saves (`reopen.open_source` reads it back).
 
 A `Source` is a bundled sample by name; a CSV file by its resolved path and SHA-256 (read again only
 while the file still has those bytes); a file uploaded to the dashboard, by its name and SHA-256 until
 the dashboard stores its bytes beside the runs (then it is a CSV file like any other); or a Yahoo
 request (ticker, span or dates, bar size, field). With it go the value column trained on, the date
-column, the forced frequency and the marker choice, so `Source.open()` gives back the same frame.
+column, the forced frequency and the marker choice, so `reopen.open_source` gives back the same frame.
 
 Runs keep it as `info["origin"]` (the dict of `to_dict`); records written before this module, with
 only some of these keys, read back the same way.
@@ -87,38 +87,6 @@ class Source:
         if self.kind == "upload":
             return f"upload {self.name or '(unnamed)'}"
         return f"Yahoo {self.ticker} {self.field} {self.interval}"
-
-    # --- reopening --------------------------------------------------------------------------
-
-    def open(self):
-        """The series again, as it was loaded: one UserError naming what changed or is gone, otherwise."""
-        from .loading import load_csv
-        from .samples import SAMPLES, load_sample
-        from .yahoo import fetch_yahoo
-
-        if self.kind == "sample":
-            if self.sample not in SAMPLES:
-                raise UserError(f"the run was trained on the sample {self.sample!r}, which this version does not "
-                                f"bundle; choose one of {list(SAMPLES)} or pass the data with --csv")
-            loaded = load_sample(self.sample)
-        elif self.kind == "upload":
-            raise UserError(f"the run was trained on the upload {self.name or '(unnamed)'!r}, whose bytes were not "
-                            "stored with the runs; pass the same file with --csv")
-        elif self.kind == "csv":
-            path = self.csv
-            if not os.path.isfile(path):
-                raise UserError(f"the run's data file {path!r} is gone (moved or deleted); pass it with --csv")
-            if file_sha256(path) != self.sha256:
-                raise UserError(f"the run's data file {path!r} has changed since the run was trained (its SHA-256 "
-                                "differs), so it is not read as the run's data; pass the original with --csv")
-            loaded = load_csv(path, date_col=self.date_col, value_col=self.value_col, freq=self.freq,
-                              keep_markers=self.keep_markers)
-        else:
-            loaded = fetch_yahoo(self.ticker, start=self.start, end=self.end, period=self.period,
-                                 interval=self.interval, field=self.field)
-        if self.value_col and self.value_col != loaded.value_col:
-            loaded = loaded.with_value(self.value_col)
-        return loaded
 
 
 def of_file(path: Path | str, *, value_col: str | None = None, date_col: str | None = None,

@@ -62,6 +62,7 @@ import pandas as pd
 from ..errors import UserError
 from .frequency import regularise_observed
 from .series import LoadedSeries
+from .source import Source
 
 INTERVALS = ("1m", "2m", "5m", "15m", "30m", "60m", "90m", "1h", "1d", "5d", "1wk", "1mo", "3mo")
 PERIODS = ("1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max")
@@ -158,8 +159,6 @@ def fetch_yahoo(
     report.extend(repairs)
     order = [field] + [c for c in frame.columns if c != field]
     date_col = frame.index.name if isinstance(frame.index, pd.DatetimeIndex) else None
-    from .source import Source
-
     request = Source("ticker", ticker=ticker, start=None if start_day is None else start_day.isoformat(),
                      end=None if end_day is None else end_day.isoformat(), period=period, interval=interval, field=field,
                      value_col=field)

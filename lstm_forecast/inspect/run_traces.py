@@ -9,26 +9,14 @@ Two views of the same weights:
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from ..data.series import LoadedSeries
 from ..errors import UserError
-from ..pipeline import Run
-from ..prepare import Prepared, prepare
+from ..pipeline import Run, prepared_for
 from ..seasonality import phase_and_cycle
 from .traces import Trace, compute_trace
-
-
-def prepared_for(run: Run, loaded: LoadedSeries) -> Prepared:
-    """The run's own input features for `loaded`, with the run's fitted transform (nothing refitted)."""
-    column = run.config.value_col
-    if column not in loaded.frame.columns:
-        raise UserError(f"the run was trained on column {column!r}, which this data lacks; "
-                        f"choose data with that column (it has {list(loaded.frame.columns)})")
-    return prepare(loaded.with_value(column), run.config, transform=run.transform)
 
 
 def trace_series(run: Run, loaded: LoadedSeries) -> Trace:
@@ -69,48 +57,3 @@ def run_drivers(run: Run, loaded: LoadedSeries, *, layer: int = 0):
 def phases(run: Run, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     """Phase in the season and cycle number of every traced step."""
     return phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor)
-
-
-def inspect_to_csv(args) -> Path:
-    """The CLI's `inspect`: tidy traces, or with --season the fold of the keep gate by phase and cycle
-    (streamed, so any length fits; see summary.py for how that table is stored)."""
-    from ..cli import _load
-    from ..runs import load_run
-
-    run = load_run(args.run)
-    if args.layer is not None and not 0 <= args.layer < run.config.layers:
-        raise UserError(f"--layer {args.layer} does not exist: this run has layers 0..{run.config.layers - 1}")
-    if args.season and run.config.cell == "rnn":
-        raise UserError("a vanilla RNN has no gates to fold by season; inspect without --season to get its hidden state")
-    if args.csv or args.ticker or args.sample:
-        loaded = _load(args, args.history)
-    else:
-        loaded = _run_series(run)
-    out = Path(args.out)
-    if args.unit is not None and not args.drivers:
-        raise UserError("--unit goes with --drivers; leave it out, or add --drivers")
-    if args.drivers:
-        found = run_drivers(run, loaded, layer=args.layer or 0)
-        units = found.parts[next(iter(found.parts))].shape[2]
-        if args.unit is not None and not 0 <= args.unit < units:
-            raise UserError(f"--unit {args.unit} does not exist: this layer has units 0..{units - 1}")
-        table = found.to_frame(unit=args.unit)
-        table.to_csv(out, index=False)
-        n_rows = len(table)
-    elif args.season:  # streamed: the series is traced in chunks and the table written a unit at a time
-        from .summary import look_inside
-
-        n_rows = look_inside(run, loaded).write_season_csv(out, layer=args.layer)
-    else:
-        table = trace_series(run, loaded).to_frame(layer=args.layer)
-        table.to_csv(out, index=False)
-        n_rows = len(table)
-    print(f"wrote {n_rows:,} rows to {out}")
-    return out
-
-
-def _run_series(run: Run) -> LoadedSeries:
-    """The series a run was trained on, reloaded only when it is unchanged (see `pipeline.training_data`)."""
-    from ..pipeline import training_data
-
-    return training_data(run)

@@ -335,8 +335,8 @@ def look_inside(run: Run, loaded: LoadedSeries, *, chunk: int = CHUNK, threads: 
     rnn: other recurrent layers to trace on the run's inputs (a reference: references.initial_rnn);
     shuffle_seed: trace the input steps in a random order (the control), each step keeping its phase label.
     """
+    from ..pipeline import prepared_for
     from ..seasonality import phase_and_cycle
-    from .run_traces import prepared_for
 
     prep = prepared_for(run, loaded)
     phase, cycle = phase_and_cycle(prep.index, run.config.period, anchor=run.transform.anchor)

@@ -91,7 +91,7 @@ def forecaster_gradients(model: nn.Module, windows, loss: str = "huber", *, max_
 
 
 def run_gradients(run, prepared) -> pd.DataFrame:
-    """forecaster_gradients of a Run on its own training windows (prepared: inspect.run_traces.prepared_for)."""
+    """forecaster_gradients of a Run on its own training windows (prepared: pipeline.prepared_for)."""
     from ..prepare import train_val_windows
 
     train, _ = train_val_windows(prepared, run.config)

@@ -184,8 +184,7 @@ def _train_global(panel: Panel, config: Config, embedding: int, threads: int | N
 
     from ..train import fit
     from .global_model import GlobalForecaster, PanelWindows, feature_names, fold
-    from .parts import finish_run
-    from .trial import panel_validation
+    from .parts import finish_run, panel_validation
 
     t0 = time.perf_counter()
     parts, problems = prepare_parts(panel, config)

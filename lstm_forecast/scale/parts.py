@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,3 +48,27 @@ def validation_mase(truth: ValidationTruth, forecast: np.ndarray) -> float:
         return float("nan")
     error = np.abs(truth.actual[keep] - forecast[keep])
     return float(np.mean(error) / truth.scale) if np.all(np.isfinite(error)) else float("inf")
+
+
+def panel_validation(parts: list[SeriesPart]):
+    """A scorer for a global model: (model, val PanelWindows) -> geometric mean of the series' validation MASE."""
+    import torch
+
+    from ..train import predict
+
+    truths = [validation_truth(p) for p in parts]
+
+    def score(model, val_windows) -> float:
+        scaled = predict(model, val_windows, torch.device("cpu"))  # (N_all, H)
+        logs = []
+        for s, part in enumerate(parts):
+            rows = val_windows.rows_of(s)
+            value = validation_mase(truths[s], part.val_w.values(scaled[rows]))
+            if math.isnan(value):  # nothing scored on this series' validation part
+                continue
+            if math.isinf(value):  # a forecast that is not finite: the whole model is
+                return float("inf")
+            logs.append(math.log(max(value, 1e-12)))
+        return float(np.exp(np.mean(logs))) if logs else float("nan")
+
+    return score

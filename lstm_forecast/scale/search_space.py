@@ -51,9 +51,9 @@ def search_space(data, base: Config, cells: tuple[str, ...] = DEFAULT_CELLS) -> 
 
 def distributions(space: dict[str, dict]) -> dict:
     """The space as Optuna distributions (the Ray backend's OptunaSearch takes these too)."""
-    from .sweep import _optuna
+    from .study import optuna_module
 
-    d = _optuna().distributions
+    d = optuna_module().distributions
     out = {}
     for name, spec in space.items():
         if spec["type"] == "categorical":

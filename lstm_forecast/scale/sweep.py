@@ -12,7 +12,7 @@ A sweep folder holds everything, so a sweep stopped at any point resumes where i
 
 Trial 0 is always the default settings, so "does the sweep beat the defaults" is answered by the
 study itself. Trials run in this process (`jobs` 1), in `jobs` worker processes sharing the SQLite
-study, or on Ray (ray_backend.run_tune, Ray Tune with Optuna as its search algorithm); the study
+study, or on Ray (ray_tune.run_tune, Ray Tune with Optuna as its search algorithm); the study
 file records them all alike. The holdout is read only when best and default are retrained at the end.
 """
 from __future__ import annotations
@@ -33,22 +33,12 @@ from .. import files
 from ..config import Config
 from ..errors import UserError
 from .panel import Panel
+from .study import (PRUNE_AFTER_TRIALS, PRUNE_WARMUP_EPOCHS, STARTUP_TRIALS, finished, optuna_module,  # noqa: F401
+                    sampler_seed, trial_line)
 from .search_space import DEFAULT_CELLS, SEARCHED, default_params, search_space, suggest, trial_config
 
 STUDY = "sweep"
-STARTUP_TRIALS = 6  # random trials before TPE models the good ones
-PRUNE_AFTER_TRIALS = 4  # the median pruner compares a trial with this many finished ones at least
-PRUNE_WARMUP_EPOCHS = 4  # and never stops a trial before this epoch
 DEFAULT_SWEEPS_DIR = Path(os.environ.get("LSTM_FORECAST_SWEEPS", "sweeps"))
-
-
-def _optuna():
-    try:
-        import optuna
-    except ImportError:
-        raise UserError("sweeps need Optuna: pip install -r requirements.txt (it lists optuna)") from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
 
 
 # --- the folder ------------------------------------------------------------------------------
@@ -219,7 +209,7 @@ def open_study(out: Path, spec: SweepSpec, pruning: bool = True, worker: int = 0
     The sampler's seed is the sweep's seed plus the trials already in the study (and the worker's
     number): a resumed sweep, or a second worker, draws new settings rather than the first ones again,
     and the same resume point draws the same ones."""
-    optuna = _optuna()
+    optuna = optuna_module()
     from sqlalchemy.exc import SQLAlchemyError
 
     path = out / "study.db"
@@ -273,10 +263,6 @@ def _range_words(dist) -> str:
     return f"{dist.low:g} to {dist.high:g}"
 
 
-def sampler_seed(spec: SweepSpec, study, worker: int = 0) -> int:
-    return (spec.seed + len(study.get_trials(deepcopy=False)) + 100_003 * worker) % 2**32
-
-
 def recover(study, spec: SweepSpec, queue: bool = True) -> tuple[list[int], list[dict]]:
     """Before trials run: trials left RUNNING by a killed command are failed and their settings run again,
     and the default settings run first when the study has no default trial yet.
@@ -306,18 +292,12 @@ def _default_attr(params: dict, spec: SweepSpec) -> dict:
     return {"default": True} if all(params.get(k) == spec.defaults.get(k) for k in spec.space) else {}
 
 
-def finished(study) -> int:
-    from optuna.trial import TrialState
-
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
-
-
 # --- running trials --------------------------------------------------------------------------
 
 
 def objective(data, spec: SweepSpec, pruning: bool = True, on_epoch: Callable | None = None):
     """The Optuna objective: one trial's validation score, reported per epoch, pruned by the median rule."""
-    optuna = _optuna()
+    optuna = optuna_module()
     from .trial import train_trial
 
     base = Config.from_dict(spec.base)
@@ -346,24 +326,13 @@ def objective(data, spec: SweepSpec, pruning: bool = True, on_epoch: Callable | 
     return run
 
 
-def trial_line(number: int, state: str, score: float | None, params: dict, epochs) -> str:
-    """'trial 3 complete: validation MASE 0.5123 after 14 epochs (gru, lookback 96, ...)'."""
-    what = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else (str(v) if k == "cell" else f"{k} {v}")
-                     for k, v in params.items())
-    if state == "complete":
-        return f"trial {number} complete: validation MASE {score:.4f} after {epochs} epochs ({what})"
-    if state == "pruned":
-        return f"trial {number} pruned at epoch {epochs}: worse than the median of earlier trials ({what})"
-    return f"trial {number} {state} ({what})"
-
-
 def _print_trial(study, trial) -> None:
     epochs = trial.user_attrs.get("epochs_run", len(trial.intermediate_values))
     print(trial_line(trial.number, trial.state.name.lower(), trial.value, trial.params, epochs), flush=True)
 
 
 def _optimize(study, data, spec: SweepSpec, trials: int, pruning: bool, on_epoch=None, verbose: bool = False) -> None:
-    optuna = _optuna()
+    optuna = optuna_module()
     from optuna.trial import TrialState
 
     done = optuna.study.MaxTrialsCallback(trials, states=(TrialState.COMPLETE, TrialState.PRUNED))
@@ -423,9 +392,9 @@ def run_sweep(data, base: Config, out: Path | str, trials: int, *, backend: str 
     if not isinstance(jobs, int) or jobs < 1:
         raise UserError(f"--jobs ({jobs!r}) must be a whole number >= 1")
     if backend == "ray":
-        from .ray_backend import _ray
+        from .ray_backend import ray_module
 
-        _ray()  # says how to install it, before anything is written
+        ray_module()  # says how to install it, before anything is written
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{str(out)!r} exists and is not a folder; choose another --out")
@@ -438,7 +407,7 @@ def run_sweep(data, base: Config, out: Path | str, trials: int, *, backend: str 
         study = open_study(out, spec, pruning)
         recovered, pending = recover(study, spec, queue=backend != "ray")
         if backend == "ray":
-            from .ray_backend import run_tune
+            from .ray_tune import run_tune
 
             run_tune(out, study, data, spec, trials, pruning, pending, verbose)
         else:

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 
 from ..config import Config
 from ..errors import UserError
@@ -77,30 +76,6 @@ def _series_trial(loaded, config: Config, report: Report | None, finish: bool, t
         run.info["validation_mase"] = score
     return TrialResult(score, result.best_epoch, int(len(result.history)), result.stopped,
                        time.perf_counter() - start, run)
-
-
-def panel_validation(parts: list[SeriesPart]):
-    """A scorer for a global model: (model, val PanelWindows) -> geometric mean of the series' validation MASE."""
-    import torch
-
-    from ..train import predict
-
-    truths = [validation_truth(p) for p in parts]
-
-    def score(model, val_windows) -> float:
-        scaled = predict(model, val_windows, torch.device("cpu"))  # (N_all, H)
-        logs = []
-        for s, part in enumerate(parts):
-            rows = val_windows.rows_of(s)
-            value = validation_mase(truths[s], part.val_w.values(scaled[rows]))
-            if math.isnan(value):  # nothing scored on this series' validation part
-                continue
-            if math.isinf(value):  # a forecast that is not finite: the whole model is
-                return float("inf")
-            logs.append(math.log(max(value, 1e-12)))
-        return float(np.exp(np.mean(logs))) if logs else float("nan")
-
-    return score
 
 
 def _panel_trial(panel: Panel, config: Config, report: Report | None, finish: bool, threads) -> TrialResult:

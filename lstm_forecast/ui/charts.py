@@ -133,7 +133,7 @@ def _phase_label_expr(phase_label: str):
     return _PHASE_NAMES.get(phase_label, alt.Undefined)
 
 
-def _check(frame: pd.DataFrame, columns: Sequence[str], *, builder: str, arg: str) -> None:
+def check_frame(frame: pd.DataFrame, columns: Sequence[str], *, builder: str, arg: str) -> None:
     """Raise ValueError if `frame` lacks a column or holds more than MAX_ROWS rows."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -145,7 +145,7 @@ def _check(frame: pd.DataFrame, columns: Sequence[str], *, builder: str, arg: st
         )
 
 
-def _title(text: str, *parts: str, note: str = "") -> alt.TitleParams:
+def chart_title(text: str, *parts: str, note: str = "") -> alt.TitleParams:
     """A left-anchored title whose subtitle lines join the non-empty `parts` and the caller's `note`,
     wrapped at SUBTITLE_CHARS so that a narrow column shows all of it."""
     subtitle = textwrap.wrap(" · ".join(p for p in (*parts, note) if p), SUBTITLE_CHARS, break_on_hyphens=False)
@@ -154,13 +154,13 @@ def _title(text: str, *parts: str, note: str = "") -> alt.TitleParams:
     return alt.Title(text, anchor="start")
 
 
-def _y_axis(**kwargs) -> alt.Axis:
+def aligned_y_axis(**kwargs) -> alt.Axis:
     """A y axis taking exactly AXIS_EXTENT px, so stacked charts' plots start at the same x."""
     kwargs.setdefault("labelLimit", AXIS_EXTENT - 8)
     return alt.Axis(minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT, **kwargs)
 
 
-def _legend(**kwargs) -> alt.Legend:
+def top_legend(**kwargs) -> alt.Legend:
     """A legend above the plot, so it never takes width from it (charts in a column stay aligned)."""
     kwargs.setdefault("orient", "top")
     kwargs.setdefault("titleLimit", 400)
@@ -169,7 +169,7 @@ def _legend(**kwargs) -> alt.Legend:
 
 
 def _gradient_legend(**kwargs) -> alt.Legend:
-    return _legend(direction="horizontal", gradientLength=180, **kwargs)
+    return top_legend(direction="horizontal", gradientLength=180, **kwargs)
 
 
 def _fitted(values: pd.Series, *, fixed: bool) -> tuple[list[float], str]:
@@ -291,7 +291,7 @@ def _method_styles(frame: pd.DataFrame, colours: Mapping[str, str] | None) -> di
     unknown = sorted(m for m in order if m not in known)
     known |= {m: EXTRA_MODEL_COLOURS[-1 - i % len(EXTRA_MODEL_COLOURS)] for i, m in enumerate(unknown)}
     dashes = [[1, 0] if kinds[m] in (ACTUAL, "model") else BASELINE_DASHES.get(m, OTHER_DASH) for m in order]
-    legend = _legend(orient="bottom", columns=1, symbolType="stroke", symbolStrokeWidth=2.5, symbolOpacity=1,
+    legend = top_legend(orient="bottom", columns=1, symbolType="stroke", symbolStrokeWidth=2.5, symbolOpacity=1,
                      title="method")
     scale = alt.Scale(domain=order, range=[known[m] for m in order])
     return {
@@ -328,12 +328,12 @@ def plot_series(
     `value_min`/`value_max` (a binned series) the band spans each bin, so a long series reads as
     its envelope instead of a solid block of zig-zags.
     """
-    _check(df, ["timestamp", "value"], builder="plot_series", arg="df")
+    check_frame(df, ["timestamp", "value"], builder="plot_series", arg="df")
     value_title = column_title(value_title)
     zoom = alt.selection_interval(name="zoom", bind="scales", encodings=["x"])
     tooltip = [encode_time(df, channel=alt.Tooltip), alt.Tooltip("value:Q", title=value_title, format=",.4~g")]
     tooltip += [alt.Tooltip(f"{c}:Q", title=c) for c in ("cycle", "phase") if c in df.columns]
-    y = alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=False), axis=_y_axis())
+    y = alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=False), axis=aligned_y_axis())
     line = alt.Chart(df).encode(x=encode_time(df, scale=alt.Scale(nice=False)), y=y)
     layers = [line.mark_line(clip=True).add_params(zoom),
               _hover_points(line, tooltip, fields=["timestamp"], name="hover")]
@@ -355,25 +355,25 @@ def plot_series(
         layers.insert(0, shading)
         parts.append("shading marks every other cycle")
     parts.append("scroll to zoom, drag to pan, double-click to reset")
-    return alt.layer(*layers).properties(title=_title(value_title, *parts, note=note), width="container",
+    return alt.layer(*layers).properties(title=chart_title(value_title, *parts, note=note), width="container",
                                          height=320)
 
 
 def plot_losses(history: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
     """history[epoch, train_loss, val_loss] -> two loss lines (log y past a 100x range), best epoch ruled."""
-    _check(history, ["epoch", "train_loss"], builder="plot_losses", arg="history")
+    check_frame(history, ["epoch", "train_loss"], builder="plot_losses", arg="history")
     splits = {"train_loss": "train", "val_loss": "validation"}
     long = history.melt(id_vars="epoch", value_vars=[c for c in splits if c in history.columns],
                         var_name="split", value_name="loss").dropna(subset=["loss"])
     long["split"] = long["split"].map(splits)
     loss = long["loss"]
     log = bool(len(loss)) and loss.min() > 0 and loss.max() > 100 * loss.min()
-    y = alt.Y("loss:Q", title="loss (log scale)" if log else "loss", axis=_y_axis(),
+    y = alt.Y("loss:Q", title="loss (log scale)" if log else "loss", axis=aligned_y_axis(),
               scale=alt.Scale(type="log") if log else alt.Scale(zero=False))
     tooltip = ["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4~g")]
     lines = alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)), y=y,
-        color=alt.Color("split:N", title=None, legend=_legend(),
+        color=alt.Color("split:N", title=None, legend=top_legend(),
                         scale=alt.Scale(domain=["train", "validation"], range=[NEUTRAL, TABLEAU10[1]])),
         tooltip=tooltip,
     )
@@ -384,8 +384,8 @@ def plot_losses(history: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
         rule = alt.Chart(pd.DataFrame({"epoch": [best["epoch"]], "best": [label]})).mark_rule(
             color=NEUTRAL, strokeDash=[4, 3], size=2).encode(x="epoch:Q", tooltip=["best:N"])
         return alt.layer(lines, rule).properties(
-            title=_title("Training and validation loss", label, note=note), width="container", height=320)
-    return lines.properties(title=_title("Training and validation loss", "no epochs yet", note=note),
+            title=chart_title("Training and validation loss", label, note=note), width="container", height=320)
+    return lines.properties(title=chart_title("Training and validation loss", "no epochs yet", note=note),
                             width="container", height=320)
 
 
@@ -404,21 +404,21 @@ def plot_forecasts(
     bands[timestamp, method, lower, upper]: each method's interval, shaded in its colour. With
     `actual_min`/`actual_max` (a binned history) the actual's band spans each bin.
     """
-    _check(actual, ["timestamp", "actual"], builder="plot_forecasts", arg="actual")
-    _check(forecasts, ["timestamp", "method", "forecast", "kind"], builder="plot_forecasts", arg="forecasts")
+    check_frame(actual, ["timestamp", "actual"], builder="plot_forecasts", arg="actual")
+    check_frame(forecasts, ["timestamp", "method", "forecast", "kind"], builder="plot_forecasts", arg="forecasts")
     columns = ["timestamp", "method", "kind", "value"]
     frame = pd.concat([
         actual.rename(columns={"actual": "value"}).assign(method=ACTUAL, kind=ACTUAL)[columns],
         forecasts.rename(columns={"forecast": "value"})[columns],
     ], ignore_index=True)
-    _check(frame, [], builder="plot_forecasts", arg="actual and forecasts together")
+    check_frame(frame, [], builder="plot_forecasts", arg="actual and forecasts together")
     value_title = column_title(value_title)
     style = _method_styles(frame, colours)
     pick = alt.selection_point(name="pick", fields=["method"], bind="legend")
     zoom = alt.selection_interval(name="zoom", bind="scales", encodings=["x"])
     base = alt.Chart(frame).encode(
         x=encode_time(frame, scale=alt.Scale(nice=False)),
-        y=alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=False), axis=_y_axis()),
+        y=alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=False), axis=aligned_y_axis()),
         color=style["color"],
     )
     lines = base.mark_line(clip=True).encode(
@@ -430,7 +430,7 @@ def plot_forecasts(
     layers = [lines, _hover_points(base.transform_filter(pick), tooltip, fields=["timestamp"], name="hover")]
     parts = [LEGEND_HINT, "solid: models, dashed: baselines", "scroll to zoom, drag to pan"]
     if bands is not None and len(bands):
-        _check(bands, ["timestamp", "method", "lower", "upper"], builder="plot_forecasts", arg="bands")
+        check_frame(bands, ["timestamp", "method", "lower", "upper"], builder="plot_forecasts", arg="bands")
         band = alt.Chart(bands).mark_area(clip=True).encode(
             x=encode_time(bands), y="lower:Q", y2="upper:Q",
             color=style["color"],  # the lines' legend: one with legend=None would disable it
@@ -457,31 +457,31 @@ def plot_forecasts(
             x=encode_time(frame), y=alt.value(0), text="label:N")
         layers += [rule, text]
     return alt.layer(*layers).properties(
-        title=_title("Forecasts against the actual series", *parts, note=note), width="container", height=500)
+        title=chart_title("Forecasts against the actual series", *parts, note=note), width="container", height=500)
 
 
 def plot_error_by_step(by_step: pd.DataFrame, *, colours: Mapping[str, str] | None = None,
                        note: str = "") -> alt.LayerChart:
     """by_step[method, step, mae, kind] -> mean absolute error against horizon step, one line per method."""
-    _check(by_step, ["method", "step", "mae", "kind"], builder="plot_error_by_step", arg="by_step")
+    check_frame(by_step, ["method", "step", "mae", "kind"], builder="plot_error_by_step", arg="by_step")
     style = _method_styles(by_step, colours)
     pick = alt.selection_point(name="pick", fields=["method"], bind="legend")
     base = alt.Chart(by_step).encode(
         x=alt.X("step:Q", title="steps ahead", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("mae:Q", title="mean absolute error", scale=alt.Scale(zero=True), axis=_y_axis()),
+        y=alt.Y("mae:Q", title="mean absolute error", scale=alt.Scale(zero=True), axis=aligned_y_axis()),
         color=style["color"], strokeDash=style["strokeDash"], strokeWidth=style["strokeWidth"],
         opacity=alt.when(pick).then(alt.value(1)).otherwise(alt.value(0.15)),
         tooltip=["method:N", "step:Q", alt.Tooltip("mae:Q", format=",.4~g")],
     )
     return alt.layer(base.mark_line(point=True).add_params(pick)).properties(
-        title=_title("Error against horizon step", "averaged over the backtest's origins",
+        title=chart_title("Error against horizon step", "averaged over the backtest's origins",
                      "solid: models, dashed: baselines", LEGEND_HINT, note=note), width="container", height=400)
 
 
 def plot_residuals(residuals: pd.DataFrame, *, colours: Mapping[str, str] | None = None,
                    note: str = "") -> alt.LayerChart:
     """residuals[timestamp, method, residual, (kind)] -> points and lines per method around a zero rule."""
-    _check(residuals, ["timestamp", "method", "residual"], builder="plot_residuals", arg="residuals")
+    check_frame(residuals, ["timestamp", "method", "residual"], builder="plot_residuals", arg="residuals")
     residuals = _with_kind(residuals)
     style = _method_styles(residuals, colours)
     pick = alt.selection_point(name="pick", fields=["method"], bind="legend")
@@ -489,7 +489,7 @@ def plot_residuals(residuals: pd.DataFrame, *, colours: Mapping[str, str] | None
     shown = alt.when(pick).then(alt.value(1)).otherwise(alt.value(0.12))
     base = alt.Chart(residuals).encode(
         x=encode_time(residuals, scale=alt.Scale(nice=False)),
-        y=alt.Y("residual:Q", title="actual - forecast", axis=_y_axis()),
+        y=alt.Y("residual:Q", title="actual - forecast", axis=aligned_y_axis()),
         color=style["color"], opacity=shown,
     )
     tooltip = [encode_time(residuals, channel=alt.Tooltip), "method:N",
@@ -499,7 +499,7 @@ def plot_residuals(residuals: pd.DataFrame, *, colours: Mapping[str, str] | None
         zero, base.mark_line(clip=True).encode(strokeDash=style["strokeDash"], strokeWidth=style["strokeWidth"])
         .add_params(pick, zoom),
         base.mark_point(filled=True, size=25, clip=True).encode(tooltip=tooltip),
-    ).properties(title=_title("Residuals on the holdout", "above 0: the forecast was too low", LEGEND_HINT,
+    ).properties(title=chart_title("Residuals on the holdout", "above 0: the forecast was too low", LEGEND_HINT,
                               note=note), width="container", height=380)
 
 
@@ -509,13 +509,13 @@ def plot_residuals(residuals: pd.DataFrame, *, colours: Mapping[str, str] | None
 def plot_series_strip(series_df: pd.DataFrame, *, value_title: str = "series", time_domain: Sequence | None = None,
                       note: str = "") -> alt.Chart:
     """series_df[timestamp, value] -> a low strip of the series, for context above states that share its x."""
-    _check(series_df, ["timestamp", "value"], builder="plot_series_strip", arg="series_df")
+    check_frame(series_df, ["timestamp", "value"], builder="plot_series_strip", arg="series_df")
     value_title = column_title(value_title)
     return alt.Chart(series_df).mark_line(color=NEUTRAL, clip=True).encode(
         x=encode_time(series_df, scale=time_scale(time_domain)),
-        y=alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=False), axis=_y_axis(tickCount=3)),
+        y=alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=False), axis=aligned_y_axis(tickCount=3)),
         tooltip=[encode_time(series_df, channel=alt.Tooltip), alt.Tooltip("value:Q", format=",.4~g")],
-    ).properties(title=_title("The series", note=note), width="container", height=170)
+    ).properties(title=chart_title("The series", note=note), width="container", height=170)
 
 
 def plot_trajectories(traj_df: pd.DataFrame, *, time_domain: Sequence | None = None, note: str = "") -> alt.LayerChart:
@@ -523,7 +523,7 @@ def plot_trajectories(traj_df: pd.DataFrame, *, time_domain: Sequence | None = N
 
     Give the `time_domain` of the series strip drawn above it, and the two line up.
     """
-    _check(traj_df, ["timestamp", "unit", "quantity", "value"], builder="plot_trajectories", arg="traj_df")
+    check_frame(traj_df, ["timestamp", "unit", "quantity", "value"], builder="plot_trajectories", arg="traj_df")
     unit_title = _unit_title(traj_df)
     traj_df, units = _label_units(traj_df)
     quantity = _ordered(traj_df["quantity"], _STATE_ORDER)[0] if len(traj_df) else "cell"
@@ -531,12 +531,12 @@ def plot_trajectories(traj_df: pd.DataFrame, *, time_domain: Sequence | None = N
                alt.Tooltip("value:Q", format=".3f")]
     base = alt.Chart(traj_df).encode(
         x=encode_time(traj_df, scale=time_scale(time_domain)),
-        y=alt.Y("value:Q", title=f"{quantity} state", axis=_y_axis()),
-        color=alt.Color("unit:N", title=unit_title, sort=units, legend=_legend(),
+        y=alt.Y("value:Q", title=f"{quantity} state", axis=aligned_y_axis()),
+        color=alt.Color("unit:N", title=unit_title, sort=units, legend=top_legend(),
                         scale=alt.Scale(range=list(TABLEAU10))),
     )
     layers = [base.mark_line(clip=True), _hover_points(base, tooltip, fields=["timestamp"], name="hover")]
-    title = _title(f"{quantity.capitalize()} state of the units that move most",
+    title = chart_title(f"{quantity.capitalize()} state of the units that move most",
                    "one line per unit, on the same time axis as the series above", note=note)
     return alt.layer(*layers).properties(title=title, width="container", height=320)
 
@@ -577,7 +577,7 @@ def plot_phase_cycle_heatmap(
     fitted to the values shown (`fixed_scale`: [0, 1]); signed values diverge about 0. The x axis is
     `_phase_x`'s, shared with plot_phase_profile. cycle_labels: cycle -> name ('1949'), see cycle_names.
     """
-    _check(fold.head(0), ["phase", "cycle", "value"], builder="plot_phase_cycle_heatmap", arg="fold")
+    check_frame(fold.head(0), ["phase", "cycle", "value"], builder="plot_phase_cycle_heatmap", arg="fold")
     cells = fold.groupby(["phase", "cycle"], as_index=False)["value"].mean()
     parts = ["colour: mean per phase and cycle"]
     cycles = np.sort(cells["cycle"].unique())
@@ -588,7 +588,7 @@ def plot_phase_cycle_heatmap(
         cells = cells.assign(cycle=first).groupby(["phase", "cycle"], as_index=False)["value"].mean()
         cycles = np.sort(cells["cycle"].unique())
         parts.append(f"cycles averaged in groups of {group}, each named by its first")
-    _check(cells, [], builder="plot_phase_cycle_heatmap", arg="fold after averaging")
+    check_frame(cells, [], builder="plot_phase_cycle_heatmap", arg="fold after averaging")
     names = {c: (cycle_labels or {}).get(c, str(int(c) + 1) if cycle_labels is None else str(c)) for c in cycles}
     cells = cells.assign(cycle_name=cells["cycle"].map(names), start=cells["phase"] - 0.5, end=cells["phase"] + 0.5)
     order = [names[c] for c in cycles]
@@ -601,13 +601,13 @@ def plot_phase_cycle_heatmap(
     plabel = plain_phase(phase_label)
     chart = alt.Chart(cells).mark_rect().encode(
         **_phase_x(cells, phase_label, period, start="start"), x2="end:Q",
-        y=alt.Y("cycle_name:O", title=cycle_title, sort=order, axis=_y_axis(values=_sparse_labels(order, 12))),
+        y=alt.Y("cycle_name:O", title=cycle_title, sort=order, axis=aligned_y_axis(values=_sparse_labels(order, 12))),
         color=alt.Color("value:Q", title=gate_label, scale=scale, legend=_gradient_legend()),
         tooltip=[alt.Tooltip("phase:Q", title=plabel), alt.Tooltip("cycle_name:N", title=cycle_title),
                  alt.Tooltip("value:Q", title=gate_label, format=".3f")],
     )
     height = min(480, max(120, 22 * len(order))) + 190  # rows, plus title, legend and axis
-    return alt.layer(chart).properties(title=_title(f"{gate_label} by {plabel} and {cycle_title}", *parts, note=note),
+    return alt.layer(chart).properties(title=chart_title(f"{gate_label} by {plabel} and {cycle_title}", *parts, note=note),
                                        width="container", height=height)
 
 
@@ -620,7 +620,7 @@ def plot_phase_profile(
     gate: a gate's profile (y fitted to the values, or [0, 1] with `fixed_scale`); else the series'
     own (gray). On `_phase_x`'s axis, so it lines up under plot_phase_cycle_heatmap.
     """
-    _check(profile, ["phase", "mean", "q25", "q75"], builder="plot_phase_profile", arg="profile")
+    check_frame(profile, ["phase", "mean", "q25", "q75"], builder="plot_phase_profile", arg="profile")
     title_text = column_title(value_title)
     unit_title = _unit_title(profile)
     if "unit" in profile.columns:
@@ -636,13 +636,13 @@ def plot_phase_profile(
         scale = alt.Scale(zero=False)
     by_unit = "unit" in profile.columns and profile["unit"].nunique() > 1
     if by_unit:
-        base = alt.Chart(profile).encode(**x, color=alt.Color("unit:N", title=unit_title, legend=_legend(),
+        base = alt.Chart(profile).encode(**x, color=alt.Color("unit:N", title=unit_title, legend=top_legend(),
                                                               scale=alt.Scale(range=list(TABLEAU10))))
         mark = {}
     else:
         base, mark = alt.Chart(profile).encode(**x), {"color": TABLEAU10[0] if gate else NEUTRAL}
     band = base.mark_area(opacity=0.3, **mark).encode(
-        y=alt.Y("q25:Q", title=title_text, scale=scale, axis=_y_axis(tickCount=4)), y2="q75:Q")
+        y=alt.Y("q25:Q", title=title_text, scale=scale, axis=aligned_y_axis(tickCount=4)), y2="q75:Q")
     line = base.mark_line(**mark).encode(y=alt.Y("mean:Q", title=title_text, scale=scale))
     plabel = plain_phase(phase_label)
     tooltip = [alt.Tooltip("phase:Q", title=plabel)] + ([alt.Tooltip("unit:N", title=unit_title)] if by_unit else [])
@@ -650,7 +650,7 @@ def plot_phase_profile(
     hover = _hover_points(line, tooltip, fields=["phase"], name="hover", **mark)
     what = f"{title_text} across the season" if gate else f"The series' own season: {title_text}"
     return alt.layer(band, line, hover).properties(
-        title=_title(f"{what}, by {plabel}", *parts, note=note), width="container", height=250)
+        title=chart_title(f"{what}, by {plabel}", *parts, note=note), width="container", height=250)
 
 
 def heatmap_window(n_steps: int, n_lines: int, period: int | None, max_rows: int = MAX_ROWS) -> tuple[int, int]:
@@ -683,7 +683,7 @@ def _time_unit_heatmap(frame: pd.DataFrame, *, order: Sequence[str], colour, sha
     firsts = [f"{q} {units[0]}" for q in quantities] if units else []
     labelled = sorted(set(_sparse_labels(rows, 24)) | set(firsts), key=rows.index)
     y = alt.Y("row:O", title="units, by quantity", sort=rows,
-              axis=_y_axis(values=labelled, labelFontWeight=alt.ExprRef(
+              axis=aligned_y_axis(values=labelled, labelFontWeight=alt.ExprRef(
                   f"indexof({firsts!r}, datum.value) >= 0 ? 'bold' : 'normal'")))
     tooltip = [encode_time(frame, field, channel=alt.Tooltip), "unit:N", "quantity:N",
                alt.Tooltip("value:Q", format=".3f")]
@@ -715,7 +715,7 @@ def plot_gate_heatmaps(gates: pd.DataFrame, *, fixed_scale: bool = False, note: 
     Quantities that can be negative (cell, hidden, candidate) belong in plot_state_heatmap.
     """
     time = "timestamp" if "timestamp" in gates.columns else "step"
-    _check(gates, [time, "unit", "quantity", "value"], builder="plot_gate_heatmaps", arg="gates")
+    check_frame(gates, [time, "unit", "quantity", "value"], builder="plot_gate_heatmaps", arg="gates")
     outside = gates.loc[~gates["value"].between(-1e-6, 1 + 1e-6), "quantity"]
     if len(outside):
         raise ValueError(
@@ -723,7 +723,7 @@ def plot_gate_heatmaps(gates: pd.DataFrame, *, fixed_scale: bool = False, note: 
             "draw signed quantities with plot_state_heatmap"
         )
     domain, said = _fitted(gates["value"], fixed=fixed_scale)
-    title = _title("Gates over time", "colour: low = closed, high = open", f"{said}", "rows: units, a block per gate",
+    title = chart_title("Gates over time", "colour: low = closed, high = open", f"{said}", "rows: units, a block per gate",
                    note=note)
     return _time_unit_heatmap(gates, order=_GATE_ORDER, shared_colour=True, title=title, legend_title="gate",
                               colour=lambda _: alt.Scale(scheme="viridis", domain=domain))
@@ -732,8 +732,8 @@ def plot_gate_heatmaps(gates: pd.DataFrame, *, fixed_scale: bool = False, note: 
 def plot_state_heatmap(states: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
     """states[timestamp or step, unit, quantity, value] (signed) -> time x unit rows, diverging at 0 per quantity."""
     time = "timestamp" if "timestamp" in states.columns else "step"
-    _check(states, [time, "unit", "quantity", "value"], builder="plot_state_heatmap", arg="states")
-    title = _title("States over time", "colour: blue below 0, orange above", "rows: units, a block per quantity",
+    check_frame(states, [time, "unit", "quantity", "value"], builder="plot_state_heatmap", arg="states")
+    title = chart_title("States over time", "colour: blue below 0, orange above", "rows: units, a block per quantity",
                    note=note)
     return _time_unit_heatmap(states, order=_STATE_ORDER, colour=_signed_scale, shared_colour=False, title=title,
                               legend_title="value")
@@ -749,7 +749,7 @@ def plot_saturation(sat: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
     each gate's points are nudged SATURATION_NUDGE apart, so overlapping points stay visible; the
     subtitle says so, and the tooltip gives the exact shares.
     """
-    _check(sat, ["layer", "unit", "gate", "frac_low", "frac_high"], builder="plot_saturation", arg="sat")
+    check_frame(sat, ["layer", "unit", "gate", "frac_low", "frac_high"], builder="plot_saturation", arg="sat")
     spots = sat.assign(x=sat["frac_low"].round(2), y=sat["frac_high"].round(2), layer=sat["layer"] + 1)
     gates = _ordered(spots["gate"], _GATE_ORDER)
     merged = spots.groupby(["gate", "x", "y"], as_index=False, sort=False).agg(
@@ -765,13 +765,13 @@ def plot_saturation(sat: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
         "x": alt.X("px:Q", title="share of steps almost shut (< 0.1)", scale=share,
                    axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
         "y": alt.Y("py:Q", title="share of steps almost fully open (> 0.9)", scale=share,
-                   axis=_y_axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
+                   axis=aligned_y_axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
     }
     points = alt.Chart(merged).mark_circle(opacity=0.7, stroke=NEUTRAL, strokeWidth=0.5).encode(
         **position,
-        color=alt.Color("gate:N", title="gate", sort=gates, legend=_legend(), scale=alt.Scale(range=list(TABLEAU10))),
+        color=alt.Color("gate:N", title="gate", sort=gates, legend=top_legend(), scale=alt.Scale(range=list(TABLEAU10))),
         size=alt.Size("count:Q", title="gates at this spot", scale=alt.Scale(domain=[1, max(most, 2)], range=[30, 360]),
-                      legend=_legend(values=sorted({1, most}), symbolFillColor=NEUTRAL)),
+                      legend=top_legend(values=sorted({1, most}), symbolFillColor=NEUTRAL)),
         tooltip=["gate:N", alt.Tooltip("count:Q", title="gates at this spot"), alt.Tooltip("units:N", title="units"),
                  alt.Tooltip("layers:N", title="layer"), alt.Tooltip("x:Q", title="almost shut", format=".0%"),
                  alt.Tooltip("y:Q", title="almost open", format=".0%")],
@@ -788,7 +788,7 @@ def plot_saturation(sat: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
     if top is not None and top["count"] > 1:
         parts.append(f"largest: {int(top['count'])} of {len(sat)} {top['gate']} gates at "
                      f"({top['x']:.0%}, {top['y']:.0%})")
-    return alt.layer(edge, points, counts).properties(title=_title("Gate saturation", *parts, note=note),
+    return alt.layer(edge, points, counts).properties(title=chart_title("Gate saturation", *parts, note=note),
                                                       width="container", height=560)
 
 
@@ -814,7 +814,7 @@ def plot_walkthrough(step_df: pd.DataFrame, *, cell: str, note: str = "") -> alt
     if cell not in WALKTHROUGH_ORDER:
         raise ValueError(
             f"plot_walkthrough: cell {cell!r} is unknown; choose one of {list(WALKTHROUGH_ORDER)}")
-    _check(step_df, ["quantity", "unit", "value"], builder="plot_walkthrough", arg="step_df")
+    check_frame(step_df, ["quantity", "unit", "value"], builder="plot_walkthrough", arg="step_df")
     order = _ordered(step_df["quantity"], WALKTHROUGH_ORDER[cell])
     names = _walk_row_names(cell, order)
     step_df = step_df.assign(row=step_df["quantity"].map(names))
@@ -837,7 +837,7 @@ def plot_walkthrough(step_df: pd.DataFrame, *, cell: str, note: str = "") -> alt
             "value:Q", title="gate (0 closed, 1 open)", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
             legend=alt.Legend(**legend))))
     return alt.layer(*layers).resolve_scale(color="independent").properties(
-        title=_title(f"One {CELLS[cell].label} step, row by row", CELLS[cell].summary, note=note),
+        title=chart_title(f"One {CELLS[cell].label} step, row by row", CELLS[cell].summary, note=note),
         width="container", height=190 + 28 * len(order))  # rows, plus title, x axis and legends
 
 
@@ -846,16 +846,16 @@ def plot_seasonality_scores(scores: pd.DataFrame, *, k: int = 10, note: str = ""
 
     Selects by itself, so any number of rows is accepted.
     """
-    _check(scores.head(0), ["unit", "score", "amplitude"], builder="plot_seasonality_scores", arg="scores")
+    check_frame(scores.head(0), ["unit", "score", "amplitude"], builder="plot_seasonality_scores", arg="scores")
     unit_title = _unit_title(scores)
     labelled, _ = _label_units(scores)
     top = labelled.dropna(subset=["score"]).nlargest(k, "score")
     bars = alt.Chart(top).mark_bar().encode(
         x=alt.X("score:Q", title="share of the gate's variance explained by the phase", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%", tickCount=5)),
-        y=alt.Y("unit:N", title=unit_title, sort="-x", axis=_y_axis(labelOverlap=False)),
+        y=alt.Y("unit:N", title=unit_title, sort="-x", axis=aligned_y_axis(labelOverlap=False)),
         tooltip=[alt.Tooltip("unit:N", title=unit_title), alt.Tooltip("score:Q", format=".1%"),
                  alt.Tooltip("amplitude:Q", format=".3f")],
     )
-    title = _title("Most seasonal units", f"top {len(top)} of {len(scores)} units by score", note=note)
+    title = chart_title("Most seasonal units", f"top {len(top)} of {len(scores)} units by score", note=note)
     return alt.layer(bars).properties(title=title, width="container", height=110 + 30 * len(top))

@@ -13,7 +13,7 @@ from .. import cells
 from ..errors import UserError
 from ..inspect.drivers import dominant_sentence
 from ..seasonality import phase_and_cycle, phase_label
-from .charts import TABLEAU10, _legend, _title, _y_axis
+from .charts import TABLEAU10, aligned_y_axis, chart_title, top_legend
 from .render import show_chart
 from .state import memo
 from .text import escape_markdown
@@ -94,10 +94,10 @@ def _colours(sources: list[str]) -> alt.Scale:
 def _over_time(frame: pd.DataFrame, colours: alt.Scale, gate: str, unit: int) -> alt.Chart:
     return alt.Chart(frame).mark_line(strokeWidth=1.5).encode(
         x=alt.X("time", title="time"),
-        y=alt.Y("contribution:Q", title="part of the pre-activation", axis=_y_axis()),
-        color=alt.Color("source:N", scale=colours, legend=_legend(columns=4, title=None)),
+        y=alt.Y("contribution:Q", title="part of the pre-activation", axis=aligned_y_axis()),
+        color=alt.Color("source:N", scale=colours, legend=top_legend(columns=4, title=None)),
         tooltip=["time", "source", alt.Tooltip("contribution:Q", format=".3f")],
-    ).properties(title=_title(f"What drives the {gate} gate of unit {unit}",
+    ).properties(title=chart_title(f"What drives the {gate} gate of unit {unit}",
                               "each source's part of the pre-activation, the last steps, every step",
                               "the black line is their sum"), width="container", height=400)
 
@@ -107,8 +107,8 @@ def _by_phase(frame: pd.DataFrame, phase: np.ndarray, colours: alt.Scale, gate: 
         ["source", "phase"], as_index=False)["contribution"].mean()
     return alt.Chart(by).mark_line(point=True, strokeWidth=1.5).encode(
         x=alt.X("phase:O", title=plabel),
-        y=alt.Y("contribution:Q", title="mean part of the pre-activation", axis=_y_axis()),
-        color=alt.Color("source:N", scale=colours, legend=_legend(columns=4, title=None)),
+        y=alt.Y("contribution:Q", title="mean part of the pre-activation", axis=aligned_y_axis()),
+        color=alt.Color("source:N", scale=colours, legend=top_legend(columns=4, title=None)),
         tooltip=["phase", "source", alt.Tooltip("contribution:Q", format=".3f")],
-    ).properties(title=_title(f"The {gate} gate's parts by {plabel}", "mean over every cycle"),
+    ).properties(title=chart_title(f"The {gate} gate's parts by {plabel}", "mean over every cycle"),
                  width="container", height=360)

@@ -16,7 +16,7 @@ from .. import cells
 from ..errors import UserError
 from ..runs import Run, data_key
 from . import learn_charts as charts
-from .learn_page import has_cell_state, pick_run, run_series
+from .learn_runs import has_cell_state, pick_run, run_series
 from .render import show_chart
 from .state import RunView, memo, open_run
 from .text import escape_markdown
@@ -119,7 +119,7 @@ def _view_links(view: RunView) -> None:
 def _last_window(run: Run, loaded) -> tuple[torch.Tensor, pd.Index]:
     """The inputs (L, F) of the window the run's forecast past the end read, exactly as the network saw them,
     and their time stamps."""
-    from ..inspect.run_traces import prepared_for
+    from ..pipeline import prepared_for
     from ..prepare import windows
 
     prep = prepared_for(run, loaded)

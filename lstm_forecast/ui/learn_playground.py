@@ -9,7 +9,7 @@ from .. import cells
 from ..errors import UserError
 from ..learn import playground as P
 from . import learn_charts as charts
-from .learn_page import pick_run
+from .learn_runs import pick_run
 from .render import show_chart
 from .state import RunView, memo, open_run
 from .text import escape_markdown

@@ -15,7 +15,7 @@ from .. import cells
 from ..errors import UserError
 from ..runs import data_key
 from . import learn_charts as charts
-from .learn_page import pick_run, run_series
+from .learn_runs import pick_run, run_series
 from .render import show_chart
 from .state import RunView, memo, open_run
 from .text import escape_markdown
@@ -196,7 +196,7 @@ def _run_gradients(views: list[RunView]) -> None:
 
 
 def _forecaster_frame(run, loaded) -> pd.DataFrame:
-    from ..inspect.run_traces import prepared_for
+    from ..pipeline import prepared_for
     from ..learn.gradients import run_gradients
 
     return run_gradients(run, prepared_for(run, loaded)).assign(label=cells.get(run.config.cell).label)

@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import MAX_ROWS, NEUTRAL, TABLEAU10, _check, _title
+from .charts import MAX_ROWS, NEUTRAL, TABLEAU10, chart_title, check_frame
 
 VERDICT_COLOURS = {"beats": TABLEAU10[4], "ties": TABLEAU10[5], "loses to": TABLEAU10[2],
                    "cannot be compared with": TABLEAU10[9]}
@@ -21,7 +21,7 @@ def plot_relative_mase(scores: pd.DataFrame, *, note: str = "") -> alt.LayerChar
 
     scores: id, relative_mase, verdict, mase, seasonal_naive_mase (panels.panel_scores).
     """
-    _check(scores, ["id", "relative_mase", "verdict", "mase", "seasonal_naive_mase"], builder="plot_relative_mase",
+    check_frame(scores, ["id", "relative_mase", "verdict", "mase", "seasonal_naive_mase"], builder="plot_relative_mase",
            arg="scores")
     frame = scores[np.isfinite(scores["relative_mase"]) & (scores["relative_mase"] > 0)]
     order = frame.sort_values("relative_mase", ascending=False)["id"].tolist()
@@ -39,7 +39,7 @@ def plot_relative_mase(scores: pd.DataFrame, *, note: str = "") -> alt.LayerChar
     )
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color=NEUTRAL, strokeDash=[4, 3]).encode(x="x:Q")
     return alt.layer(bars, one).properties(
-        height=height, title=_title("Every series against its own seasonal naive", "left of the dashed line: better",
+        height=height, title=chart_title("Every series against its own seasonal naive", "left of the dashed line: better",
                                     note=note))
 
 
@@ -78,7 +78,7 @@ def plot_parallel(long: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
 
     long: parallel_frame's rows. Pruned trials are thin grey lines that stop before the score axis.
     """
-    _check(long, ["trial", "state", "axis", "position", "label", "score"], builder="plot_parallel", arg="long")
+    check_frame(long, ["trial", "state", "axis", "position", "label", "score"], builder="plot_parallel", arg="long")
     axes = list(dict.fromkeys(long["axis"]))
     x = alt.X("axis:N", sort=axes, title=None, axis=alt.Axis(labelAngle=0, domain=False, ticks=False))
     y = alt.Y("position:Q", axis=None, scale=alt.Scale(domain=[-0.05, 1.05]))
@@ -98,13 +98,13 @@ def plot_parallel(long: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
     text = alt.Chart(ticks[["axis", "position", "label"]]).mark_text(color=NEUTRAL, fontSize=10).encode(
         x=alt.X("axis:N", sort=axes), y=y, text="label:N")
     return alt.layer(rules, grey, lines, text).properties(
-        height=320, title=_title("Settings of every trial", "one line per trial, darker = lower validation MASE",
+        height=320, title=chart_title("Settings of every trial", "one line per trial, darker = lower validation MASE",
                                  "grey: pruned", note=note))
 
 
 def plot_score_by_trial(trials: pd.DataFrame, *, note: str = "") -> alt.LayerChart:
     """Each trial's validation score against its number (pruned: its last score), and the best so far."""
-    _check(trials, ["number", "state", "score"], builder="plot_score_by_trial", arg="trials")
+    check_frame(trials, ["number", "state", "score"], builder="plot_score_by_trial", arg="trials")
     frame = trials[trials["state"].isin(["complete", "pruned"])].copy()
     frame["best so far"] = frame["score"].where(frame["state"] == "complete").cummin()
     states = [s for s in STATE_COLOURS if s in set(frame["state"])]
@@ -119,7 +119,7 @@ def plot_score_by_trial(trials: pd.DataFrame, *, note: str = "") -> alt.LayerCha
     best = alt.Chart(frame.dropna(subset=["best so far"])).mark_line(interpolate="step-after", color=NEUTRAL).encode(
         x="number:Q", y="best so far:Q")
     return alt.layer(best, points).properties(
-        height=260, title=_title("Score against trial", "line: the best so far", "pruned: last score before it stopped",
+        height=260, title=chart_title("Score against trial", "line: the best so far", "pruned: last score before it stopped",
                                  note=note))
 
 
@@ -131,7 +131,7 @@ def with_last_scores(trials: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame
 
 def plot_curves(curves: pd.DataFrame, *, note: str = "") -> alt.Chart:
     """Validation score after each epoch, one line per trial: pruned trials stop early."""
-    _check(curves, ["trial", "epoch", "score", "state"], builder="plot_curves", arg="curves")
+    check_frame(curves, ["trial", "epoch", "score", "state"], builder="plot_curves", arg="curves")
     states = [s for s in STATE_COLOURS if s in set(curves["state"])]
     return alt.Chart(curves).mark_line(point=alt.OverlayMarkDef(size=14)).encode(
         x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
@@ -139,7 +139,7 @@ def plot_curves(curves: pd.DataFrame, *, note: str = "") -> alt.Chart:
         detail="trial:N",
         color=alt.Color("state:N", scale=alt.Scale(domain=states, range=[STATE_COLOURS[s] for s in states])),
         tooltip=["trial:Q", "epoch:Q", alt.Tooltip("score:Q", format=".4f"), "state:N"],
-    ).properties(height=260, title=_title("Where pruning cut trials short",
+    ).properties(height=260, title=chart_title("Where pruning cut trials short",
                                           "validation MASE after each epoch", note=note))
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.data.loading import load_csv
+from lstm_forecast.data.reopen import open_source
 from lstm_forecast.data.samples import load_sample
 from lstm_forecast.data.source import Source, of_upload, store_upload
 from lstm_forecast.errors import UserError
@@ -31,7 +32,7 @@ def test_a_csv_on_disk_records_its_path_hash_and_options_and_reopens_equal(tmp_p
     o = loaded.origin
     assert (o.kind, o.csv, o.sha256) == ("csv", str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())
     assert (o.date_col, o.keep_markers, o.value_col) == ("when", True, "sales")
-    back = Source.from_dict(o.to_dict()).open()
+    back = open_source(Source.from_dict(o.to_dict()))
     _same(back, loaded)
     assert (back.frame["price"] == -200).sum() == 4  # the markers kept, as they were loaded
 
@@ -39,7 +40,7 @@ def test_a_csv_on_disk_records_its_path_hash_and_options_and_reopens_equal(tmp_p
 def test_another_column_is_recorded_and_reopened():
     loaded = load_sample("seattle_daily_weather").with_value("temp_min_c")
     assert loaded.origin.value_col == "temp_min_c" and loaded.origin.kind == "sample"
-    _same(Source.from_dict(loaded.origin.to_dict()).open(), loaded)
+    _same(open_source(Source.from_dict(loaded.origin.to_dict())), loaded)
 
 
 def test_a_changed_or_gone_file_is_named_and_never_read(tmp_path):
@@ -48,10 +49,10 @@ def test_a_changed_or_gone_file_is_named_and_never_read(tmp_path):
     record = load_csv(path).origin.to_dict()
     path.write_text(path.read_text().replace("112", "999", 1))
     with pytest.raises(UserError, match=r"a.csv' has changed since the run was trained \(its SHA-256 differs\).*--csv"):
-        Source.from_dict(record).open()
+        open_source(Source.from_dict(record))
     path.unlink()
     with pytest.raises(UserError, match=r"a.csv' is gone \(moved or deleted\); pass it with --csv"):
-        Source.from_dict(record).open()
+        open_source(Source.from_dict(record))
 
 
 @pytest.mark.parametrize("record, words", [
@@ -81,7 +82,7 @@ def test_records_of_older_versions_read_the_same():
 
 def test_an_unknown_sample_says_which_ones_exist():
     with pytest.raises(UserError, match="does not bundle; choose one of"):
-        Source("sample", sample="gone").open()
+        open_source(Source("sample", sample="gone"))
 
 
 def test_an_upload_is_stored_once_by_its_content_and_then_reopens_as_a_file(tmp_path):
@@ -89,13 +90,13 @@ def test_an_upload_is_stored_once_by_its_content_and_then_reopens_as_a_file(tmp_
     upload = of_upload(data, "../../My Sales.csv")
     assert upload.name == "My Sales.csv" and upload.kind == "upload"
     with pytest.raises(UserError, match="upload 'My Sales.csv'.*not stored.*--csv"):
-        upload.open()
+        open_source(upload)
     folder = tmp_path / "runs" / ".data"
     stored = store_upload(upload, data, folder)
     assert stored.kind == "csv" and stored.name == "My Sales.csv"
     assert stored.csv == str((folder / f"{upload.sha256}.csv").resolve())
     assert store_upload(upload, data, folder) == stored and len(list(folder.iterdir())) == 1  # once per content
-    _same(Source.from_dict(stored.to_dict()).open(), load_csv(AIRLINE))
+    _same(open_source(Source.from_dict(stored.to_dict())), load_csv(AIRLINE))
     with pytest.raises(UserError, match="differ from the ones the run was trained on"):
         store_upload(upload, data + b"\n1961-01,1", folder)
 
@@ -112,6 +113,6 @@ def test_a_ticker_records_its_request_and_reopens_through_fetch_yahoo(tmp_path, 
     o = loaded.origin
     assert (o.kind, o.ticker, o.start, o.end, o.field, o.interval, o.value_col) == (
         "ticker", "MSFT", "2024-01-01", "2024-04-01", "Open", "1d", "Open")
-    back = Source.from_dict(o.to_dict()).open()  # the same request: yfinance's answer from the disk cache
+    back = open_source(Source.from_dict(o.to_dict()))  # the same request: yfinance's answer from the disk cache
     np.testing.assert_array_equal(back.series.to_numpy(), loaded.series.to_numpy())
     assert back.value_col == "Open" and back.origin == o

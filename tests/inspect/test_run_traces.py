@@ -14,7 +14,8 @@ from lstm_forecast.data.series import LoadedSeries
 from lstm_forecast.errors import UserError
 from lstm_forecast.inspect.fold import seasonality_scores
 from lstm_forecast.inspect.reference import reference_trace
-from lstm_forecast.inspect.run_traces import phases, prepared_for, trace_series, trace_window
+from lstm_forecast.inspect.run_traces import phases, trace_series, trace_window
+from lstm_forecast.pipeline import prepared_for
 from lstm_forecast.inspect.traces import QUANTITIES, compute_trace
 from lstm_forecast.pipeline import Run, train_run
 from lstm_forecast.prepare import windows

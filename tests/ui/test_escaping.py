@@ -99,7 +99,7 @@ def test_the_run_label_is_escaped_in_the_backtest_and_download_headings(runs_env
 
 
 def test_errors_quoting_a_column_are_escaped_in_the_forecast_and_backtest_steps(runs_env, monkeypatch):
-    from lstm_forecast.evaluation import backtest as backtest_module
+    from lstm_forecast import backtest as backtest_module
     from lstm_forecast.ui import compare_step
 
     monkeypatch.setattr(backtest_module, "backtest", _raise(COLUMN_ERROR))

@@ -3,7 +3,7 @@ import pytest
 
 import warnings
 
-from lstm_forecast.evaluation.baselines import BASELINES, Ets, drift, ets, naive, seasonal_naive
+from lstm_forecast.baselines import BASELINES, Ets, drift, ets, naive, seasonal_naive
 
 
 def test_naive_repeats_last_value():

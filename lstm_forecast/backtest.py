@@ -27,15 +27,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..data.series import LoadedSeries
-from ..errors import UserError
-from . import intervals as I
-from . import metrics as M
+from .baselines import fitted_baselines
+from .data.series import LoadedSeries
+from .errors import UserError
+from .evaluation import intervals as I
+from .evaluation import metrics as M
+from .pipeline import train_run
+from .prepare import prepare, resolve, windows
 
 if TYPE_CHECKING:
-    from ..config import Config
-    from ..runs import Run
-    from ..train import ProgressCallback
+    from .config import Config
+    from .runs import Run
+    from .train import ProgressCallback
 
 ERROR_COLUMNS = ["origin", "cutoff", "method", "step", "timestamp", "actual", "forecast", "error",
                  "lower_80", "upper_80", "lower_95", "upper_95"]
@@ -58,9 +61,6 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: i
     Origins are `step` apart; the last one forecasts the final `horizon` points. The horizon (and
     period, when not given) is resolved once on the data before the first origin.
     """
-    from ..pipeline import train_run
-    from ..prepare import resolve
-
     if origins < 1 or step < 1 or (refit_every is not None and refit_every < 1):
         raise UserError(f"origins ({origins}), step ({step}) and refit-every ({refit_every}) must be >= 1")
     if config.value_col and config.value_col != loaded.value_col:
@@ -99,9 +99,7 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     without refitting anything."""
     import torch
 
-    from ..pipeline import fitted_baselines
-    from ..prepare import prepare, to_values, windows
-    from ..train import predict
+    from .train import predict
 
     config = run.config
     H, P = config.horizon, config.period

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.config import Config
-from lstm_forecast.evaluation.backtest import ERROR_COLUMNS, backtest
+from lstm_forecast.backtest import ERROR_COLUMNS, backtest
 from tests.factories import gappy_two_columns, scale_by_hand, sine_series
 
 SMALL = dict(hidden=8, epochs=4, patience=4, horizon=12)
