@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -57,6 +57,7 @@ class Cell:
     symbols: Mapping[str, str]  # quantity -> its symbol in the equations and the walkthrough
     sigmoid_gates: tuple[str, ...]  # quantities in [0, 1]: drawn on the gate scale, checked for saturation
     keep_gate: str | None  # the gate that decides how much of the past is kept
+    keeps_at: int | None  # where that gate keeps the past: 1 (LSTM f, GRU z) or 0 (MGU f: 1 replaces); None: no gate
     keep_label: str  # its name for people, or why there is none
     equations: str  # Markdown with LaTeX, PyTorch's form with both biases b_i* and b_h*
     summary: str  # one plain-text line of the state update, for chart titles
@@ -64,11 +65,32 @@ class Cell:
     gates: GateMaths | None  # trace engine: every gate of n steps, batched; None when there are none
     step: StepMaths  # reference: one step in float64 -> every walkthrough row after the inputs
     help: str  # one sentence for the model chooser
+    colour: str  # its line in the forecast chart (Okabe & Ito 2008: distinct for colour-vision deficiencies)
+    light_colour: str  # the same hue, lighter: its runs before the newest
+    driver_notes: Mapping[str, str] = field(default_factory=dict)  # gate ("*": any) -> a caption for its drivers view
 
     @property
     def fused(self) -> bool:
         """True when a fused torch op (nn.LSTM, nn.GRU, nn.RNN) runs the cell."""
         return self.module.startswith("torch.nn:")
+
+    @property
+    def has_cell_state(self) -> bool:
+        """True when the cell carries a cell state c beside its hidden state (the LSTM family)."""
+        return "cell" in self.quantities
+
+    @property
+    def keep_words(self) -> str:
+        """How to read the keep gate's value: 'near 1 the unit keeps its memory, near 0 it forgets' or
+        its reverse; '' without a keep gate."""
+        if self.keep_gate is None:
+            return ""
+        drop = "forgets" if self.has_cell_state else "replaces it with the new candidate"
+        return (f"near {self.keeps_at} the unit keeps its memory, near {1 - self.keeps_at} it {drop}")
+
+    def kept_share(self, gate_value):
+        """The share of the past the keep gate keeps, from its value (the value itself, or 1 - it)."""
+        return gate_value if self.keeps_at == 1 else 1 - gate_value
 
     @property
     def gate_quantities(self) -> tuple[str, ...]:
@@ -193,6 +215,17 @@ def _coupled_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
     torch.sigmoid(o, out=out["output"])
 
 
+def _mgu_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
+    import torch
+
+    size = w.w_hh.shape[1]
+    rows_f, rows_n = slice(0, size), slice(size, 2 * size)
+    pre_f = torch.addmm(w.b_ih[rows_f] + w.b_hh[rows_f], at.x, w.w_ih[rows_f].T).addmm_(at.h_prev, w.w_hh[rows_f].T)
+    torch.sigmoid(pre_f, out=out["forget"])
+    pre_n = torch.addmm(w.b_ih[rows_n] + w.b_hh[rows_n], at.x, w.w_ih[rows_n].T)
+    _tanh_into(pre_n.addmm_(out["forget"] * at.h_prev, w.w_hh[rows_n].T), out["candidate"])  # n sees f*h_prev
+
+
 # --- reference steps: one step in float64, straight from the equations ------------------------
 
 
@@ -263,6 +296,15 @@ def _coupled_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tens
             "tanh(c)": torch.tanh(c_new), "h": o * torch.tanh(c_new)}
 
 
+def _mgu_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]:
+    import torch
+
+    (w_if, w_hf, b_if, b_hf), (w_in, w_hn, b_in, b_hn) = _blocks(w, 2)
+    f = torch.sigmoid(w_if @ x + b_if + w_hf @ h + b_hf)
+    n = torch.tanh(w_in @ x + b_in + w_hn @ (f * h) + b_hn)
+    return {"f": f, "f*h_prev": f * h, "n": n, "(1-f)*h_prev": (1 - f) * h, "f*n": f * n, "h": (1 - f) * h + f * n}
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 _LSTM_SYMBOLS = MappingProxyType(
@@ -283,6 +325,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         symbols=_LSTM_SYMBOLS,
         sigmoid_gates=_LSTM_GATES,
         keep_gate="forget",
+        keeps_at=1,
         keep_label="forget gate f",
         equations="\n".join([
             r"$i_t = \sigma(W_{ii}x_t + b_{ii} + W_{hi}h_{t-1} + b_{hi})$ (input gate) ·",
@@ -297,6 +340,8 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         gates=_lstm_gates,
         step=_lstm_step,
         help="gated, with a separate cell state (PyTorch's fused nn.LSTM)",
+        colour="#0072B2",
+        light_colour="#56B4E9",
     ),
     Cell(
         name="gru",
@@ -307,6 +352,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         symbols=MappingProxyType({"reset": "r", "update": "z", "candidate": "n", "hidden": "h"}),
         sigmoid_gates=("reset", "update"),
         keep_gate="update",
+        keeps_at=1,
         keep_label="update gate z (keep-the-past gate)",
         equations="\n".join([
             r"$r_t = \sigma(W_{ir}x_t + b_{ir} + W_{hr}h_{t-1} + b_{hr})$ (reset gate) ·",
@@ -320,6 +366,10 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         gates=_gru_gates,
         step=_gru_step,
         help="fewer gates and no cell state (PyTorch's fused nn.GRU)",
+        colour="#D55E00",
+        light_colour="#EE8866",
+        driver_notes=MappingProxyType({"candidate": "The GRU's candidate is tanh(W x + b + r ⊙ (W h + b)): the reset gate's "
+                                              "product, its bias included, is the recurrent part."}),
     ),
     Cell(
         name="rnn",
@@ -330,6 +380,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         symbols=MappingProxyType({"hidden": "h"}),
         sigmoid_gates=(),
         keep_gate=None,
+        keeps_at=None,
         keep_label="no gates: a vanilla RNN has only its hidden state",
         equations=r"$h_t = \tanh(W_{ih}x_t + b_{ih} + W_{hh}h_{t-1} + b_{hh})$ — no gates: every step "
                   r"rewrites the whole state.",
@@ -338,6 +389,8 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         gates=None,
         step=_rnn_step,
         help="no gates at all: every step rewrites the state (PyTorch's fused nn.RNN, tanh)",
+        colour="#009E73",
+        light_colour="#44BB99",
     ),
     Cell(
         name="lstm-peephole",
@@ -348,6 +401,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         symbols=_LSTM_SYMBOLS,
         sigmoid_gates=_LSTM_GATES,
         keep_gate="forget",
+        keeps_at=1,
         keep_label="forget gate f",
         equations="\n".join([
             r"$i_t = \sigma(W_{ii}x_t + b_{ii} + W_{hi}h_{t-1} + b_{hi} + p_i \odot c_{t-1})$ (input gate) ·",
@@ -367,6 +421,8 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         step=_peephole_step,
         help="an LSTM whose gates also see the cell state (Gers & Schmidhuber 2000); a custom module, "
              "slower to train than the fused cells",
+        colour="#CC79A7",
+        light_colour="#AA3377",
     ),
     Cell(
         name="lstm-coupled",
@@ -377,6 +433,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         symbols=_LSTM_SYMBOLS,
         sigmoid_gates=_LSTM_GATES,  # i = 1 - f = sigmoid(-pre_f) is a sigmoid gate too
         keep_gate="forget",
+        keeps_at=1,
         keep_label="forget gate f (the input gate is 1 - f)",
         equations="\n".join([
             r"$f_t = \sigma(W_{if}x_t + b_{if} + W_{hf}h_{t-1} + b_{hf})$ (forget gate) ·",
@@ -392,5 +449,41 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         step=_coupled_step,
         help="an LSTM whose input gate is 1 - forget gate (CIFG): a quarter fewer weights; a custom "
              "module, slower to train than the fused cells",
+        colour="#E69F00",
+        light_colour="#DDCC77",
+        driver_notes=MappingProxyType({"*": "The input gate is 1 − f: its drivers are the forget gate's, with the sign "
+                                             "turned."}),
+    ),
+    Cell(
+        name="mgu",
+        label="MGU",
+        module="lstm_forecast.model:MGU",
+        gate_rows=("f", "n"),
+        quantities=("forget", "candidate", "hidden"),
+        symbols=MappingProxyType({"forget": "f", "candidate": "n", "hidden": "h"}),
+        sigmoid_gates=("forget",),
+        keep_gate="forget",
+        keeps_at=0,
+        keep_label="forget gate f (near 0 keeps the memory: f is the share replaced)",
+        equations="\n".join([
+            r"$f_t = \sigma(W_{if}x_t + b_{if} + W_{hf}h_{t-1} + b_{hf})$ (forget gate: how much to replace) ·",
+            r"$n_t = \tanh(W_{in}x_t + b_{in} + W_{hn}(f_t \odot h_{t-1}) + b_{hn})$ (candidate) ·",
+            "",
+            r"$h_t = (1 - f_t) \odot h_{t-1} + f_t \odot n_t$",
+            "",
+            r"One gate and no cell state (the minimal gated unit, Zhou et al. 2016): at $f = 1$ the state is "
+            r"replaced by the candidate, at $f = 0$ it is kept as it was.",
+        ]),
+        summary="h = (1 - f)*h_prev + f*n,  n = tanh(W_in x_t + b_in + W_hn (f*h_prev) + b_hn)",
+        walkthrough=("x_t", "h_prev", "f", "f*h_prev", "n", "(1-f)*h_prev", "f*n", "h"),
+        gates=_mgu_gates,
+        step=_mgu_step,
+        help="one gate and no cell state (minimal gated unit, Zhou et al. 2016); a custom module, slower to "
+             "train than the fused cells",
+        colour="#882255",
+        light_colour="#C27BA0",
+        driver_notes=MappingProxyType({"candidate": "The MGU's candidate is tanh(W x + b + W (f ⊙ h) + b): the "
+                                                    "forget gate's product with the last state is its recurrent "
+                                                    "part."}),
     ),
 )})

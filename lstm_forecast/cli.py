@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cells import CELLS as REGISTRY
 from .config import CELLS, Config
 from .errors import UserError
 from .evaluation.kept import base_name, not_kept_note, weight_words
@@ -112,7 +113,8 @@ def _build_parser() -> argparse.ArgumentParser:
 def _model_args(p: argparse.ArgumentParser) -> None:
     d = Config()
     p.add_argument("--model", choices=CELLS, default=d.cell,
-                   help="recurrent cell (default lstm); lstm-peephole and lstm-coupled train slower (custom modules)")
+                   help=f"recurrent cell (default lstm); {', '.join(n for n, c in REGISTRY.items() if not c.fused)} "
+                        "train slower (custom modules)")
     p.add_argument("--horizon", type=int, help="steps to forecast (default: one season)")
     p.add_argument("--lookback", type=int, help="input window (default: two seasons)")
     p.add_argument("--hidden", type=int, default=d.hidden, help=f"units per layer (default {d.hidden})")

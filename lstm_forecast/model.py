@@ -1,8 +1,8 @@
 """One Forecaster over any registered cell: a recurrent encoder and a direct multi-horizon head.
 
-The fused cells are PyTorch's nn.LSTM, nn.GRU and nn.RNN. The LSTM variants no fused op runs
-(peephole, coupled input-forget gate) are custom modules below, with nn.LSTM's interface and
-parameter names. Their recurrence is a hand-written autograd Function: a step loop forward and
+The fused cells are PyTorch's nn.LSTM, nn.GRU and nn.RNN. The cells no fused op runs (peephole
+and coupled input-forget gate LSTMs, the minimal gated unit) are custom modules below, with the
+fused ops' interface and parameter names. Their recurrence is a hand-written autograd Function: a step loop forward and
 backpropagation through time by hand, so each step costs a handful of tensor ops and the weight
 gradients come out of one matmul over all steps.
 
@@ -95,20 +95,30 @@ def _member_config(config: Config, k: int) -> Config:
     return Config.from_dict({**config.to_dict(), "seed": config.seed + k, "ensemble": 1})
 
 
-# --- custom LSTM variants ---------------------------------------------------------------------
+# --- custom cells ----------------------------------------------------------------------------
 
 
-class _LSTMVariant(nn.Module):
-    """nn.LSTM's interface and parameter names for an LSTM variant no fused op runs.
+class _CustomCell(nn.Module):
+    """The fused ops' interface and parameter names for a registered cell no fused op runs.
 
     Parameters of layer k (and, with `_reverse`, of its backward direction): weight_ih_l{k}
     (G*H, D_k), weight_hh_l{k} (G*H, H), bias_ih_l{k}, bias_hh_l{k} (G*H,), with the G row blocks
     in the order of the registry's `gate_rows`; subclasses add their own (peephole_l{k}).
-    forward(x) returns (output, (h_n, c_n)) like nn.LSTM, from a zero initial state.
+    forward(x) returns (output, (h_n, c_n)) like nn.LSTM for a cell with a cell state, and
+    (output, h_n) like nn.GRU for one without, from a zero initial state. A subclass names its registry
+    entry (`cell`) and its recurrence, an autograd Function (x, w_ih, b_ih, b_hh, w_hh, extra, h0, c0) ->
+    hidden states (T, B, H), and cell states too when the cell has them.
     """
 
     cell = ""  # the registry name
-    n_gates = 4
+
+    @property
+    def n_gates(self) -> int:
+        return len(cells.get(self.cell).gate_rows)
+
+    @property
+    def has_cell_state(self) -> bool:
+        return cells.get(self.cell).has_cell_state
 
     def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False) -> None:
@@ -147,8 +157,9 @@ class _LSTMVariant(nn.Module):
         for weight in self.parameters():
             nn.init.uniform_(weight, -bound, bound)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """x (B, T, D) if batch_first else (T, B, D) -> output (same layout, dirs*H), (h_n, c_n) (L*dirs, B, H)."""
+    def forward(self, x: torch.Tensor):
+        """x (B, T, D) if batch_first else (T, B, D) -> output (same layout, dirs*H), and (h_n, c_n)
+        (L*dirs, B, H) each, or h_n alone for a cell without a cell state."""
         if x.ndim != 3 or x.shape[-1] != self.input_size:
             layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
             raise ValueError(f"expected input {layout} with {self.input_size} features, got {tuple(x.shape)}")
@@ -160,43 +171,51 @@ class _LSTMVariant(nn.Module):
                 hs, cs = self._run(layer_in if direction == 0 else layer_in.flip(0), suffix)  # (T, B, H) each
                 outs.append(hs if direction == 0 else hs.flip(0))
                 last_h.append(hs[-1])
-                last_c.append(cs[-1])
+                if cs is not None:
+                    last_c.append(cs[-1])
             layer_in = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)  # (T, B, dirs*H)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_in = F.dropout(layer_in, self.dropout, training=True)
         out = layer_in.transpose(0, 1) if self.batch_first else layer_in
+        if not self.has_cell_state:
+            return out, torch.stack(last_h)
         return out, (torch.stack(last_h), torch.stack(last_c))
 
     @torch.no_grad()
     def layer_states(self, layer: int, direction: int, x: torch.Tensor,
-                     state: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                     state: tuple[torch.Tensor, torch.Tensor | None] | None = None,
+                     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Hidden and cell state of every step (T, H) of one layer and direction run alone over one
-        sequence x (T, D_k), in x's time order (the traces use this). state: (h, c) (H,) each before
-        the direction's first step (the reverse direction's first is x's last); None is zero."""
+        sequence x (T, D_k), in x's time order (the traces use this); the cell states are None for a
+        cell without them. state: (h, c) (H,) each before the direction's first step (the reverse
+        direction's first is x's last); None, or c None, is zero."""
         suffix = self._suffixes(layer)[direction]
         seq = x.unsqueeze(1) if direction == 0 else x.flip(0).unsqueeze(1)  # (T, 1, D_k)
         hs, cs = self._run(seq, suffix, state)
-        hs, cs = hs.squeeze(1), cs.squeeze(1)
-        return (hs, cs) if direction == 0 else (hs.flip(0), cs.flip(0))
+        hs, cs = hs.squeeze(1), None if cs is None else cs.squeeze(1)
+        if direction == 1:
+            hs, cs = hs.flip(0), None if cs is None else cs.flip(0)
+        return hs, cs
 
     def _run(self, x: torch.Tensor, suffix: str,
-             state: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """One layer and direction over time-major x (T, B, D): hidden and cell states (T, B, H),
-        from `state` (h, c), each broadcast to (B, H), or from zero."""
+             state: tuple[torch.Tensor, torch.Tensor | None] | None = None,
+             ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One layer and direction over time-major x (T, B, D): hidden and cell states (T, B, H) (None
+        without a cell state), from `state` (h, c), each broadcast to (B, H), or from zero."""
         def param(name: str) -> torch.Tensor | None:
             return getattr(self, name + suffix) if hasattr(self, name + suffix) else None
 
         h0, c0 = state if state is not None else (None, None)
-        return self._recurrence.apply(x, param("weight_ih"), param("bias_ih"), param("bias_hh"),
-                                      param("weight_hh"), param("peephole"), h0, c0)
+        out = self._recurrence.apply(x, param("weight_ih"), param("bias_ih"), param("bias_hh"),
+                                     param("weight_hh"), param("peephole"), h0, c0)
+        return out if self.has_cell_state else (out, None)
 
 
-class PeepholeLSTM(_LSTMVariant):
+class PeepholeLSTM(_CustomCell):
     """LSTM whose input and forget gates see c_{t-1} and whose output gate sees c_t (Gers &
     Schmidhuber 2000), through diagonal weights peephole_l{k} (3, H): rows p_i, p_f, p_o."""
 
     cell = "lstm-peephole"
-    n_gates = 4
 
     def _extra_parameters(self, suffix: str) -> None:
         self.register_parameter("peephole" + suffix, nn.Parameter(torch.empty(3, self.hidden_size)))
@@ -206,15 +225,25 @@ class PeepholeLSTM(_LSTMVariant):
         return _PeepholeRecurrence
 
 
-class CoupledLSTM(_LSTMVariant):
+class CoupledLSTM(_CustomCell):
     """LSTM with coupled input and forget gates (CIFG): i = 1 - f. Row blocks f, g, o."""
 
     cell = "lstm-coupled"
-    n_gates = 3
 
     @property
     def _recurrence(self):
         return _CoupledRecurrence
+
+
+class MGU(_CustomCell):
+    """Minimal gated unit (Zhou et al. 2016): one forget gate, no cell state. Row blocks f, n;
+    forward(x) returns (output, h_n) like nn.GRU."""
+
+    cell = "mgu"
+
+    @property
+    def _recurrence(self):
+        return _MGURecurrence
 
 
 # --- the recurrences: forward step loop, backpropagation through time by hand ------------------
@@ -397,6 +426,63 @@ class _CoupledRecurrence(torch.autograd.Function):
                 if d_cs is not None:
                     dc.add_(d_cs[t - 1])
         d_w_hh = _recurrent_weight_grad(d_pre, hs) if ctx.needs_input_grad[4] else None
+        return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, None, None, None)
+
+
+class _MGURecurrence(torch.autograd.Function):
+    """Minimal gated unit over time-major x (T, B, D), rows f, n:
+    f = sigmoid(W_f x + U_f h + b_f), n = tanh(W_n x + U_n (f*h) + b_n), h' = (1 - f)*h + f*n -> hidden states (T, B, H)."""
+
+    @staticmethod
+    def forward(ctx, x, w_ih, b_ih, b_hh, w_hh, extra=None, h0=None, c0=None):
+        acts = _project(x, w_ih, b_ih, b_hh)  # (T, B, 2H); becomes f, n after their activations
+        n_steps, batch, gates = acts.shape
+        size = gates // 2
+        hs = acts.new_zeros(n_steps + 1, batch, size)
+        if h0 is not None:  # only inference passes one (the traces, chunk by chunk)
+            hs[0] = h0
+        gated = acts.new_empty(n_steps, batch, size)  # f * h_prev: what U_n reads
+        u_f = w_hh[:size].t().contiguous()  # (H, H)
+        u_n = w_hh[size:].t().mul(2).contiguous()  # doubled: tanh(v) = 2 sigmoid(2v) - 1
+        acts[..., size:].mul_(2)
+        f, n = (part.unbind(0) for part in acts.chunk(2, dim=2))
+        h, r = hs.unbind(0), gated.unbind(0)
+        for t in range(n_steps):
+            f[t].addmm_(h[t], u_f).sigmoid_()
+            torch.mul(f[t], h[t], out=r[t])
+            n[t].addmm_(r[t], u_n).sigmoid_().mul_(2).sub_(1)
+            torch.addcmul(h[t], f[t], n[t] - h[t], out=h[t + 1])  # (1 - f)*h + f*n
+        ctx.save_for_backward(x, w_ih, w_hh, acts, hs, gated)
+        ctx.set_materialize_grads(False)
+        return hs[1:]
+
+    @staticmethod
+    def backward(ctx, d_hs):
+        x, w_ih, w_hh, acts, hs, gated = ctx.saved_tensors
+        n_steps, batch, gates = acts.shape
+        size = gates // 2
+        f, n = acts.chunk(2, dim=2)
+        h_prev = hs[:-1]
+        to_n = f * (1 - n * n)  # dh'/d(pre_n)
+        to_f = n - h_prev  # dh'/df, the direct part
+        slope_f = _sigmoid_slope(f)
+        u_f, u_n = w_hh[:size], w_hh[size:]
+        d_pre = torch.empty_like(acts)
+        d_f, d_n = (part.unbind(0) for part in d_pre.chunk(2, dim=2))
+        dh = d_hs[-1].clone() if d_hs is not None else acts.new_zeros(batch, size)
+        to_n, to_f, slope_f, fs, hp = to_n.unbind(0), to_f.unbind(0), slope_f.unbind(0), f.unbind(0), h_prev.unbind(0)
+        for t in range(n_steps - 1, -1, -1):
+            torch.mul(dh, to_n[t], out=d_n[t])
+            d_r = torch.mm(d_n[t], u_n)  # gradient of f*h_prev
+            torch.mul(torch.addcmul(dh * to_f[t], d_r, hp[t]), slope_f[t], out=d_f[t])
+            if t:
+                nxt = torch.addcmul(dh - dh * fs[t], d_r, fs[t]).addmm_(d_f[t], u_f)
+                dh = nxt if d_hs is None else nxt.add_(d_hs[t - 1])
+        d_w_hh = None
+        if ctx.needs_input_grad[4]:
+            flat = d_pre.view(-1, gates)
+            d_w_hh = torch.cat([flat[:, :size].t() @ h_prev.reshape(-1, size),
+                                flat[:, size:].t() @ gated.reshape(-1, size)])
         return (*_project_backward(ctx, d_pre, x, w_ih), d_w_hh, None, None, None)
 
 

@@ -15,7 +15,7 @@ from lstm_forecast.model import CoupledLSTM, Forecaster, PeepholeLSTM
 from lstm_forecast.prepare import TensorWindows
 from lstm_forecast.train import fit
 
-VARIANTS = ("lstm-peephole", "lstm-coupled")
+VARIANTS = tuple(name for name, cell in cells.CELLS.items() if not cell.fused)  # the custom modules
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +67,7 @@ def test_fit_trains_the_variants(cell):
 @pytest.mark.parametrize("cell", VARIANTS)
 def test_custom_backward_matches_finite_differences(cell):
     """The hand-written backpropagation through time, against numerical gradients in float64, for
-    the input and every parameter, with both outputs (h and c) in the loss."""
+    the input and every parameter, with every output (h, and c where the cell has one) in the loss."""
     torch.manual_seed(0)
     module = cells.get(cell).build(2, 3, num_layers=2, bidirectional=True).double()
     names = [name for name, _ in module.named_parameters()]
@@ -75,20 +75,25 @@ def test_custom_backward_matches_finite_differences(cell):
     x = torch.randn(2, 5, 2, dtype=torch.float64, requires_grad=True)
 
     def run(x, *values):
-        out, (h_n, c_n) = torch.func.functional_call(module, dict(zip(names, values)), (x,))
-        return out, h_n, c_n
+        out, state = torch.func.functional_call(module, dict(zip(names, values)), (x,))
+        return (out, *state) if isinstance(state, tuple) else (out, state)
 
     assert torch.autograd.gradcheck(run, (x, *params))
 
 
 @pytest.mark.parametrize("cell", VARIANTS)
-def test_variants_follow_nn_lstm_layout(cell):
+def test_variants_follow_the_fused_layout(cell):
+    """nn.LSTM's layout for a cell with a cell state, nn.GRU's for one without."""
     torch.manual_seed(0)
     kw = dict(num_layers=2, bidirectional=True)
-    fused, custom = nn.LSTM(3, 4, batch_first=True, **kw), cells.get(cell).build(3, 4, batch_first=True, **kw)
+    has_c = cells.get(cell).has_cell_state
+    fused = (nn.LSTM if has_c else nn.GRU)(3, 4, batch_first=True, **kw)
+    custom = cells.get(cell).build(3, 4, batch_first=True, **kw)
     x = torch.randn(5, 7, 3)
-    (out, (h, c)), (out_f, (h_f, c_f)) = custom(x), fused(x)
-    assert out.shape == out_f.shape and h.shape == h_f.shape and c.shape == c_f.shape
+    (out, state), (out_f, state_f) = custom(x), fused(x)
+    assert isinstance(state, tuple) == has_c
+    (h, c), (h_f, c_f) = (state, state_f) if has_c else ((state, None), (state_f, None))
+    assert out.shape == out_f.shape and h.shape == h_f.shape and (c is None or c.shape == c_f.shape)
     torch.testing.assert_close(h[-2], out[:, -1, :4])  # forward direction's last step
     torch.testing.assert_close(h[-1], out[:, 0, 4:])  # reverse direction ends at the first step
     time_major = cells.get(cell).build(3, 4, batch_first=False, **kw)
@@ -96,6 +101,26 @@ def test_variants_follow_nn_lstm_layout(cell):
     torch.testing.assert_close(time_major(x.transpose(0, 1))[0], out.transpose(0, 1))
     with pytest.raises(ValueError, match=r"\(batch, steps, features\) with 3 features, got \(5, 7, 2\)"):
         custom(torch.randn(5, 7, 2))
+
+
+def test_mgu_follows_the_equations_of_zhou_et_al():
+    """f = sigmoid(W_f x + U_f h + b_f), n = tanh(W_n x + U_n (f * h) + b_n), h' = (1 - f) * h + f * n, written
+    out here in float64 step by step from the module's weights (rows f then n), against the module."""
+    torch.manual_seed(3)
+    module = cells.get("mgu").build(3, 4, batch_first=True).double()
+    x = torch.randn(2, 9, 3, dtype=torch.float64)
+    w_ih, w_hh = module.weight_ih_l0, module.weight_hh_l0
+    b = module.bias_ih_l0 + module.bias_hh_l0
+    h = torch.zeros(2, 4, dtype=torch.float64)
+    expected = []
+    for t in range(9):
+        f = torch.sigmoid(x[:, t] @ w_ih[:4].T + h @ w_hh[:4].T + b[:4])
+        n = torch.tanh(x[:, t] @ w_ih[4:].T + (f * h) @ w_hh[4:].T + b[4:])
+        h = (1 - f) * h + f * n
+        expected.append(h)
+    out, h_n = module(x)
+    torch.testing.assert_close(out, torch.stack(expected, dim=1), rtol=0, atol=1e-12)
+    torch.testing.assert_close(h_n[0], h, rtol=0, atol=1e-12)
 
 
 def test_parameter_counts():
@@ -106,6 +131,8 @@ def test_parameter_counts():
     coupled = sum(p.numel() for p in CoupledLSTM(3, 4, **kw).parameters())
     assert peephole == lstm + 3 * 4 * 2 * 2
     assert coupled * 4 == lstm * 3
+    mgu = sum(p.numel() for p in cells.get("mgu").build(3, 4, **kw).parameters())
+    assert mgu * 4 == lstm * 2  # two row blocks (f, n) of an LSTM's four
 
 
 @pytest.mark.parametrize("cell", VARIANTS)

@@ -29,7 +29,7 @@ def random_weights(cell: cells.Cell, size: int = 4, features: int = 3, seed: int
 
 def test_config_offers_every_registered_cell():
     assert CELLS == tuple(cells.CELLS)
-    assert set(CELLS) >= {"lstm", "gru", "rnn", "lstm-peephole", "lstm-coupled"}
+    assert set(CELLS) >= {"lstm", "gru", "rnn", "lstm-peephole", "lstm-coupled", "mgu"}
     for name in CELLS:
         assert Config(cell=name).cell == name
     with pytest.raises(UserError, match=r"'transformer'.*lstm, gru, rnn, lstm-peephole, lstm-coupled"):
@@ -43,6 +43,9 @@ def test_entry_is_consistent(cell):
     assert set(cell.sigmoid_gates) <= set(cell.gate_quantities)
     assert cell.keep_gate is None or cell.keep_gate in cell.sigmoid_gates
     assert cell.label and cell.keep_label and cell.help and cell.summary
+    assert (cell.keeps_at is None) == (cell.keep_gate is None) and cell.keeps_at in (None, 0, 1)
+    assert cell.colour.startswith("#") and cell.light_colour.startswith("#") and cell.colour != cell.light_colour
+    assert set(cell.driver_notes) <= {"*", *cell.gate_quantities}
     assert (cell.gates is None) == (not cell.gate_quantities)
     assert set(cell.walkthrough_gates) <= set(cell.walkthrough)
 

@@ -39,7 +39,7 @@ _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 class Trace:
     """Every quantity of every step, layer and unit of one sequence run from a zero state."""
 
-    cell: str  # registry name: "lstm", "gru", "rnn", "lstm-peephole", "lstm-coupled"
+    cell: str  # registry name: "lstm", "gru", "rnn", "lstm-peephole", "lstm-coupled", "mgu", ...
     quantities: tuple[str, ...]  # the cell's registry quantities
     values: np.ndarray  # float32 (n_quantities, T, n_layers, n_units); units [0, H) forward, [H, 2H) reverse
     index: pd.Index  # length T: timestamps (DatetimeIndex) or integer steps
@@ -446,10 +446,11 @@ def _run_layer(rnn: nn.Module, cell: Cell, layer: int, layer_in: torch.Tensor, c
                entry: States | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Hidden states (T + 2, dirs*H) of one layer run alone from `entry` (None: zero), row t + 1
     after step t, row 0 (forward units) and row T + 1 (reverse units) the entry states; and the
-    cell states in the same layout for a custom module (None for a fused op)."""
+    cell states in the same layout for a custom module with a cell state (None otherwise)."""
     n_steps, size = len(layer_in), rnn.hidden_size
     hidden = _padded_states(layer_in, n_steps, _directions(rnn) * size)
-    cell_states = None if cell.fused else _padded_states(layer_in, n_steps, _directions(rnn) * size)
+    own_cell_states = cell.has_cell_state and not cell.fused  # a custom module returns them; a fused op does not
+    cell_states = _padded_states(layer_in, n_steps, _directions(rnn) * size) if own_cell_states else None
     for direction in range(_directions(rnn)):
         units = slice(direction * size, (direction + 1) * size)
         h0 = None if entry is None else entry.h[layer, direction]  # (H,)
@@ -471,7 +472,7 @@ def run_direction(rnn: nn.Module, cell: Cell, layer: int, direction: int, layer_
     """One layer and direction over layer_in (T, D_k) from (h0, c0) (H,) each, None: zero.
 
     Returns the hidden states (T, H) in layer_in's time order, the cell states likewise for a custom
-    module (None for a fused op), and the cell state after the direction's last step (the reverse
+    module with a cell state (None otherwise), and the cell state after the direction's last step (the reverse
     direction's last is step 0; None for a cell without one). The fused op runs at most chunk_steps
     per call. No grad, no TF32 switch: the caller holds them.
     """
@@ -479,8 +480,9 @@ def run_direction(rnn: nn.Module, cell: Cell, layer: int, direction: int, layer_
         if h0 is None:
             hs, cs = rnn.layer_states(layer, direction, layer_in)
         else:
-            hs, cs = rnn.layer_states(layer, direction, layer_in, (h0, torch.zeros_like(h0) if c0 is None else c0))
-        return hs, cs, cs[-1 if direction == 0 else 0]
+            start = torch.zeros_like(h0) if c0 is None and cell.has_cell_state else c0
+            hs, cs = rnn.layer_states(layer, direction, layer_in, (h0, start))
+        return hs, cs, None if cs is None else cs[-1 if direction == 0 else 0]
     return _run_fused(rnn, layer, direction, layer_in, chunk_steps, h0, c0)
 
 

@@ -103,7 +103,8 @@ class MemoryNet(nn.Module):
 
 
 def set_keep_bias(rnn: nn.Module, value: float) -> None:
-    """Bias of the cell's keep gate (the registry's `keep_gate`) to `value` (b_i* = value, b_h* = 0); no-op without one."""
+    """Bias of the cell's keep gate (the registry's `keep_gate`) `value` towards keeping (b_i* = value for a gate
+    that keeps at 1, -value for one that keeps at 0 like the MGU's; b_h* = 0); no-op without one."""
     cell = cells.of_module(rnn)
     if cell.keep_gate is None or not rnn.bias:
         return
@@ -112,7 +113,7 @@ def set_keep_bias(rnn: nn.Module, value: float) -> None:
     with torch.no_grad():
         for name, param in rnn.named_parameters():
             if name.startswith("bias_ih"):
-                param[rows] = value
+                param[rows] = value if cell.keeps_at == 1 else -value
             elif name.startswith("bias_hh"):
                 param[rows] = 0.0
 

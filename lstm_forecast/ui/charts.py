@@ -39,12 +39,8 @@ SUBTITLE_CHARS = 90  # characters per subtitle line: one line fits a 500-px colu
 TABLEAU10 = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
              "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")  # Vega's "tableau10", for units
 ACTUAL = "actual"  # the method name of the actual series in the forecast chart
-MODEL_COLOURS = {  # Okabe & Ito (2008): distinct for the common colour-vision deficiencies
-    "lstm": "#0072B2", "gru": "#D55E00", "rnn": "#009E73", "lstm-peephole": "#CC79A7", "lstm-coupled": "#E69F00",
-}
-SIBLING_COLOURS = {  # a cell's run before its newest: the same hue, lighter (Okabe & Ito's sky blue, Tol's light)
-    "lstm": "#56B4E9", "gru": "#EE8866", "rnn": "#44BB99", "lstm-peephole": "#AA3377", "lstm-coupled": "#DDCC77",
-}
+MODEL_COLOURS = {name: cell.colour for name, cell in CELLS.items()}  # the registry's (Okabe & Ito 2008)
+SIBLING_COLOURS = {name: cell.light_colour for name, cell in CELLS.items()}  # a cell's run before its newest
 EXTRA_MODEL_COLOURS = ("#228833", "#CCBB44", "#EE6677", "#4477AA", "#66CCEE")  # Tol's bright: older runs still
 BASELINE_COLOURS = {  # Paul Tol's muted scheme, mid-lightness: muted beside the models on both themes
     "seasonal_naive": "#999933", "naive": "#AA4499", "drift": "#CC6677", "ets": "#6699CC",

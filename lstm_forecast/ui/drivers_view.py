@@ -51,12 +51,7 @@ def view_drivers(loaded: LoadedSeries, run: Run, layer: int, key: tuple) -> None
     phase, _ = phase_and_cycle(found.index, period, anchor=run.transform.anchor) if period > 1 else (None, None)
     table = found.summary(gate, unit, phase)
     st.markdown(escape_markdown(dominant_sentence(table, gate, unit)))
-    notes = []
-    if cell.name == "gru" and gate == "candidate":
-        notes.append("The GRU's candidate is tanh(W x + b + r ⊙ (W h + b)): the reset gate's product, its bias "
-                     "included, is the recurrent part.")
-    if cell.name == "lstm-coupled":
-        notes.append("The input gate is 1 − f: its drivers are the forget gate's, with the sign turned.")
+    notes = [note for key, note in cell.driver_notes.items() if key in (gate, "*")]  # the registry's
     if layer > 0:
         notes.append("Above the first layer the input is the hidden state of the layer below, one source.")
     for note in notes:

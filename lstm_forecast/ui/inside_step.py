@@ -37,8 +37,8 @@ HOW_TO_READ = {
     "Cell state": "Top: the series; below, on the same time axis: the memory of the units that move most.\nA unit "
                   "whose state climbs and falls with the season is tracking it; one that drifts slowly is tracking "
                   "the level.",
-    "Gates by season": "Each cell of the heatmap is the gate's mean at one phase of one cycle: near 1 the unit keeps "
-                       "its memory, near 0 it forgets. The colours span the values shown; switch on **fixed 0-1** to "
+    "Gates by season": "Each cell of the heatmap is the gate's mean at one phase of one cycle: {keep_words}. "
+                       "The colours span the values shown; switch on **fixed 0-1** to "
                        "compare with other runs.\nVertical stripes mean the gate follows the season; a pattern that "
                        "changes down the rows means it drifts from cycle to cycle. The profile below shares the "
                        "heatmap's phase axis, and the series' own season is under it.\nAn untrained network's gates follow "
@@ -79,7 +79,7 @@ def how_to_read(view: str, cell: str) -> str:
     """The reading guide of a view, for this cell: none describes a chart that is not drawn."""
     if not F.SIGMOID_GATES[cell]:
         return HOW_TO_READ_NO_GATES[view]
-    return HOW_TO_READ[view]
+    return HOW_TO_READ[view].replace("{keep_words}", cells.get(cell).keep_words)  # which way its keep gate points
 
 
 def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:

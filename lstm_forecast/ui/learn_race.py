@@ -34,7 +34,8 @@ def show_race() -> None:
         f"Every sequence is noise, with one marked pulse of +1 or −1 somewhere; at the last step the network must say "
         f"which it was. In the test sequences the pulse is exactly **lag** steps back, with noise in between. Every cell "
         f"gets about the same number of weights, the same training batches and the same number of steps; each gated "
-        f"cell's keep gate starts at bias +1, as Keras does by default. A coin toss scores 50%.")
+        f"cell's keep gate starts biased towards keeping (bias +1, as Keras does by default; −1 for the MGU's forget "
+        f"gate, which keeps at 0). A coin toss scores 50%.")
     with st.form("learn_race_form", border=False):
         c1, c2, c3 = st.columns([3, 2, 1])
         lags_text = c1.text_input("Lags", ",".join(map(str, LAGS)), key="learn_race_lags",

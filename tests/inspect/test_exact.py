@@ -19,6 +19,7 @@ MODULES = {
     "rnn_relu": lambda: nn.RNN(3, 5, num_layers=2, bidirectional=True, nonlinearity="relu"),
     "lstm-peephole": lambda: cells.get("lstm-peephole").build(3, 5, num_layers=2, bidirectional=True),
     "lstm-coupled": lambda: cells.get("lstm-coupled").build(3, 5, num_layers=2, bidirectional=True),
+    "mgu": lambda: cells.get("mgu").build(3, 5, num_layers=2, bidirectional=True),
 }
 
 

@@ -28,6 +28,7 @@ CELLS = {
     "rnn_relu": lambda d, h, **kw: nn.RNN(d, h, batch_first=True, nonlinearity="relu", **kw),
     "lstm-peephole": lambda d, h, **kw: cells.get("lstm-peephole").build(d, h, batch_first=True, **kw),
     "lstm-coupled": lambda d, h, **kw: cells.get("lstm-coupled").build(d, h, batch_first=True, **kw),
+    "mgu": lambda d, h, **kw: cells.get("mgu").build(d, h, batch_first=True, **kw),
 }
 LSTM_LIKE = ("lstm", "lstm-peephole", "lstm-coupled")  # cells with a cell state c and h = o * tanh(c)
 
@@ -210,7 +211,7 @@ def test_trace_leaves_module_mode_alone_and_ignores_dropout(cell):
     ("cell", "layer", "direction", "step"),
     [("lstm", 0, 0, 0), ("lstm", 1, 1, 17), ("lstm", 1, 1, 39), ("gru", 1, 0, 12), ("gru", 0, 1, 39),
      ("rnn_tanh", 1, 1, 5), ("rnn_relu", 0, 0, 20), ("lstm-peephole", 1, 1, 17), ("lstm-peephole", 0, 0, 0),
-     ("lstm-coupled", 1, 0, 39)],
+     ("lstm-coupled", 1, 0, 39), ("mgu", 1, 1, 17), ("mgu", 0, 0, 0)],
 )
 def test_walkthrough_matches_trace(cell, layer, direction, step):
     rnn = make_rnn(cell, layers=2, bidirectional=True)
