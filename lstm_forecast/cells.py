@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import UserError
 
@@ -67,6 +67,7 @@ class Cell:
     help: str  # one sentence for the model chooser
     colour: str  # its line in the forecast chart (Okabe & Ito 2008: distinct for colour-vision deficiencies)
     light_colour: str  # the same hue, lighter: its runs before the newest
+    row_words: Mapping[str, str] = field(default_factory=dict)  # walkthrough rows that are no quantity, in words
     driver_notes: Mapping[str, str] = field(default_factory=dict)  # gate ("*": any) -> a caption for its drivers view
 
     @property
@@ -311,11 +312,12 @@ _LSTM_SYMBOLS = MappingProxyType(
     {"input": "i", "forget": "f", "candidate": "g", "output": "o", "cell": "c", "hidden": "h"})
 _LSTM_QUANTITIES = ("input", "forget", "candidate", "output", "cell", "hidden")
 _LSTM_GATES = ("input", "forget", "output")
+_LSTM_WORDS = MappingProxyType({"f*c_prev": "memory kept", "i*g": "new content", "tanh(c)": "squashed cell state"})
 _CANDIDATE = r"$g_t = \tanh(W_{ig}x_t + b_{ig} + W_{hg}h_{t-1} + b_{hg})$ (candidate)"
 _LSTM_UPDATE = (r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$ (keep part of the old memory, add part of the "
                 r"candidate) · $h_t = o_t \odot \tanh(c_t)$ (show part of the memory)")
 
-CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
+_ENTRIES: dict[str, Cell] = {cell.name: cell for cell in (
     Cell(
         name="lstm",
         label="LSTM",
@@ -342,6 +344,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         help="gated, with a separate cell state (PyTorch's fused nn.LSTM)",
         colour="#0072B2",
         light_colour="#56B4E9",
+        row_words=_LSTM_WORDS,
     ),
     Cell(
         name="gru",
@@ -368,6 +371,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         help="fewer gates and no cell state (PyTorch's fused nn.GRU)",
         colour="#D55E00",
         light_colour="#EE8866",
+        row_words=MappingProxyType({"(1-z)*n": "new content", "z*h_prev": "memory kept"}),
         driver_notes=MappingProxyType({"candidate": "The GRU's candidate is tanh(W x + b + r ⊙ (W h + b)): the reset gate's "
                                               "product, its bias included, is the recurrent part."}),
     ),
@@ -391,6 +395,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
         help="no gates at all: every step rewrites the state (PyTorch's fused nn.RNN, tanh)",
         colour="#009E73",
         light_colour="#44BB99",
+        row_words=MappingProxyType({"pre-activation": "before tanh"}),
     ),
     Cell(
         name="lstm-peephole",
@@ -423,6 +428,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
              "slower to train than the fused cells",
         colour="#CC79A7",
         light_colour="#AA3377",
+        row_words=_LSTM_WORDS,
     ),
     Cell(
         name="lstm-coupled",
@@ -451,6 +457,7 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
              "module, slower to train than the fused cells",
         colour="#E69F00",
         light_colour="#DDCC77",
+        row_words=_LSTM_WORDS,
         driver_notes=MappingProxyType({"*": "The input gate is 1 − f: its drivers are the forget gate's, with the sign "
                                              "turned."}),
     ),
@@ -482,8 +489,48 @@ CELLS: Mapping[str, Cell] = MappingProxyType({cell.name: cell for cell in (
              "train than the fused cells",
         colour="#882255",
         light_colour="#C27BA0",
+        row_words=MappingProxyType({"f*h_prev": "the memory the candidate reads", "(1-f)*h_prev": "memory kept",
+                                    "f*n": "new content"}),
         driver_notes=MappingProxyType({"candidate": "The MGU's candidate is tanh(W x + b + W (f ⊙ h) + b): the "
                                                     "forget gate's product with the last state is its recurrent "
                                                     "part."}),
     ),
-)})
+)}
+CELLS: Mapping[str, Cell] = MappingProxyType(_ENTRIES)  # a live read-only view: register() adds to it
+
+
+def register(cell: Cell) -> None:
+    """Add `cell` to the registry (a cell of one's own, or a scratch entry in a test): every reader of CELLS
+    and `by_name` sees it at once. A name already registered is refused."""
+    if cell.name in _ENTRIES:
+        raise ValueError(f"a cell called {cell.name!r} is registered already")
+    _ENTRIES[cell.name] = cell
+
+
+def unregister(name: str) -> None:
+    """Remove a cell `register` added; the built-in cells stay."""
+    if name in _BUILT_IN:
+        raise ValueError(f"{name!r} is a built-in cell and stays registered")
+    _ENTRIES.pop(name, None)
+
+
+class _ByName(Mapping):
+    def __init__(self, attribute: str) -> None:
+        self._attribute = attribute
+
+    def __getitem__(self, name: str):
+        return getattr(CELLS[name], self._attribute)
+
+    def __iter__(self):
+        return iter(CELLS)
+
+    def __len__(self) -> int:
+        return len(CELLS)
+
+
+def by_name(attribute: str) -> Mapping[str, Any]:
+    """A live read-only map of cell name -> that attribute of its entry (`by_name("colour")["gru"]`)."""
+    return _ByName(attribute)
+
+
+_BUILT_IN = frozenset(_ENTRIES)

@@ -8,7 +8,7 @@ from typing import Any
 from .cells import CELLS as _REGISTRY
 from .errors import UserError
 
-CELLS = tuple(_REGISTRY)  # names of the registered cells (lstm_forecast/cells.py)
+CELLS = tuple(_REGISTRY)  # names of the cells registered at import (lstm_forecast/cells.py): the CLI's choices
 TARGETS = ("residual", "level")
 LOSSES = ("huber", "mse", "mae")
 # Upper bounds, checked before anything is built (a config.json or a flag may hold any number):
@@ -69,7 +69,7 @@ class Config:
         self.validate()
 
     def validate(self) -> None:
-        _one_of("cell", self.cell, CELLS)
+        _one_of("cell", self.cell, tuple(_REGISTRY))  # the live registry: a cell registered later counts
         _one_of("target", self.target, TARGETS)
         _one_of("base", self.base, ("auto", "seasonal_naive", "naive", "ets"))
         _one_of("loss", self.loss, LOSSES)

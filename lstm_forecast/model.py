@@ -98,7 +98,7 @@ def _member_config(config: Config, k: int) -> Config:
 # --- custom cells ----------------------------------------------------------------------------
 
 
-class _CustomCell(nn.Module):
+class CustomCell(nn.Module):
     """The fused ops' interface and parameter names for a registered cell no fused op runs.
 
     Parameters of layer k (and, with `_reverse`, of its backward direction): weight_ih_l{k}
@@ -211,7 +211,7 @@ class _CustomCell(nn.Module):
         return out if self.has_cell_state else (out, None)
 
 
-class PeepholeLSTM(_CustomCell):
+class PeepholeLSTM(CustomCell):
     """LSTM whose input and forget gates see c_{t-1} and whose output gate sees c_t (Gers &
     Schmidhuber 2000), through diagonal weights peephole_l{k} (3, H): rows p_i, p_f, p_o."""
 
@@ -225,7 +225,7 @@ class PeepholeLSTM(_CustomCell):
         return _PeepholeRecurrence
 
 
-class CoupledLSTM(_CustomCell):
+class CoupledLSTM(CustomCell):
     """LSTM with coupled input and forget gates (CIFG): i = 1 - f. Row blocks f, g, o."""
 
     cell = "lstm-coupled"
@@ -235,7 +235,7 @@ class CoupledLSTM(_CustomCell):
         return _CoupledRecurrence
 
 
-class MGU(_CustomCell):
+class MGU(CustomCell):
     """Minimal gated unit (Zhou et al. 2016): one forget gate, no cell state. Row blocks f, n;
     forward(x) returns (output, h_n) like nn.GRU."""
 

@@ -46,6 +46,8 @@ def test_entry_is_consistent(cell):
     assert (cell.keeps_at is None) == (cell.keep_gate is None) and cell.keeps_at in (None, 0, 1)
     assert cell.colour.startswith("#") and cell.light_colour.startswith("#") and cell.colour != cell.light_colour
     assert set(cell.driver_notes) <= {"*", *cell.gate_quantities}
+    named = {"x_t", "h_prev", "c_prev", *cell.symbols.values(), *cell.row_words}
+    assert set(cell.walkthrough) <= named, set(cell.walkthrough) - named  # every row has words
     assert (cell.gates is None) == (not cell.gate_quantities)
     assert set(cell.walkthrough_gates) <= set(cell.walkthrough)
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .traces import Trace
 
 LAYER_MEAN = -1  # the `unit` of rows that average over all units of a layer
-SIGMOID_GATES = {name: cell.sigmoid_gates for name, cell in cells.CELLS.items()}  # the registry's, by cell name
+SIGMOID_GATES = cells.by_name("sigmoid_gates")  # the registry's, by cell name (live)
 PHASE_COLUMNS = ["layer", "unit", "phase", "mean", "q25", "q75", "n_cycles"]
 CYCLE_COLUMNS = ["layer", "unit", "phase", "cycle", "value"]
 SCORE_COLUMNS = ["layer", "unit", "score", "amplitude"]

@@ -26,9 +26,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..cells import CELLS, Cell, Steps, of_module, weights
+from ..cells import Cell, Steps, by_name, of_module, weights
 
-QUANTITIES = {name: cell.quantities for name, cell in CELLS.items()}  # the registry's, by cell name
+QUANTITIES = by_name("quantities")  # the registry's, by cell name (live)
 FRAME_COLUMNS = ("timestamp", "step", "layer", "unit", "quantity", "value")
 CHUNK_STEPS = 32_768  # most steps per fused call: cuDNN refuses one 100,000-step sequence (NOT_SUPPORTED)
 BLOCK_STEPS = 512  # steps per block of gate maths: its (n, 4H) scratch stays in cache

@@ -30,7 +30,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..cells import CELLS
+from ..cells import CELLS, by_name
 
 MAX_ROWS = 5_000  # rows per frame; Altair refuses more, and the browser slows down well before
 NEUTRAL = "gray"  # the actual series, rules and shading: readable on light and dark themes
@@ -39,8 +39,8 @@ SUBTITLE_CHARS = 90  # characters per subtitle line: one line fits a 500-px colu
 TABLEAU10 = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
              "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")  # Vega's "tableau10", for units
 ACTUAL = "actual"  # the method name of the actual series in the forecast chart
-MODEL_COLOURS = {name: cell.colour for name, cell in CELLS.items()}  # the registry's (Okabe & Ito 2008)
-SIBLING_COLOURS = {name: cell.light_colour for name, cell in CELLS.items()}  # a cell's run before its newest
+MODEL_COLOURS = by_name("colour")  # the registry's, live (Okabe & Ito 2008 for the built-in cells)
+SIBLING_COLOURS = by_name("light_colour")  # a cell's run before its newest: the same hue, lighter
 EXTRA_MODEL_COLOURS = ("#228833", "#CCBB44", "#EE6677", "#4477AA", "#66CCEE")  # Tol's bright: older runs still
 BASELINE_COLOURS = {  # Paul Tol's muted scheme, mid-lightness: muted beside the models on both themes
     "seasonal_naive": "#999933", "naive": "#AA4499", "drift": "#CC6677", "ets": "#6699CC",
@@ -48,14 +48,11 @@ BASELINE_COLOURS = {  # Paul Tol's muted scheme, mid-lightness: muted beside the
 BASELINE_DASHES = {"seasonal_naive": [6, 3], "naive": [2, 3], "drift": [8, 3, 2, 3], "ets": [4, 2]}
 OTHER_DASH = [5, 3]
 KIND_WIDTHS = {ACTUAL: 2.0, "model": 2.4, "baseline": 1.5}  # px: models stand out, baselines recede
-WALKTHROUGH_ORDER = {name: cell.walkthrough for name, cell in CELLS.items()}  # plot_walkthrough's rows, in order
-WALKTHROUGH_GATES = frozenset(s for cell in CELLS.values() for s in cell.walkthrough_gates)  # rows on the [0, 1] scale
+WALKTHROUGH_ORDER = by_name("walkthrough")  # plot_walkthrough's rows, in order (live)
 _STATE_ORDER = ("cell", "hidden")
 _GATE_ORDER = ("input", "forget", "candidate", "output", "reset", "update")
-_WALK_WORDS = {  # walkthrough rows that are not a traced quantity, in words
-    "x_t": "input", "h_prev": "previous hidden state", "c_prev": "previous cell state", "f*c_prev": "memory kept",
-    "i*g": "new content", "tanh(c)": "squashed cell state", "(1-z)*n": "new content", "z*h_prev": "memory kept",
-    "pre-activation": "before tanh",
+_WALK_WORDS = {  # the inputs every walkthrough starts with, in words (each cell's own rows: its row_words)
+    "x_t": "input", "h_prev": "previous hidden state", "c_prev": "previous cell state",
 }
 # A time axis label per tick: the year on 1 January, month and year on other month starts, the day
 # on other midnights, the clock time otherwise; so hourly data over years still shows its years.
@@ -795,7 +792,7 @@ def _walk_row_names(cell: str, order: Sequence[str]) -> dict[str, str]:
     named = {}
     for symbol in order:
         quantity = quantities.get(symbol, "")
-        words = _WALK_WORDS.get(symbol) or (
+        words = _WALK_WORDS.get(symbol) or CELLS[cell].row_words.get(symbol) or (
             f"{quantity} gate" if quantity in gates else f"{quantity} state" if quantity in _STATE_ORDER else quantity)
         named[symbol] = f"{symbol}  {words}".rstrip()
     return named

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_forecast import cells
 from lstm_forecast.ui import charts
 
 NOTE = "mean over 20-step bins"
@@ -87,7 +88,7 @@ def step_frame(cell: str, units: int = 4) -> pd.DataFrame:
     rng = np.random.default_rng(3)
     rows = [(q, u) for q in charts.WALKTHROUGH_ORDER[cell] for u in range(units)]
     frame = pd.DataFrame(rows, columns=["quantity", "unit"])
-    gate = frame["quantity"].isin(charts.WALKTHROUGH_GATES)
+    gate = frame["quantity"].isin(cells.get(cell).walkthrough_gates)
     return frame.assign(value=np.where(gate, rng.uniform(0, 1, len(frame)), rng.normal(0, 1, len(frame))))
 
 
@@ -649,7 +650,7 @@ def test_walkthrough_labels_every_row_in_equation_order(cell):
     assert all(label.startswith(symbol + "  ") for symbol, label in zip(order, y["sort"]))
     assert y["axis"]["labelOverlap"] is False
     assert spec["height"] >= 150 + 24 * len(order)
-    has_gates = bool(charts.WALKTHROUGH_GATES & set(order))
+    has_gates = bool(set(cells.get(cell).walkthrough_gates) & set(order))
     assert ({"scheme": "viridis", "domain": [0, 1]} in colour_scales(spec)) is has_gates
 
 
