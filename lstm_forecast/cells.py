@@ -41,6 +41,9 @@ class Steps(NamedTuple):
     c: Tensor | None  # (n, H): cell state after each step, likewise
 
 
+# (row symbol, W_h* of the row (H, H), b_h* of the row (H,), h_prev (T, H), traced quantities (T, H) by name) ->
+# (the recurrent part, the bias left to add) of that row's pre-activation, float64 NumPy; None: the plain split
+RecurrentPart = Callable[[str, Any, Any, Any, Mapping[str, Any]], "tuple[Any, Any] | None"]
 GateMaths = Callable[[Weights, Steps, Mapping[str, "Tensor"]], None]
 StepMaths = Callable[[Weights, "Tensor", "Tensor", "Tensor"], dict[str, "Tensor"]]
 
@@ -67,6 +70,7 @@ class Cell:
     help: str  # one sentence for the model chooser
     colour: str  # its line in the forecast chart (Okabe & Ito 2008: distinct for colour-vision deficiencies)
     light_colour: str  # the same hue, lighter: its runs before the newest
+    recurrent_part: RecurrentPart | None = None  # the drivers' split where h_prev enters a row other than W_h* h_prev
     row_words: Mapping[str, str] = field(default_factory=dict)  # walkthrough rows that are no quantity, in words
     driver_notes: Mapping[str, str] = field(default_factory=dict)  # gate ("*": any) -> a caption for its drivers view
 
@@ -227,6 +231,18 @@ def _mgu_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
     _tanh_into(pre_n.addmm_(out["forget"] * at.h_prev, w.w_hh[rows_n].T), out["candidate"])  # n sees f*h_prev
 
 
+def _gru_recurrent(row, w_h, b_h, h_prev, traced):
+    if row != "n":
+        return None
+    return traced["reset"] * (h_prev @ w_h.T + b_h), 0.0  # r * (W_hn h + b_hn): the reset product, bias included
+
+
+def _mgu_recurrent(row, w_h, b_h, h_prev, traced):
+    if row != "n":
+        return None
+    return (traced["forget"] * h_prev) @ w_h.T, b_h  # W_hn (f * h_prev): the forget gate gates what n reads
+
+
 # --- reference steps: one step in float64, straight from the equations ------------------------
 
 
@@ -371,6 +387,7 @@ _ENTRIES: dict[str, Cell] = {cell.name: cell for cell in (
         help="fewer gates and no cell state (PyTorch's fused nn.GRU)",
         colour="#D55E00",
         light_colour="#EE8866",
+        recurrent_part=_gru_recurrent,
         row_words=MappingProxyType({"(1-z)*n": "new content", "z*h_prev": "memory kept"}),
         driver_notes=MappingProxyType({"candidate": "The GRU's candidate is tanh(W x + b + r ⊙ (W h + b)): the reset gate's "
                                               "product, its bias included, is the recurrent part."}),
@@ -489,6 +506,7 @@ _ENTRIES: dict[str, Cell] = {cell.name: cell for cell in (
              "train than the fused cells",
         colour="#882255",
         light_colour="#C27BA0",
+        recurrent_part=_mgu_recurrent,
         row_words=MappingProxyType({"f*h_prev": "the memory the candidate reads", "(1-f)*h_prev": "memory kept",
                                     "f*n": "new content"}),
         driver_notes=MappingProxyType({"candidate": "The MGU's candidate is tanh(W x + b + W (f ⊙ h) + b): the "

@@ -78,3 +78,14 @@ def app_over_saved_run(run, tmp_path: Path, monkeypatch, script):
     at = AppTest.from_function(script, default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def inside_over_sine():
+    """An AppTest script: the Look-inside step over `sine_series(n=300)` and the runs trained on it."""
+    from lstm_forecast.ui.compare_step import runs_for
+    from lstm_forecast.ui.inside_step import show_inside
+    from tests.factories import sine_series
+
+    loaded = sine_series(n=300)
+    runs, _ = runs_for(loaded)
+    show_inside(loaded, runs)

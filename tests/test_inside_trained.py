@@ -14,7 +14,7 @@ from lstm_forecast.config import Config
 from lstm_forecast.errors import UserError
 from lstm_forecast.pipeline import train_run
 from lstm_forecast.runs import MANIFEST, load_run, save_run
-from tests.factories import app_over_saved_run, sine_series
+from tests.factories import app_over_saved_run, inside_over_sine, sine_series
 
 # Validation losses the fit sees: epoch 0 (untrained) is best, epoch 2 the best after it
 VAL_LOSSES = [1.0, 2.0, 1.5, 3.0, 4.0]
@@ -64,18 +64,8 @@ def test_trained_pt_round_trips_and_a_forged_one_is_refused(unkept, tmp_path):
         load_run(folder)
 
 
-def _inside_script():
-    from lstm_forecast.ui.compare_step import runs_for
-    from lstm_forecast.ui.inside_step import show_inside
-    from tests.factories import app_over_saved_run, sine_series
-
-    loaded = sine_series(n=300)
-    runs, _ = runs_for(loaded)
-    show_inside(loaded, runs)
-
-
 def test_look_inside_says_it_draws_the_trained_epoch_the_forecast_does_not_use(unkept, tmp_path, monkeypatch):
-    at = app_over_saved_run(unkept, tmp_path, monkeypatch, _inside_script)
+    at = app_over_saved_run(unkept, tmp_path, monkeypatch, inside_over_sine)
     text = " ".join(w.value.replace("\\", "") for w in at.warning)
     assert "its best trained epoch (2), which the forecast does not use" in text
     st.cache_data.clear()

@@ -140,21 +140,11 @@ def test_the_streamed_summary_and_the_drivers_take_it(run):
     assert set(found.parts) == {"keep", "candidate"}
 
 
-def _inside_script():
-    from lstm_forecast.ui.compare_step import runs_for
-    from lstm_forecast.ui.inside_step import show_inside
-    from tests.factories import sine_series
-
-    loaded = sine_series(n=300)
-    runs, _ = runs_for(loaded)
-    show_inside(loaded, runs)
-
-
 def test_every_look_inside_view_draws_it(run, tmp_path, monkeypatch):
     from lstm_forecast.ui.inside_step import VIEWS
-    from tests.factories import app_over_saved_run
+    from tests.factories import app_over_saved_run, inside_over_sine
 
-    at = app_over_saved_run(run, tmp_path, monkeypatch, _inside_script)
+    at = app_over_saved_run(run, tmp_path, monkeypatch, inside_over_sine)
     for view in VIEWS:
         at.session_state["inside_view"] = view
         at.run()

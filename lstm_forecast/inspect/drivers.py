@@ -7,14 +7,17 @@ For a gate row of unit u at step t of layer l (direction d),
 so the parts are one per input feature (the run's feature names on layer 0; "layer below" on deeper
 layers, whose input is the hidden state of the layer under them), "recurrent", "peephole" and "bias".
 The pre-activation is the logit of a sigmoid gate and the tanh argument of the candidate, so the parts
-sum to it exactly (float64 here, from the trace's own states). Two cells differ:
+sum to it exactly (float64 here, from the trace's own states). Where a cell's row reads h_prev otherwise,
+its registry entry says how (`Cell.recurrent_part`):
 - the GRU's candidate is tanh(W_in x + b_in + r * (W_hn h_prev + b_hn)): the reset gate's product,
   b_hn included, is its "recurrent" part;
+- the MGU's candidate is tanh(W_in x + b_in + W_hn (f * h_prev) + b_hn): W_hn (f * h_prev) is;
 - the coupled LSTM's input gate is 1 - f and has no pre-activation of its own: its drivers are f's;
 - a vanilla RNN's only row is its hidden state's pre-activation (gate "hidden").
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,17 +124,32 @@ def gate_drivers(rnn: torch.nn.Module, x: torch.Tensor, trace, *, layer: int,
                 out[0] = layer_in @ w_ih[block].T
             else:
                 out[: len(sources)] = np.einsum("td,ud->dtu", layer_in, w_ih[block])
-            recurrent = h_prev @ w_hh[block].T
-            bias = b_ih[block] + b_hh[block]
-            if cell.name == "gru" and rows[k] == "n":  # r * (W_hn h + b_hn): the reset product is recurrent
-                reset = values[q["reset"], :, layer, units]
-                recurrent, bias = reset * (recurrent + b_hh[block]), b_ih[block]
+            own = None if cell.recurrent_part is None else cell.recurrent_part(  # the registry's, for its cell
+                rows[k], w_hh[block], b_hh[block], h_prev, _Traced(values, q, layer, units))
+            recurrent, hidden_bias = (h_prev @ w_hh[block].T, b_hh[block]) if own is None else own
+            bias = b_ih[block] + hidden_bias
             out[len(sources)] = recurrent
             if peephole and rows[k] != "g":  # i and f see c_prev, o sees the new c; the candidate none
                 p = dict(zip("ifo", w.peephole.numpy()))[rows[k]]
                 out[len(sources) + 1] = p * (c_now if rows[k] == "o" else c_prev)
             out[-1] = bias
     return Drivers(layer=layer, sources=names, parts=parts, index=trace.index)
+
+
+class _Traced(Mapping):
+    """The traced quantities of one layer and direction, (T, H) each, by name, read when asked."""
+
+    def __init__(self, values: np.ndarray, position: dict, layer: int, units: slice) -> None:
+        self._values, self._position, self._layer, self._units = values, position, layer, units
+
+    def __getitem__(self, quantity: str) -> np.ndarray:
+        return self._values[self._position[quantity], :, self._layer, self._units]
+
+    def __iter__(self):
+        return iter(self._position)
+
+    def __len__(self) -> int:
+        return len(self._position)
 
 
 def cell_quantity(cell: cells.Cell, symbol: str) -> str:
