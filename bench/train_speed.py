@@ -160,7 +160,7 @@ def main() -> None:
         return
     loaded = make_synthetic(args.points, freq="h", seed=0)
     config, _ = resolve(Config(cell=args.cell, hidden=args.hidden, layers=args.layers, epochs=args.epochs,
-                               batch_size=args.batch_size, patience=10 ** 6, period=24), loaded)
+                               batch_size=args.batch_size, patience=100_000, period=24), loaded)
     prep = prepare(loaded, config)
     train_w, val_w = train_val_windows(prep, config)
     n = len(train_w)

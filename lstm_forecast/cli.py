@@ -92,6 +92,13 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="write what drives each gate: its pre-activation split exactly into one part per input "
                            "feature, the recurrent state, the peephole and the bias (rows: timestamp, step, layer, "
                            "unit, gate, source, contribution); layer 0 unless --layer")
+    what.add_argument("--connectivity", action="store_true",
+                      help="write how far back the run's forecasts look: the gradient norm of each horizon step's "
+                           "forecast with respect to each lookback step's inputs, averaged over the holdout origins "
+                           "(rows: horizon_step, lag, gradient; lag 0 is the window's last step)")
+    ins.add_argument("--memory", action="store_true",
+                     help="write each unit's memory half-life in steps (rows: layer, unit, half_life_median, "
+                          "half_life_q25, half_life_q75, n_steps); with --season, per phase too")
     ins.add_argument("--unit", type=int, help="with --drivers: only this unit (0-based)")
 
     sweep_parser(sub, _source_args, _model_args)
@@ -338,8 +345,10 @@ def cmd_forecast(args) -> int:
 
 def cmd_inspect(args) -> int:
     """Tidy traces, or with --season the fold of the keep gate by phase and cycle (streamed, so any length
-    fits; see inspect/summary.py for how that table is stored), or with --drivers what moves a gate."""
-    from .inspect.run_traces import run_drivers, trace_series
+    fits; see inspect/summary.py for how that table is stored), with --drivers what moves a gate, with --memory
+    each unit's half-life, with --connectivity how far back the forecasts look (inspect/memory.py)."""
+    from .inspect.memory import run_connectivity
+    from .inspect.run_traces import run_drivers, run_memory, trace_series
     from .inspect.summary import look_inside
     from .pipeline import training_data
     from .runs import load_run
@@ -347,13 +356,23 @@ def cmd_inspect(args) -> int:
     run = load_run(args.run)
     if args.layer is not None and not 0 <= args.layer < run.config.layers:
         raise UserError(f"--layer {args.layer} does not exist: this run has layers 0..{run.config.layers - 1}")
-    if args.season and run.config.cell == "rnn":
+    if args.memory and (args.drivers or args.connectivity):
+        raise UserError("--memory goes alone or with --season (per phase); leave out --drivers and --connectivity")
+    if args.season and run.config.cell == "rnn" and not args.memory:
         raise UserError("a vanilla RNN has no gates to fold by season; inspect without --season to get its hidden state")
     if args.unit is not None and not args.drivers:
         raise UserError("--unit goes with --drivers; leave it out, or add --drivers")
     loaded = _load(args, args.history) if args.csv or args.ticker or args.sample else training_data(run)
     out = Path(args.out)
-    if args.drivers:
+    if args.memory:
+        table = run_memory(run, loaded, layer=args.layer, by_phase=args.season)
+        table.to_csv(out, index=False)
+        n_rows = len(table)
+    elif args.connectivity:
+        table = run_connectivity(run, loaded)
+        table.to_csv(out, index=False)
+        n_rows = len(table)
+    elif args.drivers:
         found = run_drivers(run, loaded, layer=args.layer or 0)
         units = found.parts[next(iter(found.parts))].shape[2]
         if args.unit is not None and not 0 <= args.unit < units:

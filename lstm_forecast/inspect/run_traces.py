@@ -54,6 +54,23 @@ def run_drivers(run: Run, loaded: LoadedSeries, *, layer: int = 0):
     return gate_drivers(rnn, x, compute_trace(rnn, x, prep.index), layer=layer, feature_names=run.feature_names)
 
 
+def run_memory(run: Run, loaded: LoadedSeries, *, layer: int | None = None, by_phase: bool = False):
+    """memory.memory_table of the run's network over the whole series (per phase too when `by_phase`)."""
+    from .memory import kept_share, memory_table
+
+    prep = prepared_for(run, loaded)
+    if prep.n > DRIVERS_MAX_STEPS:
+        raise UserError(f"half-lives are computed over the whole series at once, up to {DRIVERS_MAX_STEPS:,} steps; "
+                        f"this one has {prep.n:,}: pass a shorter stretch of the data (a CSV of its latest part)")
+    trace = compute_trace(run.inside_rnn(), torch.from_numpy(prep.features), prep.index)
+    kept_share(trace, 0)  # a cell without a keep gate: say so before anything else
+    phase = phases(run, trace)[0] if by_phase else None
+    if by_phase and run.config.period <= 1:
+        raise UserError("this run has no season (period 1), so there is no phase to split the half-life by; "
+                        "leave out --season")
+    return memory_table(trace, layer=layer, phase=phase)
+
+
 def phases(run: Run, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     """Phase in the season and cycle number of every traced step."""
     return phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor)

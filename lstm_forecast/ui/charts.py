@@ -35,6 +35,7 @@ from ..cells import CELLS, by_name
 MAX_ROWS = 5_000  # rows per frame; Altair refuses more, and the browser slows down well before
 NEUTRAL = "gray"  # the actual series, rules and shading: readable on light and dark themes
 AXIS_EXTENT = 64  # px every y axis takes for its ticks and labels, so charts in one column line up
+Y_TITLE_LIMIT = 160  # px of a y axis title: no stacked chart is lower than 170 px
 SUBTITLE_CHARS = 90  # characters per subtitle line: one line fits a 500-px column in Vega's 11-px font
 TABLEAU10 = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
              "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")  # Vega's "tableau10", for units
@@ -98,14 +99,30 @@ def _datetime(value) -> alt.DateTime:
     return alt.DateTime(year=t.year, month=t.month, date=t.day, hours=t.hour, minutes=t.minute, seconds=t.second)
 
 
-_PHASE_NAMES = {  # calendar phases are 0-based numbers in the data; axes show what a reader expects
-    "month of year": "['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'][datum.value]",
-    "day of week": "['Mon','Tue','Wed','Thu','Fri','Sat','Sun'][datum.value]",
-    "weekday": "['Mon','Tue','Wed','Thu','Fri'][datum.value]",
+_NAMED_PHASES = {  # calendar phases are 0-based numbers in the data; axes and sentences show what a reader expects
+    "month of year": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "day of week": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "weekday": ("Mon", "Tue", "Wed", "Thu", "Fri"),
+}
+_PHASE_NAMES = {  # the same as Vega label expressions
+    **{label: f"{list(names)!r}[datum.value]" for label, names in _NAMED_PHASES.items()},
     "quarter of year": "'Q' + (datum.value + 1)",
     "week of year": "datum.value + 1",
     "day of year": "datum.value + 1",
 }
+
+
+def phase_text(phase_label: str, phase: int) -> str:
+    """One phase in words, as its axis shows it: 'Jul' (month of year 6), 'Q3', 'week 5', 'hour 7'."""
+    names = _NAMED_PHASES.get(phase_label)
+    if names is not None and 0 <= phase < len(names):
+        return names[phase]
+    if phase_label == "quarter of year":
+        return f"Q{phase + 1}"
+    if phase_label in ("week of year", "day of year"):
+        return f"{phase_label.split()[0]} {phase + 1}"
+    unit = phase_label.split(" of ")[0] if " of " in phase_label else "step"
+    return f"{unit} {phase}"
 
 
 def plain_phase(phase_label: str) -> str:
@@ -121,7 +138,7 @@ def column_title(name: object) -> str:
     return text if any(ch.isalpha() for ch in text) else f"value of column {text or repr(name)}"
 
 
-def _phase_label_expr(phase_label: str):
+def phase_label_expr(phase_label: str):
     """A Vega label expression naming calendar phases (Jan.., Mon..), or Undefined to show the number."""
     return _PHASE_NAMES.get(phase_label, alt.Undefined)
 
@@ -148,8 +165,10 @@ def chart_title(text: str, *parts: str, note: str = "") -> alt.TitleParams:
 
 
 def aligned_y_axis(**kwargs) -> alt.Axis:
-    """A y axis taking exactly AXIS_EXTENT px, so stacked charts' plots start at the same x."""
+    """A y axis taking exactly AXIS_EXTENT px, so stacked charts' plots start at the same x; its title is cut
+    with an ellipsis at Y_TITLE_LIMIT px (a longer one squashed the plot to a line: a 62-character gate name)."""
     kwargs.setdefault("labelLimit", AXIS_EXTENT - 8)
+    kwargs.setdefault("titleLimit", Y_TITLE_LIMIT)
     return alt.Axis(minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT, **kwargs)
 
 
@@ -553,7 +572,7 @@ def _phase_x(frame: pd.DataFrame, phase_label: str, period: int | None, *, start
     [-0.5, period - 0.5], so a heatmap cell and a profile point of one phase sit at the same x."""
     n = int(period) if period else int(frame["phase"].max()) + 1 if len(frame) else 1
     label = plain_phase(phase_label)
-    axis = alt.Axis(values=_sparse_labels(list(range(n)), 24), labelExpr=_phase_label_expr(phase_label),
+    axis = alt.Axis(values=_sparse_labels(list(range(n)), 24), labelExpr=phase_label_expr(phase_label),
                     labelAngle=0, grid=False, labelOverlap="greedy")
     return {"x": alt.X(f"{start}:Q", title=label, axis=axis, scale=alt.Scale(domain=[-0.5, n - 0.5], nice=False,
                                                                              zero=False))}
@@ -635,7 +654,7 @@ def plot_phase_profile(
     else:
         base, mark = alt.Chart(profile).encode(**x), {"color": TABLEAU10[0] if gate else NEUTRAL}
     band = base.mark_area(opacity=0.3, **mark).encode(
-        y=alt.Y("q25:Q", title=title_text, scale=scale, axis=aligned_y_axis(tickCount=4)), y2="q75:Q")
+        y=alt.Y("q25:Q", title=title_text, scale=scale, axis=aligned_y_axis(tickCount=4, titleLimit=240)), y2="q75:Q")
     line = base.mark_line(**mark).encode(y=alt.Y("mean:Q", title=title_text, scale=scale))
     plabel = plain_phase(phase_label)
     tooltip = [alt.Tooltip("phase:Q", title=plabel)] + ([alt.Tooltip("unit:N", title=unit_title)] if by_unit else [])

@@ -89,7 +89,7 @@ def _colours(sources: list[str]) -> alt.Scale:
 def _over_time(frame: pd.DataFrame, colours: alt.Scale, gate: str, unit: int) -> alt.Chart:
     return alt.Chart(frame).mark_line(strokeWidth=1.5).encode(
         x=alt.X("time", title="time"),
-        y=alt.Y("contribution:Q", title="part of the pre-activation", axis=aligned_y_axis()),
+        y=alt.Y("contribution:Q", title="part of the pre-activation", axis=aligned_y_axis(titleLimit=380)),
         color=alt.Color("source:N", scale=colours, legend=top_legend(columns=4, title=None)),
         tooltip=["time", "source", alt.Tooltip("contribution:Q", format=".3f")],
     ).properties(title=chart_title(f"What drives the {gate} gate of unit {unit}",
@@ -102,7 +102,7 @@ def _by_phase(frame: pd.DataFrame, phase: np.ndarray, colours: alt.Scale, gate: 
         ["source", "phase"], as_index=False)["contribution"].mean()
     return alt.Chart(by).mark_line(point=True, strokeWidth=1.5).encode(
         x=alt.X("phase:O", title=plabel),
-        y=alt.Y("contribution:Q", title="mean part of the pre-activation", axis=aligned_y_axis()),
+        y=alt.Y("contribution:Q", title="mean part of the pre-activation", axis=aligned_y_axis(titleLimit=340)),
         color=alt.Color("source:N", scale=colours, legend=top_legend(columns=4, title=None)),
         tooltip=["phase", "source", alt.Tooltip("contribution:Q", format=".3f")],
     ).properties(title=chart_title(f"The {gate} gate's parts by {plabel}", "mean over every cycle"),

@@ -21,6 +21,7 @@ from ..runs import Run, data_key
 from ..seasonality import phase_label
 from . import charts
 from .drivers_view import view_drivers
+from .memory_view import view_memory
 from .render import show_chart
 from .text import cell_label, escape_markdown
 from .state import RunView, memo, open_run
@@ -32,7 +33,7 @@ SUMMARIES_KEPT = 2  # look-inside summaries per session: at 1M points one holds 
 REFERENCE_AUTO_STEPS = 200_000  # up to this many steps the untrained reference is traced by default (~0.4 s at 8,760)
 LEARNED_MIN = 0.05  # a learned seasonality (trained - untrained score) below this is not called a gain
 
-VIEWS = ("Cell state", "Gates by season", "Gates over time", "Gate drivers", "Saturation", "One step")
+VIEWS = ("Cell state", "Gates by season", "Gates over time", "Gate drivers", "Memory", "Saturation", "One step")
 HOW_TO_READ = {
     "Cell state": "Top: the series; below, on the same time axis: the memory of the units that move most.\nA unit "
                   "whose state climbs and falls with the season is tracking it; one that drifts slowly is tracking "
@@ -53,6 +54,12 @@ HOW_TO_READ = {
                     "is one, and the bias. The parts below sum to it exactly.\nA gate moved mostly by today's "
                     "inputs is reacting; one moved by the recurrent part is using memory. The share explained by "
                     "phase says how much of each part's swing is the season.",
+    "Memory": "Top: how long the chosen unit keeps what it holds. Its half-life at a step is the number of steps "
+              "until the keep gate has let half of it go (the product of the kept shares reaches 1/2; "
+              "{keep_words}), drawn by the phase it starts at: a unit that holds longer at night than by day shows "
+              "it here.\nBelow: how far back the forecast looks, as the gradient of each horizon step's forecast "
+              "with respect to each lookback step's inputs (Madsen 2019). Bright far to the right means the "
+              "forecast reads far back; bright only at lag 0 means it reads the last step.",
     "Saturation": "Each point is one gate of one unit: how often it is almost shut (< 0.1, x) or almost fully open "
                   "(> 0.9, y).\nPoints near the corners act like switches; points near the origin work in the "
                   "soft middle (Karpathy et al. 2015).",
@@ -69,6 +76,9 @@ HOW_TO_READ_NO_GATES = {  # a vanilla RNN: no gate views to describe
                        "below 0 and orange above.\nStripes that repeat are the season; long runs are held memory.",
     "Gate drivers": "A vanilla RNN has no gates; below, its hidden state's pre-activation is split exactly into one "
                     "part per input feature, the recurrent state and the bias.",
+    "Memory": "A vanilla RNN has no keep gate, so its memory has no half-life. Below: how far back its forecast "
+              "looks, as the gradient of each horizon step's forecast with respect to each lookback step's inputs "
+              "(Madsen 2019).",
     "Saturation": "A vanilla RNN has no gates, so nothing can saturate.",
     "One step": "The textbook equation, with this network's numbers at one step: each row is a vector over the "
                 "units.\nWith no gates, every step rewrites the whole state from the input and the last state.",
@@ -123,6 +133,8 @@ def show_inside(loaded: LoadedSeries, runs: dict[str, RunView]) -> None:
         _view_gates(loaded, run, summary, layer)
     elif view == "Gate drivers":
         view_drivers(loaded, run, layer, _key(run, loaded))
+    elif view == "Memory":
+        view_memory(loaded, run, layer, _key(run, loaded))
     elif view == "Saturation":
         _view_saturation(loaded, run, summary, layer)
     else:

@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-VIEWS = ("Cell state", "Gates by season", "Gates over time", "Gate drivers", "Saturation", "One step")
+VIEWS = ("Cell state", "Gates by season", "Gates over time", "Gate drivers", "Memory", "Saturation", "One step")
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-VIEWS = ("Cell state", "Gates by season", "Gates over time", "Gate drivers", "Saturation", "One step")
+VIEWS = ("Cell state", "Gates by season", "Gates over time", "Gate drivers", "Memory", "Saturation", "One step")
 STEPS = ("1. Data", "2. Configure", "3. Train", "4. Forecast and compare", "5. Look inside")
 WIDTHS = (1400, 1000)  # px; the sidebar stays open at both
 THEMES = ("light", "dark")  # Streamlit follows the browser's colour scheme

@@ -225,6 +225,16 @@ def test_every_chart_is_one_view_that_fits_its_column(name):
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
+def test_no_y_axis_title_is_longer_than_its_chart(name):
+    """A 62-character gate name as the y title squashed the phase profile's plot to a flat line: every titled y
+    axis cuts its title (with an ellipsis) at most at the chart's height."""
+    spec = BUILDERS[name]().to_dict()
+    for y in encodings(spec, "y"):
+        if y.get("title") and isinstance(y.get("axis"), dict):
+            assert 0 < y["axis"]["titleLimit"] <= spec["height"], (name, y["title"])
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
 def test_every_chart_has_tooltips(name):
     assert encodings(BUILDERS[name]().to_dict(), "tooltip")
 
