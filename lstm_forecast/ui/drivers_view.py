@@ -15,7 +15,7 @@ from ..inspect.drivers import dominant_sentence
 from ..seasonality import phase_and_cycle, phase_label
 from .charts import TABLEAU10, aligned_y_axis, chart_title, top_legend
 from .render import show_chart
-from .state import memo
+from .state import linked_unit, memo
 from .text import escape_markdown
 
 if TYPE_CHECKING:
@@ -43,10 +43,8 @@ def view_drivers(loaded: LoadedSeries, run: Run, layer: int, key: tuple) -> None
                         help="Whose pre-activation is split: the logit of a sigmoid gate, the tanh argument of the "
                              "candidate (and of a vanilla RNN's hidden state).")
     n_units = found.parts[gate].shape[2]
-    linked = st.session_state.get("season_unit")  # the unit chosen in Gates by season, when there is one
-    start = linked if isinstance(linked, int) and 0 <= linked < n_units else 0
-    unit = int(c2.number_input("Unit", 0, n_units - 1, start, key="drivers_unit",
-                               help="Starts at the unit chosen in Gates by season."))
+    unit = int(linked_unit("Unit", list(range(n_units)), key="drivers_unit", default=0, where=c2,
+                           help="The unit chosen in any view is the unit of every view."))
     period = run.config.period
     phase, _ = phase_and_cycle(found.index, period, anchor=run.transform.anchor) if period > 1 else (None, None)
     table = found.summary(gate, unit, phase)

@@ -24,7 +24,7 @@ from .drivers_view import view_drivers
 from .memory_view import view_memory
 from .render import show_chart
 from .text import cell_label, escape_markdown
-from .state import RunView, memo, open_run
+from .state import RunView, linked_unit, memo, open_run
 
 if TYPE_CHECKING:  # torch and the trace engine load when a run is first inspected
     from ..inspect.summary import LookInside
@@ -236,10 +236,11 @@ def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
         row = by_unit.loc[u]
         return f"unit {u} (seasonality {row['trained']:.0%}, untrained {row['untrained']:.0%}: {row['learned'] * 100:+.0f} points learned)"
 
-    unit = st.selectbox("Unit", options, index=1 if len(options) > 1 else 0, key="season_unit",
-                        format_func=unit_name,
-                        help="Ranked by learned seasonality (trained minus untrained) when compared with the "
-                             "untrained network, else by the trained score.")
+    unit = linked_unit("Unit", options, key="season_unit", default=options[1] if len(options) > 1 else options[0],
+                       format_func=unit_name,
+                       help="Ranked by learned seasonality (trained minus untrained) when compared with the "
+                            "untrained network, else by the trained score. The unit chosen here is the unit of "
+                            "every other view.")
     if refs is not None:
         st.markdown(escape_markdown(references_sentence(refs)))
     fixed = st.toggle("Fixed 0-1 scale", key="season_fixed",

@@ -14,7 +14,7 @@ from ..errors import UserError
 from ..seasonality import phase_label
 from .charts import NEUTRAL, aligned_y_axis, chart_title, phase_label_expr, phase_text
 from .render import show_chart
-from .state import memo
+from .state import linked_unit, memo
 from .text import escape_markdown
 
 if TYPE_CHECKING:
@@ -53,11 +53,11 @@ def view_memory(loaded: LoadedSeries, run: Run, layer: int, key: tuple) -> None:
 def _half_life(table: pd.DataFrame, run: Run, layer: int, cell: cells.Cell, period: int) -> None:
     units = sorted(table["unit"].unique())
     overall = table.groupby("unit").apply(_typical, include_groups=False)
-    linked = st.session_state.get("season_unit")  # the unit chosen in Gates by season, when there is one
-    start = units.index(linked) if linked in units else int(np.argmax(overall.reindex(units).to_numpy()))
-    unit = st.selectbox("Unit", units, index=start, key="memory_unit",
-                        format_func=lambda u: f"unit {u} (half-life about {overall[u]:.1f} steps)",
-                        help="Starts at the unit chosen in Gates by season, else the one that remembers longest.")
+    longest = units[int(np.argmax(overall.reindex(units).to_numpy()))]
+    unit = linked_unit("Unit", units, key="memory_unit", default=longest,
+                       format_func=lambda u: f"unit {u} (half-life about {overall[u]:.1f} steps)",
+                       help="The unit chosen in any view is the unit of every view; at first, the one that "
+                            "remembers longest.")
     rows = table[table["unit"] == unit]
     label = phase_label(run.info.get("freq"), period) if period > 1 else ""
     st.markdown(escape_markdown(half_life_sentence(rows, unit, cell, label)))

@@ -147,3 +147,21 @@ def memo(key: Any, compute: Callable[[], Any]) -> Any:
     while len(store) > MEMO_SIZE:
         store.popitem(last=False)
     return value
+
+
+LINKED_UNIT = "inside_linked_unit"  # a plain session key, not a widget's: it outlives the views not drawn
+
+
+def linked_unit(label: str, options: list, *, key: str, default, where=None, **kwargs):
+    """A unit chooser that starts at the unit last chosen in any Look-inside view (when it has that unit; else at
+    `default`), and makes its own choice the linked one when changed. Returns the chosen option."""
+    shared = st.session_state.get(LINKED_UNIT)
+    if shared in options:
+        st.session_state[key] = shared
+    elif st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+    def remember() -> None:
+        st.session_state[LINKED_UNIT] = st.session_state[key]
+
+    return (where or st).selectbox(label, options, key=key, on_change=remember, **kwargs)

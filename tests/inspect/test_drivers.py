@@ -121,6 +121,6 @@ def test_the_dashboard_view_names_the_dominant_source_and_sums_exactly(tmp_path,
     assert set(table["source"]) == {*run.feature_names, "recurrent", "bias"}
     at.selectbox(key="drivers_gate").set_value("candidate").run()
     assert any("reset gate's product" in c.value for c in at.caption)
-    at.number_input(key="drivers_unit").set_value(3).run()
+    at.selectbox(key="drivers_unit").set_value(3).run()
     assert not at.exception and "unit 3 moves most" in " ".join(m.value for m in at.markdown)
     st.cache_data.clear()

@@ -59,3 +59,27 @@ def test_the_memory_view_draws_for_a_gated_cell_and_says_why_an_rnn_has_no_half_
         assert any("has no keep gate, so its memory has no half-life" in i.value for i in at.info)
     else:
         assert "halves what it holds in about" in text and at.selectbox(key="memory_unit").value is not None
+
+
+def test_a_unit_chosen_in_one_view_is_the_unit_of_every_view(tmp_path, monkeypatch):
+    from lstm_forecast.pipeline import train_run
+    from tests.factories import app_over_saved_run, inside_over_sine, sine_series
+
+    run = train_run(sine_series(n=300), Config(cell="gru", hidden=4, epochs=2, threads=1))
+    at = app_over_saved_run(run, tmp_path, monkeypatch, inside_over_sine)
+
+    def show(view: str):
+        at.session_state["inside_view"] = view
+        at.run()
+        assert not at.exception, (view, [e.value for e in at.exception])
+
+    show("Gate drivers")
+    at.selectbox(key="drivers_unit").set_value(2).run()
+    show("Memory")
+    assert at.selectbox(key="memory_unit").value == 2
+    show("Gates by season")
+    assert at.selectbox(key="season_unit").value == 2
+    at.selectbox(key="season_unit").set_value(1).run()
+    for view, key in (("Gate drivers", "drivers_unit"), ("Memory", "memory_unit")):
+        show(view)
+        assert at.selectbox(key=key).value == 1, view
