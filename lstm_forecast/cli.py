@@ -96,6 +96,10 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="write how far back the run's forecasts look: the gradient norm of each horizon step's "
                            "forecast with respect to each lookback step's inputs, averaged over the holdout origins "
                            "(rows: horizon_step, lag, gradient; lag 0 is the window's last step)")
+    what.add_argument("--ablate", action="store_true",
+                      help="write what each unit does to the forecast: the holdout forecast with that unit's hidden "
+                           "output held at 0 at every step (rows: layer, unit, forecast_change, mase, mase_change; "
+                           "largest change first); layer 0 unless --layer")
     ins.add_argument("--memory", action="store_true",
                      help="write each unit's memory half-life in steps (rows: layer, unit, half_life_median, "
                           "half_life_q25, half_life_q75, n_steps); with --season, per phase too")
@@ -347,6 +351,7 @@ def cmd_inspect(args) -> int:
     """Tidy traces, or with --season the fold of the keep gate by phase and cycle (streamed, so any length
     fits; see inspect/summary.py for how that table is stored), with --drivers what moves a gate, with --memory
     each unit's half-life, with --connectivity how far back the forecasts look (inspect/memory.py)."""
+    from .inspect.ablation import run_ablation
     from .inspect.memory import run_connectivity
     from .inspect.run_traces import run_drivers, run_memory, trace_series
     from .inspect.summary import look_inside
@@ -356,8 +361,9 @@ def cmd_inspect(args) -> int:
     run = load_run(args.run)
     if args.layer is not None and not 0 <= args.layer < run.config.layers:
         raise UserError(f"--layer {args.layer} does not exist: this run has layers 0..{run.config.layers - 1}")
-    if args.memory and (args.drivers or args.connectivity):
-        raise UserError("--memory goes alone or with --season (per phase); leave out --drivers and --connectivity")
+    if args.memory and (args.drivers or args.connectivity or args.ablate):
+        raise UserError("--memory goes alone or with --season (per phase); leave out --drivers, --connectivity "
+                        "and --ablate")
     if args.season and run.config.cell == "rnn" and not args.memory:
         raise UserError("a vanilla RNN has no gates to fold by season; inspect without --season to get its hidden state")
     if args.unit is not None and not args.drivers:
@@ -366,6 +372,10 @@ def cmd_inspect(args) -> int:
     out = Path(args.out)
     if args.memory:
         table = run_memory(run, loaded, layer=args.layer, by_phase=args.season)
+        table.to_csv(out, index=False)
+        n_rows = len(table)
+    elif args.ablate:
+        table = run_ablation(run, loaded, layer=args.layer or 0)
         table.to_csv(out, index=False)
         n_rows = len(table)
     elif args.connectivity:

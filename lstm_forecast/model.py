@@ -197,6 +197,12 @@ class CustomCell(nn.Module):
             hs, cs = hs.flip(0), None if cs is None else cs.flip(0)
         return hs, cs
 
+    def steps(self, x: torch.Tensor, layer: int, direction: int,
+              state: tuple[torch.Tensor, torch.Tensor | None] | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One layer and direction over time-major x (T, B, D_k) in the order given, from `state` (h, c) (B, H)
+        each, or zero: hidden and cell states (T, B, H) (None without a cell state). Ablation steps with it."""
+        return self._run(x, self._suffixes(layer)[direction], state)
+
     def _run(self, x: torch.Tensor, suffix: str,
              state: tuple[torch.Tensor, torch.Tensor | None] | None = None,
              ) -> tuple[torch.Tensor, torch.Tensor | None]:

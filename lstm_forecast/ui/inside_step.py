@@ -20,6 +20,7 @@ from ..inspect.references import seasonality_against_references
 from ..runs import Run, data_key
 from ..seasonality import phase_label
 from . import charts
+from .ablation_view import show_unit_effects
 from .drivers_view import view_drivers
 from .memory_view import view_memory
 from .render import show_chart
@@ -264,6 +265,7 @@ def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
         st.dataframe(refs.head(10), hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(c, format="percent") for c in ("trained", "untrained", "shuffled")} | {
             "learned": st.column_config.NumberColumn("learned (trained − untrained)", format="%+.2f")})
+    show_unit_effects(loaded, run, layer, _key(run, loaded), order)
 
 
 def references_sentence(refs: pd.DataFrame) -> str:

@@ -83,3 +83,31 @@ def test_a_unit_chosen_in_one_view_is_the_unit_of_every_view(tmp_path, monkeypat
     for view, key in (("Gate drivers", "drivers_unit"), ("Memory", "memory_unit")):
         show(view)
         assert at.selectbox(key=key).value == 1, view
+
+
+def test_gates_by_season_says_what_each_unit_does_to_the_forecast(tmp_path, monkeypatch):
+    import copy
+
+    import torch
+
+    from lstm_forecast.pipeline import train_run
+    from lstm_forecast.ui.ablation_view import effects_sentence
+    from tests.factories import app_over_saved_run, inside_over_sine, sine_series
+
+    run = train_run(sine_series(n=300), Config(cell="lstm", hidden=4, epochs=2, threads=1))
+    unkept = copy.deepcopy(run)
+    unkept.metrics["network_kept"] = False
+    with torch.no_grad():
+        run.model.head.weight.normal_()
+    run.metrics["network_kept"] = True
+    for saved, expected in ((run, "moves the holdout forecast most"), (unkept, "does not use this network")):
+        at = app_over_saved_run(saved, tmp_path / str(id(saved)), monkeypatch, inside_over_sine)
+        at.session_state["inside_view"] = "Gates by season"
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any(h.value == "What each unit does to the forecast" for h in at.subheader)
+        text = " ".join(m.value for m in at.markdown) + " ".join(i.value for i in at.info)
+        assert expected in text.replace("\\", "")
+    table = pd.DataFrame({"unit": [3, 1, 0, 2], "forecast_change": [0.5, 0.2, 0.1, 0.0], "mase_change": 0.01})
+    assert "1 (3) are among the 5" in effects_sentence(table, [3, 9, 8, 7, 6])
+    assert "seasonal here does not mean used" in effects_sentence(table, [9, 8, 7, 6, 5])
