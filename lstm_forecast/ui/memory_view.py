@@ -47,7 +47,8 @@ def view_memory(loaded: LoadedSeries, run: Run, layer: int, key: tuple) -> None:
         st.warning(escape_markdown(exc))
         return
     st.markdown(escape_markdown(reach_sentence(reach)))
-    show_chart(("connectivity", *key), lambda: plot_connectivity(reach))
+    if reach["gradient"].max() > 0:  # an unused network's forecast does not move: no picture of nothing
+        show_chart(("connectivity", *key), lambda: plot_connectivity(reach))
 
 
 def _half_life(table: pd.DataFrame, run: Run, layer: int, cell: cells.Cell, period: int) -> None:
@@ -90,7 +91,8 @@ def reach_sentence(reach: pd.DataFrame) -> str:
     by_lag = reach.groupby("lag")["gradient"].sum().sort_index()
     total = by_lag.sum()
     if not total > 0:
-        return "The forecast does not move with its inputs at all (its correction is zero), so it looks back nowhere."
+        return ("The forecast does not move with the network's inputs at all (the network's correction is zero: "
+                "its forecast is its base's), so there is no reach to draw.")
     within = int(np.searchsorted(np.cumsum(by_lag.to_numpy()) / total, REACH_SHARE) + 1)
     return (f"Half of the forecast's sensitivity to its inputs lies in the latest {within} of its "
             f"{len(by_lag)} lookback steps (gradient norms, averaged over the holdout origins).")
