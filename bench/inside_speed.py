@@ -6,7 +6,8 @@ Over one series of --steps steps: the trace (every gate and state), the drivers 
 trace, as the dashboard computes them), the memory half-lives of every unit (from the trace's keep gate) and the
 trace plus drivers or half-lives, each as a multiple of the fused forward pass. Connectivity is timed against a
 forward pass of the same holdout windows (lookback 2 x 24, horizon 24, 500 windows): it is one backward pass per
-horizon step. Each pair is timed in alternation and the ratio is the median of per-round ratios (bench/trace_speed.py),
+horizon step. Ablation (every unit of layer 0 knocked out of one holdout window, in one batch) is timed against a
+forward pass of that window. Each pair is timed in alternation and the ratio is the median of per-round ratios (bench/trace_speed.py),
 so a busy machine slows both alike; the load average is printed beside.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from bench.trace_speed import time_pair  # noqa: E402
 from lstm_forecast import cells  # noqa: E402
 from lstm_forecast.config import Config  # noqa: E402
+from lstm_forecast.inspect.ablation import knocked_out_outputs  # noqa: E402
 from lstm_forecast.inspect.drivers import gate_drivers  # noqa: E402
 from lstm_forecast.inspect.memory import connectivity, kept_share, half_lives  # noqa: E402
 from lstm_forecast.inspect.traces import compute_trace  # noqa: E402
@@ -87,6 +89,15 @@ def main() -> None:
 
     s, f, r = ratio(lambda: connectivity(model, windows), forecast, args.repeats)
     print(f"{'connectivity (500 windows)':30s} {s:9.3f} {f:10.3f} {r:10.2f}")
+    one = windows[:1]
+
+    def forecast_one():
+        with torch.no_grad():
+            model(one)
+
+    s, f, r = ratio(lambda: knocked_out_outputs(model, one, 0), forecast_one, args.repeats)
+    print(f"{f'ablation of {args.hidden} units':30s} {s:9.3f} {f:10.3f} {r:10.2f}   (x a forward of the one "
+          "holdout window; target: a layer of 32 units in 2 s)")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ VIEW_LINKS = (  # (what it shows, the look-inside view on the forecasting page)
     ("the forget gate, folded by season", "Gates by season"),
     ("every gate of every unit over time", "Gates over time"),
     ("what each gate's sum W x + U h + b is made of", "Gate drivers"),
+    ("how many steps each unit keeps what it holds", "Memory"),
     ("how often each gate is shut or wide open", "Saturation"),
     ("these numbers for every unit at once", "One step"),
 )

@@ -111,3 +111,45 @@ def test_gates_by_season_says_what_each_unit_does_to_the_forecast(tmp_path, monk
     table = pd.DataFrame({"unit": [3, 1, 0, 2], "forecast_change": [0.5, 0.2, 0.1, 0.0], "mase_change": 0.01})
     assert "1 (3) are among the 5" in effects_sentence(table, [3, 9, 8, 7, 6])
     assert "seasonal here does not mean used" in effects_sentence(table, [9, 8, 7, 6, 5])
+
+
+def test_changing_the_unit_never_retraces_the_memory_or_the_ablation(tmp_path, monkeypatch):
+    import torch
+
+    from lstm_forecast.inspect import ablation, run_traces
+    from lstm_forecast.pipeline import train_run
+    from tests.factories import app_over_saved_run, inside_over_sine, sine_series
+
+    run = train_run(sine_series(n=300), Config(cell="lstm", hidden=4, epochs=2, threads=1))
+    with torch.no_grad():
+        run.model.head.weight.normal_()
+    run.metrics["network_kept"] = True
+    calls = {"trace": 0, "ablate": 0}
+    trace, knock = run_traces.compute_trace, ablation.knocked_out_outputs
+
+    def counted_trace(*args, **kwargs):
+        calls["trace"] += 1
+        return trace(*args, **kwargs)
+
+    def counted_knock(*args, **kwargs):
+        calls["ablate"] += 1
+        return knock(*args, **kwargs)
+
+    monkeypatch.setattr(run_traces, "compute_trace", counted_trace)
+    monkeypatch.setattr(ablation, "knocked_out_outputs", counted_knock)
+    at = app_over_saved_run(run, tmp_path, monkeypatch, inside_over_sine)
+    at.session_state["inside_view"] = "Memory"
+    at.run()
+    traced = calls["trace"]
+    assert traced >= 1
+    for unit in (1, 2, 3):
+        at.selectbox(key="memory_unit").set_value(unit).run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert calls["trace"] == traced  # the half-lives of every unit came from the one trace
+    at.session_state["inside_view"] = "Gates by season"
+    at.run()
+    knocked = calls["ablate"]
+    assert knocked == 1
+    for unit in (0, 2):
+        at.selectbox(key="season_unit").set_value(unit).run()
+    assert calls["ablate"] == knocked and calls["trace"] == traced
