@@ -33,9 +33,9 @@ def _step(rnn, cell: cells.Cell, layer: int, direction: int, w: cells.Weights, x
     if not cell.fused:
         hs, cs = rnn.steps(x.unsqueeze(0), layer, direction, (h, c))
         return hs[0], None if cs is None else cs[0]
-    if cell.has_cell_state:
+    if isinstance(rnn, torch.nn.LSTM):  # the fused ops' own one-step functions, as traces._run_fused picks them
         return torch.lstm_cell(x, (h, c), w.w_ih, w.w_hh, w.b_ih, w.b_hh)
-    if cell.gate_rows == ("r", "z", "n"):
+    if isinstance(rnn, torch.nn.GRU):
         return torch.gru_cell(x, h, w.w_ih, w.w_hh, w.b_ih, w.b_hh), None
     op = torch.rnn_tanh_cell if w.nonlinearity == "tanh" else torch.rnn_relu_cell
     return op(x, h, w.w_ih, w.w_hh, w.b_ih, w.b_hh), None

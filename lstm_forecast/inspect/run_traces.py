@@ -37,38 +37,38 @@ def trace_window(run: Run, loaded: LoadedSeries, origin: int | None = None) -> T
     return compute_trace(run.inside_rnn(), x, prep.index[origin - L + 1: origin + 1])
 
 
-DRIVERS_MAX_STEPS = 200_000  # drivers need every state of every step at once (a full trace, float64 parts)
+DRIVERS_MAX_STEPS = 200_000  # drivers and half-lives need every state of every step at once (a full trace)
+
+
+def whole_trace(run: Run, loaded: LoadedSeries, what: str) -> tuple[torch.Tensor, Trace]:
+    """The run's inputs (T, F) and the full trace of Run.inside_rnn over them, for measures that need every
+    step at once; `what` names the measure in the error for a series past DRIVERS_MAX_STEPS."""
+    prep = prepared_for(run, loaded)
+    if prep.n > DRIVERS_MAX_STEPS:
+        raise UserError(f"{what} computed over the whole series at once, up to {DRIVERS_MAX_STEPS:,} steps; this "
+                        f"one has {prep.n:,}: pass a shorter stretch of the data (a CSV of its latest part)")
+    x = torch.from_numpy(prep.features)
+    return x, compute_trace(run.inside_rnn(), x, prep.index)
 
 
 def run_drivers(run: Run, loaded: LoadedSeries, *, layer: int = 0):
     """drivers.gate_drivers of the run's network (Run.inside_rnn) over the whole series."""
     from .drivers import gate_drivers
 
-    prep = prepared_for(run, loaded)
-    if prep.n > DRIVERS_MAX_STEPS:
-        raise UserError(f"the drivers of a gate are computed over the whole series at once, up to "
-                        f"{DRIVERS_MAX_STEPS:,} steps; this one has {prep.n:,}: pass a shorter stretch of the data "
-                        "(a CSV of its latest part)")
-    x = torch.from_numpy(prep.features)
-    rnn = run.inside_rnn()
-    return gate_drivers(rnn, x, compute_trace(rnn, x, prep.index), layer=layer, feature_names=run.feature_names)
+    x, trace = whole_trace(run, loaded, "the drivers of a gate are")
+    return gate_drivers(run.inside_rnn(), x, trace, layer=layer, feature_names=run.feature_names)
 
 
 def run_memory(run: Run, loaded: LoadedSeries, *, layer: int | None = None, by_phase: bool = False):
     """memory.memory_table of the run's network over the whole series (per phase too when `by_phase`)."""
     from .memory import kept_share, memory_table
 
-    prep = prepared_for(run, loaded)
-    if prep.n > DRIVERS_MAX_STEPS:
-        raise UserError(f"half-lives are computed over the whole series at once, up to {DRIVERS_MAX_STEPS:,} steps; "
-                        f"this one has {prep.n:,}: pass a shorter stretch of the data (a CSV of its latest part)")
-    trace = compute_trace(run.inside_rnn(), torch.from_numpy(prep.features), prep.index)
+    _, trace = whole_trace(run, loaded, "half-lives are")
     kept_share(trace, 0)  # a cell without a keep gate: say so before anything else
-    phase = phases(run, trace)[0] if by_phase else None
     if by_phase and run.config.period <= 1:
         raise UserError("this run has no season (period 1), so there is no phase to split the half-life by; "
                         "leave out --season")
-    return memory_table(trace, layer=layer, phase=phase)
+    return memory_table(trace, layer=layer, phase=phases(run, trace)[0] if by_phase else None)
 
 
 def phases(run: Run, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
