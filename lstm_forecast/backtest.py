@@ -19,7 +19,6 @@ Everything (origins, forecasts, actuals, MASE scales) is computed on one frame: 
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -32,17 +31,18 @@ from .data.series import LoadedSeries
 from .errors import UserError
 from .evaluation import intervals as I
 from .evaluation import metrics as M
+from .evaluation.forecasts import Forecast, forecasts
+from .evaluation.rolling import ERROR_COLUMNS, origin_errors, summarise
+from .network import NetworkForecaster
 from .pipeline import train_run
-from .prepare import prepare, resolve, windows
+from .prepare import prepare, resolve
 
 if TYPE_CHECKING:
     from .config import Config
     from .runs import Run
     from .train import ProgressCallback
 
-ERROR_COLUMNS = ["origin", "cutoff", "method", "step", "timestamp", "actual", "forecast", "error",
-                 "lower_80", "upper_80", "lower_95", "upper_95"]
-
+__all__ = ["Backtest", "backtest", "forecast_origins", "ERROR_COLUMNS"]
 
 @dataclass
 class Backtest:
@@ -94,13 +94,9 @@ def backtest(loaded: LoadedSeries, config: Config, *, origins: int = 20, step: i
 
 
 def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, first_index: int = 0) -> pd.DataFrame:
-    """Per-step errors of `run`'s model and baselines forecasting from every origin in `positions`
-    (positions in `loaded`, whose target must be the run's `value_col`), in one batched pass,
-    without refitting anything."""
-    import torch
-
-    from .train import predict
-
+    """Per-step errors of `run`'s network and baselines forecasting from every origin in `positions`
+    (positions in `loaded`, whose target must be the run's `value_col`), in one batched pass each,
+    without refitting anything: one loop over forecasters on the same contract."""
     config = run.config
     H, P = config.horizon, config.period
     if config.value_col != loaded.value_col:
@@ -113,29 +109,14 @@ def forecast_origins(run: Run, loaded: LoadedSeries, positions: np.ndarray, firs
     prep = prepare(data, config, transform=run.transform)
     skip = len(data.frame) - prep.n
     y = data.frame[config.value_col].to_numpy(dtype=float)
-    positions = np.asarray(positions, dtype=int)
-    w = windows(prep, positions - skip, config)
-    model = w.values(predict(run.model, w, torch.device("cpu")))  # (N, H)
     fitted = fitted_baselines(y[: _train_end(run) + skip], P)  # the run's own (cached) baselines
-    methods = {config.cell: model, **{name: b.forecast_from(y, positions, H) for name, b in fitted.items()}}
+    methods = {config.cell: NetworkForecaster.trained(prep, config, run.model), **fitted}
     stored = run.metrics.get("intervals") or {}
-    observed = data.observed_mask(config.value_col)
-    rows = []
-    at = positions[:, None] + np.arange(1, H + 1)[None, :]  # (N, H)
-    keep = (at < len(y)) & observed[np.minimum(at, len(y) - 1)]  # observed targets only
-    k_idx, h_idx = np.nonzero(keep)  # one row per kept (origin, step), origin-major
-    stamps = data.frame.index
-    target = at[k_idx, h_idx]
-    for name, values in methods.items():
-        cal = I.calibration_from(stored if name == config.cell else stored.get("baselines", {}).get(name))
-        band = I.bounds(values, cal) if cal is not None else {}
-        forecast = values[k_idx, h_idx]
-        rows.append(pd.DataFrame({
-            "origin": first_index + k_idx, "cutoff": stamps[positions[k_idx]], "method": name, "step": h_idx + 1,
-            "timestamp": stamps[target], "actual": y[target], "forecast": forecast, "error": y[target] - forecast,
-            **{key: band[key][k_idx, h_idx] if band else np.full(len(k_idx), np.nan) for key in ERROR_COLUMNS[8:]},
-        }))
-    return pd.concat(rows, ignore_index=True)
+    calibrations = {name: I.calibration_from(stored if name == config.cell else stored.get("baselines", {}).get(name))
+                    for name in methods}
+    points = forecasts(methods, y, np.asarray(positions, dtype=int), H)
+    return origin_errors(data, positions, {name: Forecast.calibrated(v, calibrations[name]) for name, v in points.items()},
+                         first_index)
 
 
 def _train_end(run: Run) -> int:
@@ -143,30 +124,3 @@ def _train_end(run: Run) -> int:
     n = int(run.info.get("n_points", 0))
     skip = 1 if run.transform.difference else 0
     return n - skip - run.config.horizon - run.config.val_size
-
-
-def summarise(errors: pd.DataFrame, loaded: LoadedSeries, period: int, positions: np.ndarray
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per method: point metrics averaged over origins (MASE scaled by each origin's own history) and
-    interval coverage; per method and step: MAE and MASE. `loaded`'s target is the forecast column."""
-    y = loaded.series.to_numpy(dtype=float)
-    seen = loaded.observed_mask()  # (n,) lines up with y
-    scales = {k: M.mase_scale(y[: o + 1], period, seen[: o + 1]).value for k, o in enumerate(positions)}
-    e = errors.assign(scale=errors["origin"].map(lambda k: scales.get(k, math.nan)))
-    e["abs"] = e["error"].abs()
-    e["sq"] = e["error"] ** 2
-    denom = e["actual"].abs() + e["forecast"].abs()
-    e["sape"] = np.where(denom > 0, 200 * e["abs"] / denom.where(denom > 0, 1), 0.0)
-    for level in I.LEVELS:
-        inside = (e["actual"] >= e[f"lower_{level}"]) & (e["actual"] <= e[f"upper_{level}"])
-        e[f"in{level}"] = inside.astype(float).where(e[f"lower_{level}"].notna())
-    per_origin = e.groupby(["method", "origin"]).agg(mae=("abs", "mean"), mse=("sq", "mean"), smape=("sape", "mean"),
-                                                     scale=("scale", "first"), coverage_80=("in80", "mean"),
-                                                     coverage_95=("in95", "mean"))
-    per_origin["rmse"] = np.sqrt(per_origin["mse"])
-    per_origin["mase"] = per_origin["mae"] / per_origin["scale"]
-    summary = per_origin.groupby("method")[["mae", "rmse", "smape", "mase", "coverage_80", "coverage_95"]].mean()
-    summary["origins"] = per_origin.groupby("method").size()
-    by_step = e.groupby(["method", "step"]).agg(mae=("abs", "mean"), scale=("scale", "mean")).reset_index()
-    by_step["mase"] = (e.assign(r=e["abs"] / e["scale"]).groupby(["method", "step"])["r"].mean()).to_numpy()
-    return summary.sort_values("mase").reset_index(), by_step.drop(columns="scale")

@@ -7,7 +7,6 @@ validation origins (their residuals calibrate the prediction intervals), at the 
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,33 +23,22 @@ from .data.source import Source
 from .errors import UserError
 from .evaluation import intervals as I
 from .evaluation import kept
-from .evaluation import metrics as M
+from .evaluation.forecasts import Forecast, Forecaster as MethodForecaster, forecasts
+from .evaluation.scoring import Origins, evaluate, holdout_scores
 from .baselines import fitted_baselines
-from .prepare import Prepared, future_index, prepare, resolve, split_origins, train_val_windows, windows
-from .runs import Run, data_key, describe, file_sha256, new_run_id  # noqa: F401  (Run and data_key: re-exported)
+from .network import NetworkForecaster
+from .prepare import Prepared, Windows, future_index, prepare, resolve, split_origins, train_val_windows
+from .runs import Run, data_key, describe, new_run_id  # noqa: F401  (Run: re-exported)
 
 if TYPE_CHECKING:  # torch loads on first use: the dashboard's first page does not need it
     import torch
 
     from .model import Forecaster
-    from .train import ProgressCallback
+    from .train import FitResult, ProgressCallback
 
 
 
 CALIBRATION_ORIGINS = 2000  # the most recent validation origins calibrate the intervals: plenty per step, any length
-
-
-@dataclass
-class Origins:
-    """Where a trained model is applied, as positions in model space (u)."""
-
-    calibration: np.ndarray  # (N,) validation origins: at least one target in [train_end, val_end)
-    holdout: int  # val_end - 1: forecasts the last `horizon` points
-    future: int  # n - 1: forecasts past the end
-
-    @property
-    def all(self) -> np.ndarray:
-        return np.concatenate([self.calibration, [self.holdout, self.future]])
 
 
 @dataclass
@@ -61,12 +49,12 @@ class SeriesPart:
     config: Config  # resolved: period, horizon, lookback, val_size set
     period_note: str
     prep: Prepared
-    train_w: object  # prepare.Windows: targets masked from train_end
-    val_w: object  # prepare.Windows: only the validation part
+    train_w: Windows  # targets masked from train_end
+    val_w: Windows  # only the validation part
     origins: Origins
-    fitted: dict  # baseline name -> fitted baseline (on the training part)
-    base_values: dict  # baseline name -> (N_cal + 2, H) forecasts at origins.all
-    timings: dict = field(default_factory=dict)
+    fitted: dict[str, MethodForecaster]  # baseline name -> fitted baseline (on the training part)
+    base_values: dict[str, np.ndarray]  # baseline name -> (N_cal + 2, H) forecasts at origins.all
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def skip(self) -> int:
@@ -76,18 +64,16 @@ class SeriesPart:
 def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback | None = None,
               device: str | torch.device | None = None, threads: int | None = None,
               load_seconds: float | None = None) -> Run:
-    """Resolve the config from the data, prepare, fit baselines and model, forecast, calibrate, score."""
-    import torch
+    """Resolve the config from the data, prepare, fit baselines and network, forecast, calibrate, score."""
+    import torch  # deferred: torch (1 s)
 
-    from .model import build_model, choose_device
-    from .train import fit_model
+    from .model import choose_device  # deferred: model.py imports torch
 
     part = series_part(loaded, config, load_seconds)
     dev = device if isinstance(device, torch.device) else choose_device(device or part.config.device)
-    torch.manual_seed(part.config.seed)
-    model = build_model(len(part.prep.feature_names), part.config)
-    result = fit_model(model, part.train_w, part.val_w, part.config, dev, callback, threads=threads)
-    model.cpu()
+    network = NetworkForecaster(part.prep, part.config).fit(callback, device=dev, threads=threads,
+                                                            split=(part.train_w, part.val_w))
+    model, result = network.model_, network.result_
     weight = None
     if part.config.shrink and part.config.target == "residual":  # the correction weighted by what validation trusts
         from .model import scale_correction
@@ -120,27 +106,27 @@ def series_part(loaded: LoadedSeries, config: Config, load_seconds: float | None
     skip = len(loaded.frame) - prep.n
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
     fitted = fitted_baselines(y[: prep.train_end + skip], config.period)
-    base_values = {name: b.forecast_from(y, origins.all + skip, config.horizon) for name, b in fitted.items()}
+    base_values = forecasts(fitted, y, origins.all + skip, config.horizon)
     timings["baselines"] = _lap(t0)
     return SeriesPart(loaded, config, period_note, prep, train_w, val_w, origins, fitted, base_values, timings)
 
 
-def finish_run(part: SeriesPart, model, result, device: str, extra_info: dict | None = None) -> Run:
+def finish_run(part: SeriesPart, model: Forecaster, result: FitResult, device: str,
+               extra_info: dict | None = None) -> Run:
     """Everything after the network trains: forecasts at every origin, intervals and scores, as a Run.
 
     model: a trained `Forecaster` for this series (on the CPU); result: its `train.FitResult`.
     """
-    import torch
-
-    from .train import predict
+    import torch  # deferred: torch (1 s), for its version in the record
 
     start = time.perf_counter()
     config, prep, loaded = part.config, part.prep, part.loaded
     if hasattr(model, "members") and len(model.members) < config.ensemble:  # stopped before every member trained
         config = Config.from_dict({**config.to_dict(), "ensemble": len(model.members)})
-    w = windows(prep, part.origins.all, config)
-    values = w.values(predict(model, w, torch.device("cpu")))  # (N+2, H)
-    forecast, baselines, metrics = evaluate(loaded, prep, config, part.origins, values, part.base_values)
+    y = loaded.frame[config.value_col].to_numpy(dtype=float)
+    network = NetworkForecaster.trained(prep, config, model)
+    values = {"model": network.forecast_from(y, part.origins.all + part.skip, config.horizon), **part.base_values}
+    forecast, baselines, metrics = evaluate(loaded, prep, config, part.origins, values)
     metrics.update(kept.record(result.best_epochs or [result.best_epoch], result.base_val_loss,
                                result.best_val_loss, config.target, prep.transform.base))
     timings = {**part.timings, "train": round(result.seconds, 3), "forecast": _lap(start)}
@@ -179,55 +165,6 @@ def finish_run(part: SeriesPart, model, result, device: str, extra_info: dict | 
                inside_state=result.trained_rnn)
 
 
-def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Origins,
-             model_values: np.ndarray, base_values: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Forecast frames and metrics from each method's forecasts at every origin (original units).
-
-    model_values, base_values[name]: (N_cal + 2, H), rows in `origins.all` order. Intervals come
-    from the calibration rows; the holdout row is scored on the observed points of the last H.
-    """
-    H, P = config.horizon, config.period
-    skip = len(loaded.frame) - prep.n
-    y = loaded.frame[config.value_col].to_numpy(dtype=float)
-    seen = loaded.observed_mask(config.value_col)  # (n,) lines up with y: both from loaded.frame
-    observed = seen[-H:]
-    insample = y[:-H]
-    scale = M.mase_scale(insample, P, seen[:-H])
-    n_cal = len(origins.calibration)
-    stamps = prep.index[prep.val_end:].append(future_index(prep.index, H, loaded.freq))
-    actual = np.concatenate([np.where(observed, y[-H:], np.nan), np.full(H, np.nan)])
-    methods = {"model": model_values, **base_values}
-    frames, scores, calibrations = {}, {}, {}
-    for name, values in methods.items():
-        cal, point = values[:n_cal], values[n_cal:]  # (N_cal, H), (2, H): holdout, future
-        log = I.use_log(prep.transform.log, y, cal)
-        residuals = I.residual_matrix(y, cal, origins.calibration + skip, prep.train_end + skip, prep.val_end + skip, log)
-        calibration = I.calibrate(residuals, log=log)
-        band = {k: v.reshape(-1) for k, v in I.bounds(point, calibration).items()}
-        frames[name] = {"forecast": point.reshape(-1), **band}
-        holdout_band = {k: v[:H] for k, v in band.items()}
-        scores[name] = {**M.score(y[-H:], point[0], insample, P, observed, scale),
-                        **M.interval_scores(y[-H:], holdout_band, observed)}
-        calibrations[name] = calibration
-    forecast = pd.DataFrame({"timestamp": stamps, "actual": actual, **frames["model"]})
-    baselines = pd.DataFrame({"timestamp": stamps, **{f"{name}{'' if k == 'forecast' else '_' + k}": v
-                                                      for name in base_values for k, v in frames[name].items()}})
-    metrics = {
-        "model": scores["model"],
-        "baselines": {name: scores[name] for name in base_values},
-        "period": P,
-        "horizon": H,
-        "holdout": {"points": H, "scored": int(observed.sum()), "excluded": int(H - observed.sum()),
-                    "note": _holdout_note(observed)},
-        "mase_scale": scale.to_dict(),
-        "intervals": {**calibrations["model"].summary(),
-                      "baselines": {name: calibrations[name].summary() for name in base_values}},
-    }
-    return forecast, baselines, metrics
-
-
-
-
 def prepared_for(run: Run, loaded: LoadedSeries) -> Prepared:
     """The run's own input features for `loaded`, with the run's fitted transform (nothing refitted)."""
     column = run.config.value_col
@@ -242,10 +179,6 @@ def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
 
     The frame has timestamp, actual, forecast and the run's calibrated interval columns.
     """
-    import torch
-
-    from .train import predict
-
     config = run.config
     prep = prepared_for(run, loaded)
     loaded = loaded.with_value(config.value_col)
@@ -253,24 +186,19 @@ def apply_run(run: Run, loaded: LoadedSeries) -> tuple[pd.DataFrame, dict]:
     first = max(L, config.period) - 1
     if prep.n - 1 - H < first:
         raise UserError(f"the new data has {prep.n} points; this run needs at least {first + H + 2} (lookback {L}, horizon {H})")
-    origins = np.array([prep.n - 1 - H, prep.n - 1])
-    w = windows(prep, origins, config)
-    values = w.values(predict(run.model, w, torch.device("cpu")))
+    y = loaded.frame[config.value_col].to_numpy(dtype=float)
+    skip = len(y) - prep.n
+    values = NetworkForecaster.trained(prep, config, run.model).forecast_from(y, np.array([prep.n - 1 - H, prep.n - 1]) + skip, H)
     if not np.all(np.isfinite(values)):
         raise UserError("the model's forecast is not finite on this data (NaN or inf); check the data's scale "
                         "against the training data, or retrain")
-    y = loaded.frame[config.value_col].to_numpy(dtype=float)
     seen = loaded.observed_mask(config.value_col)
     observed = seen[-H:]
     stamps = prep.index[-H:].append(future_index(prep.index, H, loaded.freq))
-    calibration = I.calibration_from(run.metrics.get("intervals"))
-    band = {k: v.reshape(-1) for k, v in I.bounds(values, calibration).items()} if calibration else {}
+    forecast = Forecast.calibrated(values, I.calibration_from(run.metrics.get("intervals")))  # (2, H): holdout, future
     frame = pd.DataFrame({"timestamp": stamps, "actual": np.concatenate([np.where(observed, y[-H:], np.nan), np.full(H, np.nan)]),
-                          "forecast": values.reshape(-1), **band})
-    scores = M.score(y[-H:], values[0], y[:-H], config.period, observed, M.mase_scale(y[:-H], config.period, seen[:-H]))
-    if band:
-        scores |= M.interval_scores(y[-H:], {k: v[:H] for k, v in band.items()}, observed)
-    return frame, scores
+                          **forecast.columns()})
+    return frame, holdout_scores(y, seen, forecast, config.period)
 
 
 def training_data(run: Run) -> LoadedSeries:
@@ -288,14 +216,6 @@ def training_data(run: Run) -> LoadedSeries:
         raise UserError(f"the run's training data ({run.info.get('source', '?')!r}) was not recorded with it "
                         "(a run of an older version); pass it with --csv")
     return open_source(Source.from_dict(origin, "the run's origin record"))
-
-
-def _holdout_note(observed: np.ndarray) -> str:
-    missing = int(len(observed) - observed.sum())
-    if not missing:
-        return f"all {len(observed)} holdout points scored"
-    return (f"{int(observed.sum())} of {len(observed)} holdout points scored: {missing} were gaps the loader "
-            "filled in, and a forecast is never scored on invented values")
 
 
 def _lap(since: float) -> float:

@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("seasonality",),
     ("baselines",),
     ("prepare",),
-    ("model", "train"),
+    ("model", "train", "network"),
     ("evaluation",),
     ("runs",),
     ("pipeline",),

@@ -16,6 +16,7 @@ from typing import Callable
 
 from ..config import Config
 from ..errors import UserError
+from ..network import NetworkForecaster
 from .panel import Panel
 from .parts import SeriesPart, series_part, validation_mase, validation_truth
 
@@ -33,13 +34,11 @@ class TrialResult:
 
 
 def series_score(part: SeriesPart, model, truth=None) -> float:
-    """Validation MASE of `model` on one series' validation windows."""
-    import torch
-
-    from ..train import predict
-
+    """Validation MASE of `model` on one series' validation origins (forecast on the network's contract)."""
     truth = truth or validation_truth(part)
-    values = part.val_w.values(predict(model, part.val_w, torch.device("cpu")))  # (N, H) original units
+    y = part.loaded.frame[part.config.value_col].to_numpy(dtype=float)
+    network = NetworkForecaster.trained(part.prep, part.config, model)
+    values = network.forecast_from(y, part.val_w.origins + part.skip, part.config.horizon)  # (N, H) original units
     return validation_mase(truth, values)
 
 
