@@ -10,7 +10,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, replace
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from torch import nn
 from .config import Config
 from .errors import UserError
 from .threads import Governor, fit_work, most_threads, thread_plan, using_threads
+
+if TYPE_CHECKING:
+    from .prepare import TensorWindows, Windows
 
 LOSSES = {"huber": nn.HuberLoss, "mse": nn.MSELoss, "mae": nn.L1Loss}
 VAL_MAX_WINDOWS = 4096  # validation windows scored per epoch: a fixed sample, so an epoch costs the same at any length
@@ -129,18 +132,59 @@ def fit(model: nn.Module, train, val, config: Config, device: torch.device,
     seed_everything(config.seed)
     model.to(device)
     train, val = train.to(device), val.to(device)  # the feature array moves once
-    n, bs = len(train), config.batch_size
-    if n == 0:
+    if len(train) == 0:
         raise UserError("no training windows: the series is too short for this lookback and horizon; "
                         "shorten them or use a longer series")
     override = threads if threads is not None else config.threads
     plan = thread_plan(model, config, device, override=override)
     governor = Governor(plan, auto=override is None and device.type == "cpu", cores=most_threads(fit_work(config)))
     with using_threads(plan):
-        return _fit(model, train, val, config, device, callback, n, bs, governor)
+        return _fit(_Job(model, train, val, config, device, governor, callback))
 
 
-def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitResult:
+@dataclass
+class _Job:
+    """One network's fit, as `fit` set it up: windows on the device, threads chosen."""
+
+    model: nn.Module
+    train: Windows | TensorWindows  # len() > 0
+    val: Windows | TensorWindows  # may be empty: then no epoch beats epoch 0 and the untrained network is kept
+    config: Config
+    device: torch.device
+    governor: Governor
+    callback: ProgressCallback | None = None
+
+    def report(self, progress: Progress) -> bool:
+        """Tell the callback; False when it asks to stop."""
+        return self.callback is None or self.callback(progress) is not False
+
+
+class _Best:
+    """The weights to keep: the best validation epoch, epoch 0 (the untrained network) included, and the
+    best epoch from 1 on, which Look inside shows when epoch 0 stays best."""
+
+    def __init__(self, model: nn.Module, val_loss: float) -> None:
+        self.val = val_loss if math.isfinite(val_loss) else math.inf
+        self.base_val, self.epoch, self.state = self.val, 0, _snapshot(model)
+        self.trained_val, self.trained_epoch, self.trained_state = math.inf, None, None
+
+    def update(self, model: nn.Module, epoch: int, val_loss: float) -> None:
+        if val_loss < self.trained_val:
+            self.trained_val, self.trained_epoch = val_loss, epoch
+            self.trained_state = _snapshot(model) if val_loss >= self.val - 1e-9 else None  # else self.state is it
+        if val_loss < self.val - 1e-9:
+            self.val, self.epoch, self.state = val_loss, epoch, _snapshot(model)
+
+    def trained_rnn(self) -> dict | None:
+        """The recurrent weights of the best trained epoch, when the untrained network is kept."""
+        if self.epoch != 0 or self.trained_state is None:
+            return None
+        return {k[len("rnn."):]: v for k, v in self.trained_state.items() if k.startswith("rnn.")}
+
+
+def _fit(job: _Job) -> FitResult:
+    model, train, val, config, device, governor = job.model, job.train, job.val, job.config, job.device, job.governor
+    n, bs = len(train), config.batch_size
     loss_fn = LOSSES[config.loss](reduction="none")
     fused = device.type in ("cpu", "cuda")  # one kernel for the whole update: about 3x faster steps on CPU
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
@@ -150,12 +194,7 @@ def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitRes
     val_idx = _val_sample(len(val), config.seed)
     # Epoch 0: the untrained model (its head starts near zero, so it is about its base forecast). A fit
     # that never beats it on validation keeps it: the network never does worse than its own base there.
-    best_val, best_epoch = (evaluate_loss(model, val, loss_fn, val_idx) if len(val) else math.inf), 0
-    if not math.isfinite(best_val):
-        best_val = math.inf
-    base_val = best_val
-    trained_val, trained_epoch, trained_state = math.inf, None, None  # the best epoch from 1 on
-    best_state = _snapshot(model)
+    best = _Best(model, evaluate_loss(model, val, loss_fn, val_idx) if len(val) else math.inf)
     rows: list[tuple] = []
     stopped, start = "completed", time.perf_counter()
     last_tick, epoch_times = start, []
@@ -187,9 +226,8 @@ def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitRes
                     governor.check()  # another process took a core: one thread from now on (and back)
                     fraction = min((i + bs) / per_epoch, 0.999)
                     eta = _eta(epoch_times, now - epoch_start, fraction, config.epochs - epoch + 1)
-                    if callback is not None and callback(Progress(
-                            epoch, config.epochs, train_loss, val_loss, best_val, _lr(optimizer), now - start, eta,
-                            fraction, governor.threads)) is False:
+                    if not job.report(Progress(epoch, config.epochs, train_loss, val_loss, best.val, _lr(optimizer),
+                                               now - start, eta, fraction, governor.threads)):
                         raise _Stopped()
             train_loss = float(total) / max(float(count), 1.0)  # one sync per epoch
             val_loss = evaluate_loss(model, val, loss_fn, val_idx)
@@ -197,44 +235,37 @@ def _fit(model, train, val, config, device, callback, n, bs, governor) -> FitRes
             stopped = "stopped by user"
             break
         except _Diverged as why:
-            stopped = _give_up(f"diverged at epoch {epoch} (loss {why.loss:g})", best_epoch, config, model, best_state)
+            stopped = _give_up(f"diverged at epoch {epoch} (loss {why.loss:g})", best, config, model)
             break
         except (torch.OutOfMemoryError, MemoryError):
-            stopped = _give_up(f"out of memory at epoch {epoch}", best_epoch, config, model, best_state)
+            stopped = _give_up(f"out of memory at epoch {epoch}", best, config, model)
             break
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
             loss = train_loss if not math.isfinite(train_loss) else val_loss
-            stopped = _give_up(f"diverged at epoch {epoch} (loss {loss:g})", best_epoch, config, model, best_state)
+            stopped = _give_up(f"diverged at epoch {epoch} (loss {loss:g})", best, config, model)
             break
         scheduler.step(val_loss)
-        if val_loss < trained_val:
-            trained_val, trained_epoch = val_loss, epoch
-            trained_state = _snapshot(model) if val_loss >= best_val - 1e-9 else None  # else best_state is it
-        if val_loss < best_val - 1e-9:
-            best_val, best_epoch = val_loss, epoch
-            best_state = _snapshot(model)
+        best.update(model, epoch, val_loss)
         now = time.perf_counter()
         epoch_times.append(now - epoch_start)
         elapsed, lr = now - start, _lr(optimizer)
         rows.append((epoch, train_loss, val_loss, lr, elapsed))
         eta = _eta(epoch_times, 0.0, 0.0, config.epochs - epoch)
-        if callback is not None and callback(Progress(epoch, config.epochs, train_loss, val_loss, best_val, lr,
-                                                      elapsed, eta, 1.0, governor.threads)) is False:
+        if not job.report(Progress(epoch, config.epochs, train_loss, val_loss, best.val, lr, elapsed, eta, 1.0,
+                                   governor.threads)):
             stopped = "stopped by user"
             break
-        if epoch - best_epoch >= config.patience:
+        if epoch - best.epoch >= config.patience:
             stopped = "early stopping"
             break
-    model.load_state_dict(best_state)
+    model.load_state_dict(best.state)
     model.eval()
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "lr", "seconds"])
     finite = (lambda v: v if math.isfinite(v) else math.nan)
-    trained_rnn = None
-    if best_epoch == 0 and trained_state is not None:
-        trained_rnn = {k[len("rnn."):]: v for k, v in trained_state.items() if k.startswith("rnn.")}
-    return FitResult(history, best_epoch, stopped, time.perf_counter() - start, governor.threads,
-                     base_val_loss=finite(base_val), best_val_loss=finite(best_val), trained_rnn=trained_rnn,
-                     trained_epoch=trained_epoch if trained_rnn is not None else None)
+    trained_rnn = best.trained_rnn()
+    return FitResult(history, best.epoch, stopped, time.perf_counter() - start, governor.threads,
+                     base_val_loss=finite(best.base_val), best_val_loss=finite(best.val), trained_rnn=trained_rnn,
+                     trained_epoch=best.trained_epoch if trained_rnn is not None else None)
 
 
 class _Stopped(Exception):
@@ -246,13 +277,13 @@ class _Diverged(Exception):
         self.loss = loss
 
 
-def _give_up(what: str, best_epoch: int, config: Config, model: nn.Module, best_state: dict) -> str:
+def _give_up(what: str, best: _Best, config: Config, model: nn.Module) -> str:
     """The stop reason, keeping the best weights; a UserError when no epoch finished well."""
     if what.split(" at epoch ")[1].startswith("1 ") or what.endswith(" at epoch 1"):
         raise UserError(f"training {what} before any epoch finished; lower the learning rate (now {config.lr}), "
                         "use a smaller model, or check the series for extreme values")
-    model.load_state_dict(best_state)
-    return f"{what}: kept the best weights, from epoch {best_epoch}"
+    model.load_state_dict(best.state)
+    return f"{what}: kept the best weights, from epoch {best.epoch}"
 
 
 def _snapshot(model: nn.Module) -> dict:
