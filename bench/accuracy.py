@@ -53,6 +53,8 @@ def run_one(name: str, cell: str, origins: int, overrides: dict) -> list[dict]:
     result = backtest(loaded, config, origins=origins, step=step, threads=1)  # one thread, as the docstring says
     seconds = time.perf_counter() - start
     rows = []
+    steps = result.by_step.assign(third=np.ceil(3 * result.by_step["step"] / entry.horizon).clip(1, 3).astype(int))
+    thirds = steps.groupby(["method", "third"])[["coverage_80", "coverage_95"]].mean()
     for _, r in result.summary.iterrows():
         rows.append({"series": name, "group": entry.group, "freq": entry.freq, "n": len(loaded.frame),
                      "horizon": entry.horizon, "method": r["method"], "mase": r["mase"], "smape": r["smape"],
@@ -61,7 +63,10 @@ def run_one(name: str, cell: str, origins: int, overrides: dict) -> list[dict]:
                      "seconds": seconds if r["method"] == cell else np.nan,
                      # did the forecast use the trained network, and which base does it correct (issue 17)
                      "network_kept": result.network.get("network_kept") if r["method"] == cell else None,
-                     "network_base": result.network.get("network_base") if r["method"] == cell else None})
+                     "network_base": result.network.get("network_base") if r["method"] == cell else None,
+                     # coverage over the first, middle and last third of the horizon steps (issue 17: per step)
+                     **{f"coverage_{level}_{part}": thirds[f"coverage_{level}"].get((r["method"], k), np.nan)
+                        for level in (80, 95) for k, part in enumerate(("early", "mid", "late"), 1)}})
     return rows
 
 
@@ -70,7 +75,9 @@ def summarise(table: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     geometric-mean MASE, mean sMAPE, mean coverage; over the series of `table`."""
     wide = table.pivot_table(index="series", columns="method", values="mase", aggfunc="first")
     smape = table.pivot_table(index="series", columns="method", values="smape", aggfunc="first")
-    cover = table.groupby("method")[["coverage_80", "coverage_95"]].mean()
+    thirds = [f"coverage_{level}_{part}" for level in (80, 95) for part in ("early", "mid", "late") if
+              f"coverage_{level}_{part}" in table]
+    cover = table.groupby("method")[["coverage_80", "coverage_95", *thirds]].mean()
     rows = {}
     for method in [m for m in models + BASELINE_ORDER if m in wide]:
         mase = wide[method]
@@ -84,6 +91,7 @@ def summarise(table: pd.DataFrame, models: list[str]) -> pd.DataFrame:
             "smape_mean": float(smape[method].mean()),
             "coverage_80": float(cover.loc[method, "coverage_80"]),
             "coverage_95": float(cover.loc[method, "coverage_95"]),
+            **{name: float(cover.loc[method, name]) for name in thirds},
             "series": int(mase.notna().sum()),
         }
         if method in models and "network_kept" in table:  # the network's own row: did it earn it?

@@ -24,6 +24,7 @@ MAX = {
     "epoch_windows": 100_000_000,
     # steps: checked against the series' length once it is known; these keep an absurd number out before
     "period": 10_000_000, "horizon": 10_000_000, "lookback": 10_000_000, "val_size": 10_000_000,
+    "calibration_size": 10_000_000,
     "threads": 1024,  # more than any machine's cores; torch.set_num_threads with 10^6 would try to start them
     "seed": 2**63 - 1 - 32,  # torch's and numpy's seeds are 64-bit; the ensemble uses seed .. seed + 31
 }
@@ -37,6 +38,10 @@ class Config:
     horizon: int | None = None  # steps forecast at once; None = one season (at most 96)
     lookback: int | None = None  # input window; None = two seasons (at most 120), >= 2*horizon
     val_size: int | None = None  # validation steps before the holdout; None = max(horizon, 10%)
+    # The last steps of the validation part calibrate the intervals, and no choice reads them (the epoch, keeping
+    # the network, the base): residuals of the chosen model on what chose it are optimistic (issue 17).
+    # None = half the validation part; 0 = calibrate on the whole validation part, as runs before it did.
+    calibration_size: int | None = None
     log: str = "auto"  # "auto" = log when every value > 0: multiplicative seasons become additive
     difference: bool = False  # first-difference before windowing (off: the residual target de-trends)
     target: str = "residual"  # "residual" over a base forecast (DESIGN 11) or "level" (window-relative)
@@ -94,6 +99,9 @@ class Config:
         for name in ("difference", "calendar", "bidirectional", "window_scale", "shrink"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"`{name}` ({getattr(self, name)!r}) must be true or false")
+        if self.calibration_size is not None and not _whole(self.calibration_size, 0, MAX["calibration_size"]):
+            raise UserError(f"`calibration_size` ({_show(self.calibration_size)}) must be a whole number from 0 to "
+                            f"{MAX['calibration_size']:,}, or left empty for half the validation part")
         if not isinstance(self.covariates, list) or not all(isinstance(c, str) for c in self.covariates):
             raise UserError(f"`covariates` ({self.covariates!r}) must be a list of column names")
 

@@ -27,7 +27,7 @@ from .evaluation.forecasts import Forecast, Forecaster as MethodForecaster, fore
 from .evaluation.scoring import Origins, evaluate, holdout_scores
 from .baselines import fitted_baselines
 from .network import NetworkForecaster
-from .prepare import Prepared, Windows, future_index, prepare, resolve, split_origins, train_val_windows
+from .prepare import Prepared, Windows, calibration_origins, future_index, prepare, resolve, train_val_windows
 from .runs import Run, data_key, describe, new_run_id  # noqa: F401  (Run: re-exported)
 
 if TYPE_CHECKING:  # torch loads on first use: the dashboard's first page does not need it
@@ -100,7 +100,7 @@ def series_part(loaded: LoadedSeries, config: Config, load_seconds: float | None
     config, period_note = resolve(config, loaded)
     prep = prepare(loaded, config)
     train_w, val_w = train_val_windows(prep, config)
-    origins = Origins(split_origins(prep, config)[1][-CALIBRATION_ORIGINS:], prep.val_end - 1, prep.n - 1)
+    origins = Origins(calibration_origins(prep, config)[-CALIBRATION_ORIGINS:], prep.val_end - 1, prep.n - 1)
     timings["prepare"] = _lap(start)
     t0 = time.perf_counter()
     skip = len(loaded.frame) - prep.n

@@ -146,6 +146,18 @@ class Prepared:
     train_end: int  # u[:train_end] is the training part
     val_end: int  # u[train_end:val_end] validates; u[val_end:] is the holdout
     ets: object | None = None  # (fitted Ets, its states_from) over this series, when Holt-Winters is a base
+    calibration_size: int = 0  # u[val_end - calibration_size:val_end] calibrates the intervals; no choice reads it
+
+    @property
+    def select_end(self) -> int:
+        """u[train_end:select_end] chooses the epoch, whether to keep the network, and the base."""
+        return self.val_end - self.calibration_size
+
+    @property
+    def calibration_start(self) -> int:
+        """Where the residuals that calibrate the intervals start: after the selecting part, or (runs
+        without a calibration part) the validation part's start."""
+        return self.select_end if self.calibration_size else self.train_end
 
     @property
     def n(self) -> int:
@@ -300,12 +312,16 @@ def resolve(config: Config, loaded: LoadedSeries) -> tuple[Config, str]:
     horizon = config.horizon or min(_default_horizon(period, n), unseen)
     lookback = config.lookback or max(min(2 * period, MAX_DEFAULT_LOOKBACK), 2 * horizon, 8)
     val_size = config.val_size or max(horizon, n // 10)
+    calibration = val_size // 2 if config.calibration_size is None else config.calibration_size
+    if calibration >= val_size:
+        raise UserError(f"`calibration_size` ({calibration}) must be smaller than the validation part ({val_size} "
+                        "steps): the steps before it choose the epoch and the base; lower it or raise val_size")
     if config.lookback is None:  # a short series gets a shorter default window rather than an error
         room = n - (2 * horizon + val_size + MIN_TRAIN_WINDOWS)
         lookback = max(2, min(lookback, room))
     resolved = Config.from_dict({**config.to_dict(), "value_col": config.value_col or loaded.value_col,
                                  "period": period, "horizon": horizon, "lookback": lookback,
-                                 "val_size": val_size})
+                                 "val_size": val_size, "calibration_size": calibration})
     return resolved, choice.note
 
 
@@ -358,7 +374,7 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
         transform = Transform(use_log, difference, period, level_window, scale, cov_mean, cov_std, anchor,
                               window_ref=ref if ref and np.isfinite(ref) and ref > 1e-12 else None)
         prep = Prepared(index, y_all[skip:], v_all[skip:], u, np.empty((n, 0), np.float32), [], transform,
-                        train_end, val_end)
+                        train_end, val_end, calibration_size=config.calibration_size or 0)
         candidates = BASES if config.base == "auto" else (config.base,)
         if "ets" in candidates and (difference or n > ETS_BASE_MAX_POINTS):
             candidates = tuple(c for c in candidates if c != "ets") or ("seasonal_naive",)
@@ -376,7 +392,8 @@ def prepare(loaded: LoadedSeries, config: Config, transform: Transform | None = 
     else:
         ets = _ets_base(y_all, 0, period, transform.base_params, frame.index) if transform.base == "ets" else None
     features, names = _features(u, index, frame, config, transform, skip)
-    return Prepared(index, y_all[skip:], v_all[skip:], u, features, names, transform, train_end, val_end, ets)
+    return Prepared(index, y_all[skip:], v_all[skip:], u, features, names, transform, train_end, val_end, ets,
+                    config.calibration_size or 0)
 
 
 def _check_length(n: int, config: Config, train_end: int) -> None:
@@ -473,7 +490,7 @@ def choose_base(prep: Prepared, config: Config, candidates: tuple[str, ...]) -> 
     """
     if len(candidates) == 1:
         return candidates[0]
-    start, end, H = prep.train_end, prep.val_end, config.horizon
+    start, end, H = prep.train_end, prep.select_end, config.horizon
     first = max(config.lookback, config.period) - 1
     if prep.ets is not None:
         first = max(first, prep.ets[1][1])  # Holt-Winters' states start where its fit started
@@ -531,21 +548,28 @@ def split_origins(prep: Prepared, config: Config) -> tuple[np.ndarray, np.ndarra
 
     Training origins run up to the step before the validation part, their targets masked at
     `train_end`; validation origins are every origin with at least one target inside the
-    validation part [train_end, val_end), masked outside it. So every validation step is judged
-    at every horizon step, and none of it was a training target (`windows(..., limit=...)`).
+    selecting part of validation [train_end, select_end), masked outside it. So every such step is
+    judged at every horizon step, and none of it was a training target (`windows(..., limit=...)`).
     """
     first = prep.first_origin(config)
     H = config.horizon
     train = np.arange(first, prep.train_end - 1)
-    val = np.arange(max(first, prep.train_end - H), prep.val_end - 1)
+    val = np.arange(max(first, prep.train_end - H), prep.select_end - 1)
     return train, val
+
+
+def calibration_origins(prep: Prepared, config: Config) -> np.ndarray:
+    """Origins with at least one target in the calibration part [calibration_start, val_end): the
+    selecting part's own origins for runs without a calibration part."""
+    first = prep.first_origin(config)
+    return np.arange(max(first, prep.calibration_start - config.horizon), prep.val_end - 1)
 
 
 def train_val_windows(prep: Prepared, config: Config) -> tuple[Windows, Windows]:
     """Training windows (targets masked from train_end) and validation windows (only the validation part)."""
     train, val = split_origins(prep, config)
     return (windows(prep, train, config, limit=prep.train_end),
-            windows(prep, val, config, limit=prep.val_end, start=prep.train_end))
+            windows(prep, val, config, limit=prep.select_end, start=prep.train_end))
 
 
 def to_values(prep: Prepared, origins: np.ndarray, base: np.ndarray, scaled: np.ndarray,

@@ -32,10 +32,11 @@ def test_split_is_by_time_and_windows_stay_on_their_side():
     train_targets, val_targets = _target_positions(train_w), _target_positions(val_w)
     assert train_targets.max() < prep.train_end  # every training target is in the training part
     assert val_targets.min() >= prep.train_end  # early stopping judges only targets never trained on
-    assert val_targets.max() < prep.val_end  # validation never reaches the holdout
-    # every validation step is judged at every horizon step
-    assert len(val_targets) == config.val_size * config.horizon
-    assert set(val_targets) == set(range(prep.train_end, prep.val_end))
+    assert val_targets.max() < prep.select_end  # choices never read the calibration part, nor the holdout
+    # every selecting step is judged at every horizon step
+    assert prep.select_end == prep.val_end - config.calibration_size < prep.val_end
+    assert len(val_targets) == (prep.select_end - prep.train_end) * config.horizon
+    assert set(val_targets) == set(range(prep.train_end, prep.select_end))
 
 
 def test_no_leakage_scaler_and_training_windows_ignore_later_data():

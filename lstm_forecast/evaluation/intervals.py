@@ -30,7 +30,7 @@ class Calibration:
         d = asdict(self)
         d["halfwidths"] = {str(k): [float(x) for x in v] for k, v in self.halfwidths.items()}
         d["pooled"] = {str(k): v for k, v in self.pooled.items()}
-        d["method"] = "split conformal per horizon step, validation-part residuals"
+        d["method"] = "split conformal per horizon step"
         return d
 
 

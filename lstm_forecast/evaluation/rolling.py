@@ -49,7 +49,7 @@ def origin_errors(data: LoadedSeries, positions: np.ndarray, forecasts: Mapping[
 def summarise(errors: pd.DataFrame, loaded: LoadedSeries, period: int, positions: np.ndarray
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per method: point metrics averaged over origins (MASE scaled by each origin's own history) and
-    interval coverage; per method and step: MAE and MASE. `loaded`'s target is the forecast column."""
+    interval coverage; per method and step: MAE, MASE and interval coverage. `loaded`'s target is the forecast column."""
     y = loaded.series.to_numpy(dtype=float)
     seen = loaded.observed_mask()  # (n,) lines up with y
     scales = {k: M.mase_scale(y[: o + 1], period, seen[: o + 1]).value for k, o in enumerate(positions)}
@@ -68,6 +68,7 @@ def summarise(errors: pd.DataFrame, loaded: LoadedSeries, period: int, positions
     per_origin["mase"] = per_origin["mae"] / per_origin["scale"]
     summary = per_origin.groupby("method")[["mae", "rmse", "smape", "mase", "coverage_80", "coverage_95"]].mean()
     summary["origins"] = per_origin.groupby("method").size()
-    by_step = e.groupby(["method", "step"]).agg(mae=("abs", "mean"), scale=("scale", "mean")).reset_index()
+    by_step = e.groupby(["method", "step"]).agg(mae=("abs", "mean"), scale=("scale", "mean"), coverage_80=("in80", "mean"),
+                                                coverage_95=("in95", "mean")).reset_index()
     by_step["mase"] = (e.assign(r=e["abs"] / e["scale"]).groupby(["method", "step"])["r"].mean()).to_numpy()
     return summary.sort_values("mase").reset_index(), by_step.drop(columns="scale")

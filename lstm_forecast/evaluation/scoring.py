@@ -23,7 +23,7 @@ from .forecasts import Forecast
 class Origins:
     """Where a fitted forecaster is applied, as positions in model space (u)."""
 
-    calibration: np.ndarray  # (N,) validation origins: at least one target in [train_end, val_end)
+    calibration: np.ndarray  # (N,) origins with at least one target in [calibration_start, val_end)
     holdout: int  # val_end - 1: forecasts the last `horizon` points
     future: int  # n - 1: forecasts past the end
 
@@ -54,7 +54,8 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
     for name, points in values.items():
         cal = points[:n_cal]  # (N_cal, H); the last two rows: holdout, future
         log = I.use_log(prep.transform.log, y, cal)
-        residuals = I.residual_matrix(y, cal, origins.calibration + skip, prep.train_end + skip, prep.val_end + skip, log)
+        residuals = I.residual_matrix(y, cal, origins.calibration + skip, prep.calibration_start + skip,
+                                        prep.val_end + skip, log)
         calibration = I.calibrate(residuals, log=log)
         forecast = Forecast.calibrated(points[n_cal:], calibration)  # (2, H)
         frames[name] = forecast.columns()
@@ -72,10 +73,18 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
         "holdout": {"points": H, "scored": int(observed.sum()), "excluded": int(H - observed.sum()),
                     "note": holdout_note(observed)},
         "mase_scale": scale.to_dict(),
-        "intervals": {**calibrations[model].summary(),
+        "intervals": {**calibrations[model].summary(), "residuals": calibration_note(prep),
                       "baselines": {name: calibrations[name].summary() for name in bases}},
     }
     return forecast, baselines, metrics
+
+
+def calibration_note(prep: Prepared) -> str:
+    """Which residuals calibrated the intervals, in words for metrics.json."""
+    if prep.calibration_size:
+        return (f"the last {prep.calibration_size} steps of the validation part, which chose neither the epoch, "
+                "nor whether to keep the network, nor its base")
+    return "the whole validation part, which also chose the epoch and the base (runs before the calibration part)"
 
 
 def holdout_scores(y: np.ndarray, seen: np.ndarray, forecast: Forecast, period: int,

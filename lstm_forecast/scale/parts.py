@@ -23,10 +23,10 @@ class ValidationTruth:
 
 
 def validation_truth(part: SeriesPart) -> ValidationTruth:
-    """Targets of `part.val_w` inside the validation part and observed (never the holdout, never filled gaps)."""
+    """Targets of `part.val_w` inside the selecting part of validation and observed (never the holdout, never filled gaps)."""
     prep, config = part.prep, part.config
     at = part.val_w.origins[:, None] + np.arange(1, config.horizon + 1)[None, :]  # (N, H) positions in u
-    inside = (at >= prep.train_end) & (at < prep.val_end)
+    inside = (at >= prep.train_end) & (at < prep.select_end)
     seen = part.loaded.observed_mask(config.value_col)  # (n,) in y positions
     observed = seen[part.skip:]  # in u positions
     clipped = np.minimum(at, prep.n - 1)
