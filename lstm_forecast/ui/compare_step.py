@@ -16,7 +16,7 @@ from ..evaluation.leaderboard import leaderboard
 from ..export import neutralise
 from ..inspect.fold import downsample
 from ..runs import RunEntry, data_key, distinct_labels, relabel
-from . import charts
+from . import forecast_charts
 from .render import show_chart
 from .state import RunView, all_runs, forecast_frames, memo, open_run, session_runs
 from .text import escape_markdown
@@ -75,7 +75,8 @@ def show_comparison(loaded: LoadedSeries, runs: dict[str, RunView], broken: list
         setting = st.selectbox("Compare runs with", settings, index=settings.index(setting),
                                format_func=lambda s: f"horizon {s[0]}, season {s[1]}",
                                help="Runs compare only on the same holdout (horizon) and MASE scale (season length).")
-    colours = charts.method_colours([(r.label, r.config.cell) for r in runs.values()])  # all runs, oldest first
+    # every run on the data, oldest first, so a run keeps its colour
+    colours = forecast_charts.method_colours([(r.label, r.config.cell) for r in runs.values()])
     _comparison_views(loaded, {k: r for k, r in runs.items() if _setting(r) == setting}, setting, colours)
 
 
@@ -119,10 +120,10 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
         st.error(f"**Cannot show these forecasts.** {escape_markdown(exc)}")
         return
     actual, forecasts, bands, residuals, holdout_start, shown_note = frames
-    show_chart(("forecasts", *key), lambda: charts.plot_forecasts(
+    show_chart(("forecasts", *key), lambda: forecast_charts.plot_forecasts(
         actual, forecasts, bands=bands, holdout_start=holdout_start, colours=colours,
         value_title=loaded.value_col, note=shown_note))
-    show_chart(("residuals", *key), lambda: charts.plot_residuals(residuals, colours=colours))
+    show_chart(("residuals", *key), lambda: forecast_charts.plot_residuals(residuals, colours=colours))
     _backtest(loaded, chosen[-1], colours)
     _label_and_downloads(chosen[-1])
 
@@ -211,7 +212,7 @@ def _backtest(loaded: LoadedSeries, view: RunView, colours: dict[str, str]) -> N
     model = result.by_step["method"] == view.config.cell
     by_step = result.by_step.assign(kind=np.where(model, "model", "baseline"),
                                     method=result.by_step["method"].where(~model, view.label))
-    show_chart(("bt_steps", *key, view.label), lambda: charts.plot_error_by_step(by_step, colours=colours))
+    show_chart(("bt_steps", *key, view.label), lambda: forecast_charts.plot_error_by_step(by_step, colours=colours))
     summary = result.summary.rename(columns={"origins": "origins scored"})
     st.dataframe(summary, hide_index=True, width="stretch",
                  column_config={m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS})

@@ -19,7 +19,7 @@ from ..inspect.fold import downsample
 from ..config import Config
 from ..prepare import decide_season
 from ..seasonality import phase_and_cycle, phase_label
-from . import charts
+from . import charts, forecast_charts
 from ..runs import data_key
 from .render import show_chart
 from .state import UPLOADED, help_text, memo
@@ -204,5 +204,5 @@ def _series_chart(loaded: LoadedSeries, values: np.ndarray, period: int):
     if "cycle" in frame:
         frame["cycle"] = frame["cycle"].round().astype(int)
     seasonal = period > 1
-    return charts.plot_series(frame, value_title=loaded.value_col, period=period if seasonal else None,
+    return forecast_charts.plot_series(frame, value_title=loaded.value_col, period=period if seasonal else None,
                               phase_label=phase_label(loaded.freq, period) if seasonal else None, note=note)

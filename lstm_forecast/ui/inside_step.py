@@ -19,7 +19,7 @@ from ..inspect import fold as F
 from ..inspect.references import seasonality_against_references
 from ..runs import Run, data_key
 from ..seasonality import phase_label
-from . import charts
+from . import charts, inside_charts, season_charts
 from .ablation_view import show_unit_effects
 from .drivers_view import view_drivers
 from .memory_view import view_memory
@@ -190,7 +190,7 @@ def _view_states(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
     by = c1.radio("Pick units by", ("variance", "seasonality"), horizontal=True, key="traj_by")
     k = c2.slider("Units", 1, min(8, summary.n_units), min(4, summary.n_units), key="traj_k")
     domain = (summary.index[0], summary.index[-1])  # one time axis for both charts, so they line up
-    show_chart(("strip", *_key(run, loaded)), lambda: charts.plot_series_strip(
+    show_chart(("strip", *_key(run, loaded)), lambda: inside_charts.plot_series_strip(
         summary.series_binned(max_rows=1000), value_title=loaded.value_col, time_domain=domain))
     show_chart(("traj", *_key(run, loaded, layer, by, k)),
                lambda: _trajectories_chart(summary, layer, by, k, quantity, domain))
@@ -199,7 +199,7 @@ def _view_states(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
 def _trajectories_chart(summary: LookInside, layer: int, by: str, k: int, quantity: str, domain: tuple):
     units = summary.top_units(layer=layer, k=k, by=by, quantity=quantity)
     traj, note = summary.binned(layer=layer, quantities=[quantity], units=units, max_rows=4000)
-    return charts.plot_trajectories(traj, time_domain=domain, note=note)
+    return inside_charts.plot_trajectories(traj, time_domain=domain, note=note)
 
 
 @st.fragment
@@ -250,17 +250,18 @@ def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
     plabel = phase_label(run.info.get("freq"), period)
     key = _key(run, loaded, layer, unit, fixed)
     note = summary.keep_note
-    names, cycle_title = memo(("cycle_names", *_key(run, loaded)), lambda: charts.cycle_names(summary.cycle_starts))
-    show_chart(("heat", *key), lambda: charts.plot_phase_cycle_heatmap(
+    names, cycle_title = memo(("cycle_names", *_key(run, loaded)),
+                              lambda: season_charts.cycle_names(summary.cycle_starts))
+    show_chart(("heat", *key), lambda: season_charts.plot_phase_cycle_heatmap(
         summary.fold_by_cycle(layer=layer, unit=None if unit == F.LAYER_MEAN else unit),
         gate_label=label, phase_label=plabel, period=period, cycle_labels=names, cycle_title=cycle_title,
         fixed_scale=fixed, note=note))
-    show_chart(("profile", *key), lambda: charts.plot_phase_profile(
+    show_chart(("profile", *key), lambda: season_charts.plot_phase_profile(
         _unit_rows(_by_phase(run, loaded, summary, layer), unit), value_title=label, phase_label=plabel,
         period=period, fixed_scale=fixed, note=note))
-    show_chart(("series_profile", *_key(run, loaded)), lambda: charts.plot_phase_profile(
+    show_chart(("series_profile", *_key(run, loaded)), lambda: season_charts.plot_phase_profile(
         summary.series_profile, value_title=loaded.value_col, phase_label=plabel, period=period, gate=False))
-    show_chart(("scores", *key), lambda: charts.plot_seasonality_scores(scores, k=10))
+    show_chart(("scores", *key), lambda: season_charts.plot_seasonality_scores(scores, k=10))
     if refs is not None:
         st.dataframe(refs.head(10), hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(c, format="percent") for c in ("trained", "untrained", "shuffled")} | {
@@ -312,20 +313,20 @@ def _view_gates(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int)
         fixed = st.toggle("Fixed 0-1 scale", key="gates_fixed",
                           help="Off: the gates' colours span the values shown. On: 0 to 1, the same in every run.")
         show_chart(("gates", *_key(run, loaded, layer, start, span, fixed)), lambda: _heatmap(
-            charts.plot_gate_heatmaps, summary, layer, gates, steps, fixed_scale=fixed))
+            inside_charts.plot_gate_heatmaps, summary, layer, gates, steps, fixed_scale=fixed))
     else:
         st.warning(F.keep_gate_label("rnn") + "; below is its hidden state over time instead.")
     shown = st.multiselect("States and candidate (can be negative)", signed, default=signed[-1:], key="signed_q",
                            help="Blue below 0, orange above; each with its own colour scale.")
     if shown:
         show_chart(("states", *_key(run, loaded, layer, tuple(shown), start, span)),
-                   lambda: _heatmap(charts.plot_state_heatmap, summary, layer, shown, steps))
+                   lambda: _heatmap(inside_charts.plot_state_heatmap, summary, layer, shown, steps))
 
 
 def _gate_window(summary: LookInside, n_lines: int, period: int) -> tuple[int, int]:
-    """(bin width, span) in steps for Gates over time: charts.heatmap_window's, in whole fine bins of
+    """(bin width, span) in steps for Gates over time: inside_charts.heatmap_window's, in whole fine bins of
     the summary (a series longer than summary.TIME_BINS keeps nothing finer)."""
-    width, span = charts.heatmap_window(summary.n_steps, n_lines, period)
+    width, span = inside_charts.heatmap_window(summary.n_steps, n_lines, period)
     if span < summary.n_steps and width % summary.bin_width:
         width = -(-width // summary.bin_width) * summary.bin_width
         span = min(summary.n_steps, max(1, charts.MAX_ROWS // max(1, n_lines)) * width)
@@ -355,7 +356,7 @@ def _view_saturation(loaded: LoadedSeries, run: Run, summary: LookInside, layer:
         st.warning(F.keep_gate_label("rnn") + ", so nothing can saturate.")
         return
     show_chart(("saturation", *_key(run, loaded, layer)),
-               lambda: charts.plot_saturation(summary.saturation(layer=layer)))
+               lambda: inside_charts.plot_saturation(summary.saturation(layer=layer)))
 
 
 @st.fragment
@@ -366,7 +367,7 @@ def _view_step(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int) 
     st.caption(f"Step {step} · {summary.index[step]} · layer {layer + 1}, forward direction · "
                f"x_t's entries are the layer's inputs ({inputs}); every other row has one entry per unit")
     show_chart(("walk", *_key(run, loaded, layer, step)),
-               lambda: charts.plot_walkthrough(_walk_rows(summary, step, layer), cell=run.config.cell))
+               lambda: inside_charts.plot_walkthrough(_walk_rows(summary, step, layer), cell=run.config.cell))
     st.markdown(cells.get(run.config.cell).equations)
 
 

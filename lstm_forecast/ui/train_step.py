@@ -23,7 +23,7 @@ from ..evaluation.leaderboard import TIE_TOLERANCE, verdict
 from ..pipeline import train_run
 from ..prepare import resolve
 from ..runs import Run, data_key, run_folder, save_run
-from . import charts
+from . import forecast_charts
 from .state import UPLOADED, UPLOADS_FOLDER, help_text, memo, runs_dir, session_runs
 from .text import cell_label, escape_markdown
 
@@ -190,7 +190,7 @@ def _train_one(loaded: LoadedSeries, config: Config, notes: list[str]) -> tuple[
             bar.progress(min((p.epoch - 1 + p.fraction) / p.epochs, 1.0))
             if p.end_of_epoch:
                 rows.append({"epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss})
-                chart.altair_chart(charts.plot_losses(pd.DataFrame(rows)), width="stretch")
+                chart.altair_chart(forecast_charts.plot_losses(pd.DataFrame(rows)), width="stretch")
             done = f"validation {p.val_loss:.4f} (best {p.best_val_loss:.4f})" if rows else "first epoch"
             text.markdown(f"**{label}** epoch {p.epoch}/{p.epochs} · {done} · {p.elapsed_s:.0f}s elapsed, "
                           f"about {p.eta_s:.0f}s left at the current pace (early stopping may end sooner) · "
