@@ -6,9 +6,10 @@
 Each stage runs in a fresh process (so its peak RSS is its own) on a synthetic hourly series of each
 length: `train` is `pipeline.train_run` with the default model (a fixed number of epochs), `forecast`
 applies the saved run to the whole series (`pipeline.apply_run`), `inspect` computes what the
-dashboard's look-inside views need (`inspect.summary.look_inside`, then each view's frame for
-layer 0), and `inspect-full` the same frames the way the views got them before the summary (one
-full `trace_series`, folded with inspect/fold.py). Prints wall time, peak RSS and,
+dashboard's look-inside views need (`inspect.summary.look_inside`, streamed chunk by chunk, then
+each view's frame for layer 0), and `inspect-full` the same summary and frames from one full
+`trace_series` held in memory and folded as a single chunk (`summary.summarise_chunks`): the same
+fold, so the difference between the two is what streaming saves. Prints wall time, peak RSS and,
 for training, the seconds per epoch, with how each grows from the shortest series (an import-only
 process is the reference for RSS). Targets: under 1 GB at 1M points for training and forecasting,
 under 2 GB for the look-inside views, time per epoch independent of the length.
@@ -30,6 +31,7 @@ import json, resource, sys, time
 sys.path.insert(0, {root!r})
 import torch
 from lstm_forecast.config import Config
+from lstm_forecast import cells
 from lstm_forecast.data.samples import make_synthetic
 stage, n, folder, epochs = {stage!r}, {n}, {folder!r}, {epochs}
 loaded = make_synthetic(n, freq="h", seed=0)
@@ -40,55 +42,46 @@ if stage == "imports":
 elif stage == "train":
     from lstm_forecast.pipeline import train_run
     from lstm_forecast.runs import save_run
-    run = train_run(loaded, Config(epochs=epochs, patience=10**6))
+    run = train_run(loaded, Config(epochs=epochs, patience=100_000))
     save_run(run, folder)
     out = {{"per_epoch": run.info["train_seconds"] / max(run.info["epochs_run"], 1), "timings": run.info["timings"]}}
 elif stage == "forecast":
     from lstm_forecast.pipeline import apply_run
     from lstm_forecast.runs import load_run
     frame, scores = apply_run(load_run(folder), loaded)
-elif stage == "inspect":
-    from lstm_forecast.inspect.fold import SIGMOID_GATES
-    from lstm_forecast.inspect.summary import look_inside
+elif stage in ("inspect", "inspect-full"):
     from lstm_forecast.runs import load_run
-    s = look_inside(load_run(folder), loaded)
-    for by in ("variance", "seasonality"):  # Cell state
-        s.binned(layer=0, quantities=[s.state_quantity], units=s.top_units(layer=0, k=4, by=by), max_rows=4000)
-    s.series_binned(max_rows=1000)
-    if s.keep is not None:  # Gates by season
-        s.seasonality_scores(layer=0), s.fold_by_cycle(layer=0, unit=0), s.fold_by_phase(layer=0)
-    for quantities in (list(SIGMOID_GATES[s.cell]), ["hidden"]):  # Gates over time
-        if quantities:
-            s.binned(layer=0, quantities=quantities, max_rows=5000)
-    s.saturation(layer=0)
-    s.walkthrough(s.n_steps - 1)  # One step
-    out["keep_table_mb"] = 0 if s.keep is None else s.keep.nbytes / 2**20
-elif stage == "inspect-full":  # the same views as before the summary: the full trace, then each view's fold
-    import numpy as np, pandas as pd
-    from lstm_forecast.inspect import fold as F
-    from lstm_forecast.inspect.run_traces import trace_series
-    from lstm_forecast.pipeline import prepared_for
-    from lstm_forecast.inspect.traces import walkthrough
-    from lstm_forecast.runs import load_run
-    from lstm_forecast.seasonality import phase_and_cycle, seasonal_profile
     run = load_run(folder)
-    trace = trace_series(run, loaded)
-    phase, cycle = phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor)
-    q = "cell" if "cell" in trace.quantities else "hidden"
-    for by in ("variance", "seasonality"):
-        units = F.top_units(trace, layer=0, k=4, by=by, quantity=q, phase=phase)
-        F.downsample(F.trajectories(trace, units, layer=0, quantities=(q,)), max_rows=4000, time_col="step")
-    values = loaded.frame[run.config.value_col].to_numpy(dtype=float)[-trace.n_steps:]
-    series = pd.DataFrame({{"timestamp": trace.index, "value": values, "step": np.arange(trace.n_steps)}})
-    F.downsample(series, max_rows=1000, time_col="step", group_cols=[])
-    if F.keep_gate(trace.cell):
-        F.seasonality_scores(trace, phase, layer=0), F.fold_by_cycle(trace, phase, cycle, layer=0, unit=0)
-        F.fold_by_phase(trace, phase, layer=0, cycle=cycle), seasonal_profile(values, phase)
-    for quantities in (list(F.SIGMOID_GATES[trace.cell]), ["hidden"]):
+    if stage == "inspect":  # streamed: one chunk of the trace in memory at a time
+        from lstm_forecast.inspect.summary import look_inside
+        s = look_inside(run, loaded)
+    else:  # the whole trace in memory, folded by the same code as one chunk
+        from lstm_forecast.inspect.run_traces import trace_series
+        from lstm_forecast.inspect.summary import summarise_chunks
+        from lstm_forecast.seasonality import phase_and_cycle
+        trace = trace_series(run, loaded)
+        phase, cycle = phase_and_cycle(trace.index, run.config.period, anchor=run.transform.anchor)
+        values = loaded.frame[run.config.value_col].to_numpy(dtype=float)[-trace.n_steps:]
+        s = summarise_chunks([(0, trace.values)], cells.get(trace.cell), trace.index, phase, cycle,
+                             n_layers=trace.n_layers, n_units=trace.n_units, series=values)
+    for by in ("variance", "seasonality"):  # Cell state
+        s.bins.binned(layer=0, quantities=[s.state_quantity], units=s.units.top_units(layer=0, k=4, by=by),
+                      max_rows=4000)
+    s.bins.series_binned(max_rows=1000)
+    if s.season.keep is not None:  # Gates by season
+        s.units.seasonality_scores(layer=0), s.season.fold_by_cycle(layer=0, unit=0), s.season.fold_by_phase(layer=0)
+    for quantities in (list(cells.get(s.cell).sigmoid_gates), ["hidden"]):  # Gates over time
         if quantities:
-            F.downsample(trace.to_frame(layer=0, quantities=quantities), max_rows=5000, time_col="step")
-    F.saturation(trace, layer=0)
-    walkthrough(run.model.rnn, torch.from_numpy(prepared_for(run, loaded).features), trace.n_steps - 1, trace=trace)
+            s.bins.binned(layer=0, quantities=quantities, max_rows=5000)
+    s.units.saturation(layer=0)
+    if s.one_step is not None:  # One step
+        s.one_step.walkthrough(s.n_steps - 1)
+    else:
+        from lstm_forecast.inspect.traces import walkthrough
+        from lstm_forecast.pipeline import prepared_for
+        walkthrough(run.model.rnn, torch.from_numpy(prepared_for(run, loaded).features), trace.n_steps - 1,
+                    trace=trace)
+    out["keep_table_mb"] = 0 if s.season.keep is None else s.season.keep.nbytes / 2**20
 out["seconds"] = time.perf_counter() - start
 out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT " + json.dumps(out))
@@ -117,7 +110,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--stages", nargs="*", default=["train", "forecast", "inspect"],
                     choices=["train", "forecast", "inspect", "inspect-full"],
-                    help="inspect-full: the views' data from one full Trace, as before inspect/summary.py")
+                    help="inspect-full: the same summary from one full Trace held in memory, for comparison")
     ap.add_argument("--memory-gb", type=float, help="address-space limit of each stage's process (RLIMIT_AS)")
     args = ap.parse_args()
     if {"forecast", "inspect", "inspect-full"} & set(args.stages) and "train" not in args.stages:

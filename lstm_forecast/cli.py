@@ -391,7 +391,7 @@ def cmd_inspect(args) -> int:
         table.to_csv(out, index=False)
         n_rows = len(table)
     elif args.season:  # streamed: the series is traced in chunks and the table written a unit at a time
-        n_rows = look_inside(run, loaded).write_season_csv(out, layer=args.layer)
+        n_rows = look_inside(run, loaded).season.write_season_csv(out, layer=args.layer)
     else:
         table = trace_series(run, loaded).to_frame(layer=args.layer)
         table.to_csv(out, index=False)

@@ -134,7 +134,7 @@ def test_the_streamed_summary_and_the_drivers_take_it(run):
 
     loaded = sine_series(n=300)
     summary = look_inside(run, loaded)
-    table = summary.season_fold_table(layer=0)
+    table = summary.season.season_fold_table(layer=0)
     assert "keep_mean" in table.columns and table["keep_mean"].between(0, 1).all()
     found = run_drivers(run, loaded)
     assert set(found.parts) == {"keep", "candidate"}

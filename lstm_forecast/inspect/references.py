@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import torch
 
-from . import fold as F
+from .. import cells
+from .views import empty_frame
 
 if TYPE_CHECKING:
     from torch import nn
@@ -46,13 +47,13 @@ def seasonality_against_references(run: Run, loaded: LoadedSeries, *, layer: int
     untrained; sorted by learned, largest first. `trained`: the run's summary, when already traced."""
     from .summary import look_inside
 
-    quantity = quantity or F.keep_gate(run.config.cell)
+    quantity = quantity or cells.get(run.config.cell).keep_gate
     if quantity is None:
-        return F.empty_frame(COLUMNS)
+        return empty_frame(COLUMNS)
     trained = trained if trained is not None else look_inside(run, loaded)
     untrained = look_inside(run, loaded, rnn=initial_rnn(run))
     shuffled = look_inside(run, loaded, shuffle_seed=CONTROL_SEED)
-    scores = [s.seasonality_scores(layer=layer, quantity=quantity).set_index("unit")["score"]
+    scores = [s.units.seasonality_scores(layer=layer, quantity=quantity).set_index("unit")["score"]
               for s in (trained, untrained, shuffled)]
     frame = pd.concat(scores, axis=1, keys=COLUMNS[1:4]).rename_axis("unit").reset_index()
     frame["learned"] = frame["trained"] - frame["untrained"]

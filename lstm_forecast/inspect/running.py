@@ -1,4 +1,4 @@
-"""Running statistics of a trace streamed chunk by chunk (the numbers behind summary.LookInside).
+"""Running statistics of a trace streamed chunk by chunk (the numbers behind summary.LookInside's parts).
 
 Each chunk's values (Q, n, L, U) are folded in and dropped: moments merged by Chan, Golub &
 LeVeque's rule, sums per phase, sums per fine time bin, saturation counts, and the keep gate's
@@ -8,14 +8,9 @@ one step per (cycle, phase)); anything else takes a general one with the same re
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .. import cells
-
-if TYPE_CHECKING:
-    from torch import nn
 
 KEEP_FLOAT32_MAX = 1 << 26  # keep-gate table values stored in float32 (256 MB); float16 beyond
 KEEP_MAX = 1 << 28  # most keep-gate table values (512 MB in float16); beyond, the latest cycles only
@@ -25,10 +20,9 @@ LOW, HIGH = 0.1, 0.9  # saturation thresholds
 class RunningStats:
     """Statistics of a sweep's chunks (Q, n, L, U), added in time order; see summary.py for what and why."""
 
-    def __init__(self, cell: cells.Cell, rnn: nn.Module, n_steps: int, phase: np.ndarray, cycle: np.ndarray,
-                 bin_width: int):
-        n_q, n_l = len(cell.quantities), rnn.num_layers
-        n_u = rnn.hidden_size * (2 if rnn.bidirectional else 1)
+    def __init__(self, cell: cells.Cell, n_layers: int, n_units: int, n_steps: int, phase: np.ndarray,
+                 cycle: np.ndarray, bin_width: int):
+        n_q, n_l, n_u = len(cell.quantities), n_layers, n_units
         self.cell, self.n_steps, self.seen = cell, n_steps, 0
         self.mean, self.m2 = np.zeros((n_q, n_l, n_u)), np.zeros((n_q, n_l, n_u))
         self.phases, self.phase_id = np.unique(phase, return_inverse=True)

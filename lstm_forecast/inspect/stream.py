@@ -6,7 +6,7 @@ direction's after the next one. A unidirectional network carries its state forwa
 bidirectional one first sweeps each layer forward and backward with the fused ops alone, to find
 the reverse states at every chunk boundary (a layer's input at a chunk is the layer below, both
 directions, recomputed there from its own boundary states). The boundary states are kept, so any
-one chunk can be traced again later (`replay`) without the rest.
+one chunk can be traced again later (`replay`, `StepReplay`) without the rest.
 """
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ import torch
 from torch import nn
 
 from ..cells import of_module
-from .traces import CHUNK_STEPS, States, exact_float32, run_direction, trace_chunk
+from ..threads import using_threads
+from .traces import CHUNK_STEPS, States, exact_float32, run_direction, step_rows, trace_chunk
+from .views import Shape
 
 CHUNK = 8_192  # steps per chunk: its values (Q, n, L, U) stay tens of MB; `replay` costs one chunk
 CHUNK_VALUES = 1 << 23  # most float32 values per chunk (32 MB): wide networks get shorter chunks
@@ -87,6 +89,48 @@ def replay(seq: ChunkedSequence, k: int) -> np.ndarray:
         raise ValueError(f"chunk {k} has no entry states yet; sweep the sequence first")
     values, _ = trace_chunk(seq.rnn, seq.x[seq.starts[k]: seq.starts[k + 1]], seq.entries[k])
     return _to_numpy(values)
+
+
+@dataclass
+class StepReplay:
+    """One step of a swept sequence walked through, from the one chunk that holds it traced again."""
+
+    shape: Shape
+    sequence: ChunkedSequence = field(repr=False)  # swept: every chunk has its entry states
+    threads: int = 1  # intra-op threads for replaying a chunk
+    _replayed: tuple[int, np.ndarray] | None = field(default=None, repr=False)  # the last chunk: (k, values)
+
+    def walkthrough(self, step: int, *, layer: int = 0, direction: int = 0) -> dict[str, np.ndarray]:
+        """traces.walkthrough at `step`: its rows (each (H,)) for one layer and direction."""
+        seq, quantities, n_steps = self.sequence, self.shape.quantities, self.shape.n_steps
+        rnn = seq.rnn
+        size, n_directions = rnn.hidden_size, 2 if rnn.bidirectional else 1
+        layer = self.shape.layer(layer)
+        if not 0 <= step < n_steps:
+            raise ValueError(f"step {step} out of range; choose 0..{n_steps - 1}")
+        if not 0 <= direction < n_directions:
+            raise ValueError(f"direction {direction} out of range; choose 0..{n_directions - 1}")
+        k = seq.chunk_of(step)
+        if self._replayed is None or self._replayed[0] != k:
+            with using_threads(self.threads):
+                self._replayed = (k, replay(seq, k))
+        values, start, stop = self._replayed[1], int(seq.starts[k]), int(seq.starts[k + 1])
+        units = slice(direction * size, (direction + 1) * size)
+        hidden = quantities.index("hidden")
+        x_t = seq.x[step] if layer == 0 else torch.from_numpy(values[hidden, step - start, layer - 1])
+        prev = step - 1 if direction == 0 else step + 1
+        entry = seq.entries[k]
+
+        def before(quantity: str) -> torch.Tensor:
+            """The state before this step, (H,): in the chunk, at its edge (its entry state), or zero."""
+            if quantity not in quantities or not 0 <= prev < n_steps:
+                return torch.zeros(size, dtype=torch.float64)
+            if start <= prev < stop:
+                return torch.from_numpy(values[quantities.index(quantity), prev - start, layer, units])
+            held = entry.h if quantity == "hidden" else entry.c
+            return held[layer, direction]
+
+        return step_rows(rnn, layer, direction, x_t, before("hidden"), before("cell"))
 
 
 def _to_numpy(values: torch.Tensor) -> np.ndarray:

@@ -6,7 +6,7 @@ over time, saturation and the walkthrough); learn_charts.py and scale_charts.py 
 and the panels. All are pure functions (DESIGN decision 7): a tidy DataFrame goes in, an Altair chart
 comes out; they never train, load or draw, and never import Streamlit.
 Every frame a builder is given may hold at most ``MAX_ROWS`` rows: downsample with
-``lstm_forecast.inspect.fold.downsample`` first. A builder that aggregates by itself is the
+``lstm_forecast.inspect.time_bins.downsample`` first. A builder that aggregates by itself is the
 exception, and it says on the chart what it did. Every builder takes ``note``, the caller's own
 words for the subtitle (e.g. "mean over 20-step bins").
 
@@ -137,7 +137,7 @@ def check_frame(frame: pd.DataFrame, columns: Sequence[str], *, builder: str, ar
     if len(frame) > MAX_ROWS:
         raise ValueError(
             f"{builder}: {arg} has {len(frame):,} rows, more than the {MAX_ROWS:,} a chart may take; "
-            "downsample it first with lstm_forecast.inspect.fold.downsample"
+            "downsample it first with lstm_forecast.inspect.time_bins.downsample"
         )
 
 

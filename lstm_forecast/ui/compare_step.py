@@ -14,7 +14,7 @@ from ..baselines import BASELINES
 from ..evaluation.kept import base_name, is_kept, weight_words
 from ..evaluation.leaderboard import leaderboard
 from ..export import neutralise
-from ..inspect.fold import downsample
+from ..inspect.time_bins import downsample
 from ..runs import RunEntry, data_key, distinct_labels, relabel
 from . import forecast_charts
 from .render import show_chart

@@ -15,7 +15,7 @@ from ..data.samples import SAMPLES, load_sample
 from ..data.series import LoadedSeries
 from ..data.yahoo import FIELDS, INTERVALS, fetch_yahoo
 from ..errors import UserError
-from ..inspect.fold import downsample
+from ..inspect.time_bins import downsample
 from ..config import Config
 from ..prepare import decide_season
 from ..seasonality import phase_and_cycle, phase_label

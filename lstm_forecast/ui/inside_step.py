@@ -15,8 +15,8 @@ from .. import cells
 from ..data.series import LoadedSeries
 from ..errors import UserError
 from ..evaluation.kept import not_kept_note
-from ..inspect import fold as F
 from ..inspect.references import seasonality_against_references
+from ..inspect.season import LAYER_MEAN
 from ..runs import Run, data_key
 from ..seasonality import phase_label
 from . import charts, inside_charts, season_charts
@@ -88,7 +88,7 @@ HOW_TO_READ_NO_GATES = {  # a vanilla RNN: no gate views to describe
 
 def how_to_read(view: str, cell: str) -> str:
     """The reading guide of a view, for this cell: none describes a chart that is not drawn."""
-    if not F.SIGMOID_GATES[cell]:
+    if not cells.get(cell).sigmoid_gates:
         return HOW_TO_READ_NO_GATES[view]
     return HOW_TO_READ[view].replace("{keep_words}", cells.get(cell).keep_words)  # which way its keep gate points
 
@@ -191,24 +191,24 @@ def _view_states(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
     k = c2.slider("Units", 1, min(8, summary.n_units), min(4, summary.n_units), key="traj_k")
     domain = (summary.index[0], summary.index[-1])  # one time axis for both charts, so they line up
     show_chart(("strip", *_key(run, loaded)), lambda: inside_charts.plot_series_strip(
-        summary.series_binned(max_rows=1000), value_title=loaded.value_col, time_domain=domain))
+        summary.bins.series_binned(max_rows=1000), value_title=loaded.value_col, time_domain=domain))
     show_chart(("traj", *_key(run, loaded, layer, by, k)),
                lambda: _trajectories_chart(summary, layer, by, k, quantity, domain))
 
 
 def _trajectories_chart(summary: LookInside, layer: int, by: str, k: int, quantity: str, domain: tuple):
-    units = summary.top_units(layer=layer, k=k, by=by, quantity=quantity)
-    traj, note = summary.binned(layer=layer, quantities=[quantity], units=units, max_rows=4000)
+    units = summary.units.top_units(layer=layer, k=k, by=by, quantity=quantity)
+    traj, note = summary.bins.binned(layer=layer, quantities=[quantity], units=units, max_rows=4000)
     return inside_charts.plot_trajectories(traj, time_domain=domain, note=note)
 
 
 @st.fragment
 def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int) -> None:
-    gate = F.keep_gate(run.config.cell)
+    gate = cells.get(run.config.cell).keep_gate
     if gate is None:
-        st.warning(F.keep_gate_label("rnn") + ". There is nothing to fold; the other views show its hidden state.")
+        st.warning(cells.get("rnn").keep_label + ". There is nothing to fold; the other views show its hidden state.")
         return
-    label = F.keep_gate_label(run.config.cell)
+    label = cells.get(run.config.cell).keep_label
     period = run.config.period
     if period <= 1:
         st.warning("This run has no season (period 1), so there is nothing to fold by phase. "
@@ -224,13 +224,13 @@ def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
         with st.spinner("Tracing the untrained network and the shuffled control…"):
             refs = memo(("refs", *_key(run, loaded, layer)), lambda: seasonality_against_references(
                 run, loaded, layer=layer, trained=summary))
-    scores = memo(("scores", *_key(run, loaded, layer)), lambda: summary.seasonality_scores(layer=layer))
+    scores = memo(("scores", *_key(run, loaded, layer)), lambda: summary.units.seasonality_scores(layer=layer))
     order = refs["unit"].tolist() if refs is not None else scores["unit"].tolist()
-    options = [F.LAYER_MEAN] + order
+    options = [LAYER_MEAN] + order
     by_unit = (refs if refs is not None else scores).set_index("unit")
 
     def unit_name(u) -> str:
-        if u == F.LAYER_MEAN:
+        if u == LAYER_MEAN:
             return "mean over the layer's units"
         if refs is None:
             return f"unit {u} (seasonality {by_unit.loc[u, 'score']:.0%})"
@@ -249,11 +249,10 @@ def _view_season(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int
                            "On: both span 0 to 1, the same in every run.")
     plabel = phase_label(run.info.get("freq"), period)
     key = _key(run, loaded, layer, unit, fixed)
-    note = summary.keep_note
-    names, cycle_title = memo(("cycle_names", *_key(run, loaded)),
-                              lambda: season_charts.cycle_names(summary.cycle_starts))
+    note = summary.season.keep_note
+    names, cycle_title = memo(("cycle_names", *_key(run, loaded)), lambda: season_charts.cycle_names(summary.season.cycle_starts))
     show_chart(("heat", *key), lambda: season_charts.plot_phase_cycle_heatmap(
-        summary.fold_by_cycle(layer=layer, unit=None if unit == F.LAYER_MEAN else unit),
+        summary.season.fold_by_cycle(layer=layer, unit=None if unit == LAYER_MEAN else unit),
         gate_label=label, phase_label=plabel, period=period, cycle_labels=names, cycle_title=cycle_title,
         fixed_scale=fixed, note=note))
     show_chart(("profile", *key), lambda: season_charts.plot_phase_profile(
@@ -290,19 +289,19 @@ def _unit_rows(frame: pd.DataFrame, unit: int) -> pd.DataFrame:
 
 
 def _by_phase(run: Run, loaded: LoadedSeries, summary: LookInside, layer: int) -> pd.DataFrame:
-    return memo(("by_phase", *_key(run, loaded, layer)), lambda: summary.fold_by_phase(layer=layer))
+    return memo(("by_phase", *_key(run, loaded, layer)), lambda: summary.season.fold_by_phase(layer=layer))
 
 
 @st.fragment
 def _view_gates(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int) -> None:
-    gates = list(F.SIGMOID_GATES[summary.cell])
+    gates = list(cells.get(summary.cell).sigmoid_gates)
     signed = [q for q in summary.quantities if q not in gates]
     n_steps, period = summary.n_steps, run.config.period
     width, span = _gate_window(summary, max(len(gates), len(signed)) * summary.n_units, period)
     start = 0
     if span < n_steps:  # bins of at most a tenth of a season: a stretch at a time
-        last = (n_steps - span) // summary.bin_width * summary.bin_width  # stretches start on a fine bin
-        move = max(summary.bin_width, span // 4 // summary.bin_width * summary.bin_width)
+        last = (n_steps - span) // summary.bins.bin_width * summary.bins.bin_width  # stretches start on a fine bin
+        move = max(summary.bins.bin_width, span // 4 // summary.bins.bin_width * summary.bins.bin_width)
         start = st.slider("Stretch shown, from step", 0, last, last, step=move, key="gates_from",
                           help=f"{span:,} of {n_steps:,} steps fit at this resolution; "
                                "move the stretch along the series.")
@@ -315,7 +314,7 @@ def _view_gates(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int)
         show_chart(("gates", *_key(run, loaded, layer, start, span, fixed)), lambda: _heatmap(
             inside_charts.plot_gate_heatmaps, summary, layer, gates, steps, fixed_scale=fixed))
     else:
-        st.warning(F.keep_gate_label("rnn") + "; below is its hidden state over time instead.")
+        st.warning(cells.get("rnn").keep_label + "; below is its hidden state over time instead.")
     shown = st.multiselect("States and candidate (can be negative)", signed, default=signed[-1:], key="signed_q",
                            help="Blue below 0, orange above; each with its own colour scale.")
     if shown:
@@ -327,8 +326,8 @@ def _gate_window(summary: LookInside, n_lines: int, period: int) -> tuple[int, i
     """(bin width, span) in steps for Gates over time: inside_charts.heatmap_window's, in whole fine bins of
     the summary (a series longer than summary.TIME_BINS keeps nothing finer)."""
     width, span = inside_charts.heatmap_window(summary.n_steps, n_lines, period)
-    if span < summary.n_steps and width % summary.bin_width:
-        width = -(-width // summary.bin_width) * summary.bin_width
+    if span < summary.n_steps and width % summary.bins.bin_width:
+        width = -(-width // summary.bins.bin_width) * summary.bins.bin_width
         span = min(summary.n_steps, max(1, charts.MAX_ROWS // max(1, n_lines)) * width)
     return width, span
 
@@ -346,17 +345,17 @@ def _bins_said(width: int, period: int, summary: LookInside) -> str:
 
 def _heatmap(plot, summary: LookInside, layer: int, quantities: list[str], steps: slice, **options):
     """A time x unit heatmap of some quantities over `steps`, binned in time to stay under 5,000 rows."""
-    frame, note = summary.binned(layer=layer, quantities=quantities, steps=steps, max_rows=charts.MAX_ROWS)
+    frame, note = summary.bins.binned(layer=layer, quantities=quantities, steps=steps, max_rows=charts.MAX_ROWS)
     return plot(frame, note=note, **options)
 
 
 @st.fragment
 def _view_saturation(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int) -> None:
-    if not F.SIGMOID_GATES[summary.cell]:
-        st.warning(F.keep_gate_label("rnn") + ", so nothing can saturate.")
+    if not cells.get(summary.cell).sigmoid_gates:
+        st.warning(cells.get("rnn").keep_label + ", so nothing can saturate.")
         return
     show_chart(("saturation", *_key(run, loaded, layer)),
-               lambda: inside_charts.plot_saturation(summary.saturation(layer=layer)))
+               lambda: inside_charts.plot_saturation(summary.units.saturation(layer=layer)))
 
 
 @st.fragment
@@ -372,6 +371,6 @@ def _view_step(loaded: LoadedSeries, run: Run, summary: LookInside, layer: int) 
 
 
 def _walk_rows(summary: LookInside, step: int, layer: int) -> pd.DataFrame:
-    parts = summary.walkthrough(step, layer=layer)
+    parts = summary.one_step.walkthrough(step, layer=layer)
     return pd.concat([pd.DataFrame({"quantity": name, "unit": np.arange(len(v)), "value": np.asarray(v, dtype=float)})
                       for name, v in parts.items()], ignore_index=True)

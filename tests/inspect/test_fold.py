@@ -1,33 +1,24 @@
-"""Folding gates by season, ranking units, saturation and downsampling, on synthetic traces."""
+"""The streamed summary's seasonal fold, unit rankings and saturation on synthetic traces, each
+against the full-trace reference (fold_reference.py) and the shape the trace was made with."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_forecast import cells
 from lstm_forecast.errors import UserError
-from lstm_forecast.inspect.fold import (
-    CYCLE_COLUMNS,
-    PHASE_COLUMNS,
-    SATURATION_COLUMNS,
-    SCORE_COLUMNS,
-    TRAJECTORY_COLUMNS,
-    downsample,
-    fold_by_cycle,
-    fold_by_phase,
-    keep_gate,
-    keep_gate_label,
-    saturation,
-    season_fold_table,
-    seasonality_scores,
-    top_units,
-    trajectories,
-)
+from lstm_forecast.inspect.season import CYCLE_COLUMNS, LAYER_MEAN, PHASE_COLUMNS
 from lstm_forecast.inspect.traces import QUANTITIES, Trace
+from lstm_forecast.inspect.unit_stats import SATURATION_COLUMNS, SCORE_COLUMNS
+
+from . import fold_reference as R
+from .fold_reference import assert_frames_close
 
 PERIOD = 24
 CYCLES = 40
 SEASONAL_UNIT = 3
+TRAJECTORY_COLUMNS = ["timestamp", "step", "layer", "unit", "quantity", "value"]
 
 
 def make_trace(
@@ -40,7 +31,7 @@ def make_trace(
     quantities = QUANTITIES[cell]
     n_steps = n_cycles * PERIOD
     values = 0.5 + 0.05 * rng.standard_normal((len(quantities), n_steps, n_layers, n_units))
-    gate = keep_gate(cell)
+    gate = cells.get(cell).keep_gate
     if gate is not None:
         phase = np.arange(n_steps) % PERIOD
         values[quantities.index(gate), :, :, SEASONAL_UNIT] = (
@@ -62,6 +53,13 @@ def hourly_phase_cycle(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     return steps % PERIOD, steps // PERIOD
 
 
+def hourly(cell: str = "lstm", **kwargs):
+    """(trace, summary, phase, cycle) of make_trace on the hourly calendar."""
+    trace = make_trace(cell, **kwargs)
+    phase, cycle = hourly_phase_cycle(trace)
+    return trace, R.summary_of(trace, phase, cycle), phase, cycle
+
+
 @pytest.mark.parametrize(
     ("cell", "gate", "label"),
     [
@@ -71,17 +69,18 @@ def hourly_phase_cycle(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     ],
 )
 def test_keep_gate_and_label(cell, gate, label):
-    assert keep_gate(cell) == gate
-    assert keep_gate_label(cell) == label
+    assert cells.get(cell).keep_gate == gate
+    assert cells.get(cell).keep_label == label
+    assert hourly(cell, n_cycles=2)[1].shape.keep_gate == gate
 
 
 def test_fold_by_phase_recovers_the_seasonal_gate():
-    trace = make_trace()
-    phase, cycle = hourly_phase_cycle(trace)
-    folded = fold_by_phase(trace, phase, layer=1)
+    trace, summary, phase, cycle = hourly()
+    folded = summary.season.fold_by_phase(layer=1)
+    assert_frames_close(folded, R.fold_by_phase(trace, phase, cycle, layer=1))
     assert list(folded.columns) == PHASE_COLUMNS
     assert len(folded) == (trace.n_units + 1) * PERIOD  # every unit plus the layer mean (-1)
-    assert set(folded["unit"]) == {-1, *range(trace.n_units)}
+    assert set(folded["unit"]) == {LAYER_MEAN, *range(trace.n_units)}
     assert (folded["layer"] == 1).all() and (folded["n_cycles"] == CYCLES).all()
     seasonal = folded[folded["unit"] == SEASONAL_UNIT].sort_values("phase")
     np.testing.assert_allclose(seasonal["mean"], seasonal_shape(np.arange(PERIOD)), atol=0.01)
@@ -91,40 +90,41 @@ def test_fold_by_phase_recovers_the_seasonal_gate():
 
 
 def test_fold_by_phase_layer_mean_is_the_mean_over_units():
-    trace = make_trace()
-    phase, _ = hourly_phase_cycle(trace)
-    folded = fold_by_phase(trace, phase, layer=0)
+    _, summary, _, _ = hourly()
+    folded = summary.season.fold_by_phase(layer=0)
     by_unit = folded[folded["unit"] >= 0].groupby("phase")["mean"].mean()
-    layer_mean = folded[folded["unit"] == -1].set_index("phase")["mean"]
+    layer_mean = folded[folded["unit"] == LAYER_MEAN].set_index("phase")["mean"]
     np.testing.assert_allclose(layer_mean, by_unit, atol=1e-5)
 
 
-def test_fold_by_phase_with_cycles_counts_each_cycle_once():
+def test_fold_by_phase_counts_each_cycle_once():
     trace = make_trace(n_cycles=4)
     phase = np.arange(trace.n_steps) % 4  # 24 steps of each phase per "cycle" of 24 steps
     cycle = np.arange(trace.n_steps) // 24
-    folded = fold_by_phase(trace, phase, layer=0, cycle=cycle, quantity="output")
+    summary = R.summary_of(trace, phase, cycle)
+    folded = summary.season.fold_by_phase(layer=0)
+    assert_frames_close(folded, R.fold_by_phase(trace, phase, cycle, layer=0))
     assert (folded["n_cycles"] == 4).all()
-    assert (fold_by_phase(trace, phase, layer=0, quantity="output")["n_cycles"] == 24).all()
+    assert (summary.units.phase_count == 24).all()  # the scores count every step
 
 
-def test_fold_by_phase_other_quantity_and_bad_inputs():
-    trace = make_trace()
-    phase, _ = hourly_phase_cycle(trace)
-    cell = fold_by_phase(trace, phase, layer=0, quantity="input")
-    assert cell["mean"].between(0.45, 0.55).all()
+def test_scores_of_another_quantity_and_bad_inputs():
+    trace, summary, phase, _ = hourly()
+    scores = summary.units.seasonality_scores(layer=0, quantity="input")
+    assert_frames_close(scores, R.seasonality_scores(trace, phase, layer=0, quantity="input"))
+    assert (scores["amplitude"] < 0.1).all() and (scores["score"] < 0.1).all()  # noise around 0.5
     with pytest.raises(UserError, match="has no 'update'"):
-        fold_by_phase(trace, phase, layer=0, quantity="update")
+        summary.units.seasonality_scores(layer=0, quantity="update")
     with pytest.raises(UserError, match="layer 2 does not exist"):
-        fold_by_phase(trace, phase, layer=2)
-    with pytest.raises(ValueError, match="one entry per step"):
-        fold_by_phase(trace, phase[:-1], layer=0)
+        summary.season.fold_by_phase(layer=2)
+    with pytest.raises(ValueError, match="one per step"):
+        R.summary_of(trace, phase[:-1], np.arange(trace.n_steps))
 
 
 def test_seasonality_scores_rank_the_seasonal_unit_first():
-    trace = make_trace()
-    phase, _ = hourly_phase_cycle(trace)
-    scores = seasonality_scores(trace, phase, layer=0)
+    trace, summary, phase, _ = hourly()
+    scores = summary.units.seasonality_scores(layer=0)
+    assert_frames_close(scores, R.seasonality_scores(trace, phase, layer=0))
     assert list(scores.columns) == SCORE_COLUMNS
     assert scores["unit"].iloc[0] == SEASONAL_UNIT
     assert scores["score"].iloc[0] > 0.8
@@ -134,16 +134,16 @@ def test_seasonality_scores_rank_the_seasonal_unit_first():
 
 
 def test_fold_by_cycle_is_a_cycles_by_phases_grid():
-    trace = make_trace()
-    phase, cycle = hourly_phase_cycle(trace)
-    grid = fold_by_cycle(trace, phase, cycle, layer=0, unit=SEASONAL_UNIT)
+    trace, summary, phase, cycle = hourly()
+    grid = summary.season.fold_by_cycle(layer=0, unit=SEASONAL_UNIT)
+    assert_frames_close(grid, R.fold_by_cycle(trace, phase, cycle, layer=0, unit=SEASONAL_UNIT))
     assert list(grid.columns) == CYCLE_COLUMNS
     assert len(grid) == CYCLES * PERIOD
     assert grid.pivot(index="cycle", columns="phase", values="value").shape == (CYCLES, PERIOD)
     expected = trace.get("forget", 0)[:, SEASONAL_UNIT]
     np.testing.assert_allclose(grid.sort_values(["cycle", "phase"])["value"], expected, rtol=1e-6)
-    layer_mean = fold_by_cycle(trace, phase, cycle, layer=0)
-    assert (layer_mean["unit"] == -1).all()
+    layer_mean = summary.season.fold_by_cycle(layer=0)
+    assert (layer_mean["unit"] == LAYER_MEAN).all()
     np.testing.assert_allclose(layer_mean["value"], trace.get("forget", 0).mean(axis=1), rtol=1e-5)
 
 
@@ -151,7 +151,8 @@ def test_fold_by_cycle_averages_steps_within_a_cell():
     trace = make_trace(n_cycles=2)
     phase = (np.arange(trace.n_steps) // 2) % 3  # two steps per (cycle, phase) cell, ragged end
     cycle = np.arange(trace.n_steps) // 6
-    grid = fold_by_cycle(trace, phase, cycle, layer=0, unit=0)
+    grid = R.summary_of(trace, phase, cycle).season.fold_by_cycle(layer=0, unit=0)
+    assert_frames_close(grid, R.fold_by_cycle(trace, phase, cycle, layer=0, unit=0))
     values = trace.get("forget", 0)[:, 0]
     assert len(grid) == trace.n_steps // 2
     assert grid["value"].iloc[0] == pytest.approx(values[:2].mean(), rel=1e-6)
@@ -159,36 +160,36 @@ def test_fold_by_cycle_averages_steps_within_a_cell():
 
 @pytest.mark.parametrize(("cell", "column"), [("lstm", "forget_mean"), ("gru", "update_mean")])
 def test_season_fold_table_covers_every_layer_and_unit(cell, column):
-    trace = make_trace(cell)
-    phase, cycle = hourly_phase_cycle(trace)
-    table = season_fold_table(trace, phase, cycle)
+    trace, summary, phase, cycle = hourly(cell)
+    table = summary.season.season_fold_table()
+    assert_frames_close(table, R.season_fold_table(trace, phase, cycle))
     assert list(table.columns) == ["layer", "unit", "phase", "cycle", column]
     assert len(table) == trace.n_layers * trace.n_units * CYCLES * PERIOD
     one = table[(table["layer"] == 1) & (table["unit"] == SEASONAL_UNIT)]
-    np.testing.assert_allclose(one[column], trace.get(keep_gate(cell), 1)[:, SEASONAL_UNIT], rtol=1e-6)
+    np.testing.assert_allclose(one[column], trace.get(cells.get(cell).keep_gate, 1)[:, SEASONAL_UNIT], rtol=1e-6)
 
 
 def test_gru_folds_its_update_gate():
-    trace = make_trace("gru")
-    phase, _ = hourly_phase_cycle(trace)
-    seasonal = fold_by_phase(trace, phase, layer=0).query(f"unit == {SEASONAL_UNIT}")
+    _, summary, _, _ = hourly("gru")
+    seasonal = summary.season.fold_by_phase(layer=0).query(f"unit == {SEASONAL_UNIT}")
     np.testing.assert_allclose(seasonal["mean"], seasonal_shape(np.arange(PERIOD)), atol=0.01)
-    assert seasonality_scores(trace, phase, layer=0)["unit"].iloc[0] == SEASONAL_UNIT
+    assert summary.units.seasonality_scores(layer=0)["unit"].iloc[0] == SEASONAL_UNIT
 
 
 def test_rnn_gate_views_are_empty_with_the_right_columns():
-    trace = make_trace("rnn")
-    phase, cycle = hourly_phase_cycle(trace)
+    trace, summary, phase, _ = hourly("rnn")
     for frame, columns in [
-        (fold_by_phase(trace, phase, layer=0), PHASE_COLUMNS),
-        (fold_by_cycle(trace, phase, cycle, layer=0), CYCLE_COLUMNS),
-        (seasonality_scores(trace, phase, layer=0), SCORE_COLUMNS),
-        (saturation(trace), SATURATION_COLUMNS),
-        (season_fold_table(trace, phase, cycle), ["layer", "unit", "phase", "cycle", "forget_mean"]),
+        (summary.season.fold_by_phase(layer=0), PHASE_COLUMNS),
+        (summary.season.fold_by_cycle(layer=0), CYCLE_COLUMNS),
+        (summary.units.seasonality_scores(layer=0), SCORE_COLUMNS),
+        (summary.units.saturation(), SATURATION_COLUMNS),
+        (summary.season.season_fold_table(), ["layer", "unit", "phase", "cycle", "forget_mean"]),
     ]:
         assert frame.empty and list(frame.columns) == columns
-    assert keep_gate_label("rnn").startswith("no gates")
-    assert not fold_by_phase(trace, phase, layer=0, quantity="hidden").empty
+    assert cells.get("rnn").keep_label.startswith("no gates")
+    hidden = summary.units.seasonality_scores(layer=0, quantity="hidden")
+    assert not hidden.empty
+    assert_frames_close(hidden, R.seasonality_scores(trace, phase, layer=0, quantity="hidden"))
 
 
 @pytest.mark.parametrize(
@@ -196,31 +197,34 @@ def test_rnn_gate_views_are_empty_with_the_right_columns():
     [("lstm", "variance", 5), ("gru", "variance", 5), ("rnn", "variance", 5), ("lstm", "seasonality", SEASONAL_UNIT)],
 )
 def test_top_units(cell, by, expected_first):
-    trace = make_trace(cell)
-    phase, _ = hourly_phase_cycle(trace)
+    trace, summary, phase, _ = hourly(cell)
     quantity = "forget" if by == "seasonality" else None
-    top = top_units(trace, layer=0, k=3, by=by, quantity=quantity, phase=phase)
+    top = summary.units.top_units(layer=0, k=3, by=by, quantity=quantity)
     assert len(top) == 3 and len(set(top)) == 3
     assert top[0] == expected_first
+    if quantity is None:
+        assert top == R.top_units(trace, layer=0, k=3, by=by, phase=phase)
 
 
-def test_top_units_by_seasonality_needs_phase():
-    with pytest.raises(ValueError, match="phase"):
-        top_units(make_trace(), layer=0, by="seasonality")
+def test_top_units_rank_by_variance_or_seasonality_only():
+    with pytest.raises(ValueError, match="'variance' or 'seasonality'"):
+        hourly(n_cycles=2)[1].units.top_units(layer=0, by="size")
 
 
-@pytest.mark.parametrize(("cell", "quantities"), [("lstm", {"cell", "hidden"}), ("gru", {"hidden"})])
-def test_trajectories_are_tidy(cell, quantities):
+@pytest.mark.parametrize(("cell", "quantities"), [("lstm", ["cell", "hidden"]), ("gru", ["hidden"])])
+def test_unit_trajectories_are_tidy(cell, quantities):
+    """The Cell state view's lines: every step of some units, while they fit unbinned."""
     trace = make_trace(cell, n_cycles=2)
-    frame = trajectories(trace, [1, 5], layer=1)
-    assert list(frame.columns) == TRAJECTORY_COLUMNS
-    assert set(frame["quantity"]) == quantities and set(frame["unit"]) == {1, 5} and (frame["layer"] == 1).all()
+    summary = R.summary_of(trace, *hourly_phase_cycle(trace))
+    frame, note = summary.bins.binned(layer=1, quantities=quantities, units=[1, 5], max_rows=10**6)
+    assert note == "" and list(frame.columns) == TRAJECTORY_COLUMNS
+    assert set(frame["quantity"]) == set(quantities) and set(frame["unit"]) == {1, 5} and (frame["layer"] == 1).all()
     assert len(frame) == len(quantities) * 2 * trace.n_steps
     hidden5 = frame[(frame["quantity"] == "hidden") & (frame["unit"] == 5)]
-    np.testing.assert_array_equal(hidden5["value"], trace.get("hidden", 1)[:, 5])
+    np.testing.assert_allclose(hidden5["value"], trace.get("hidden", 1)[:, 5], rtol=1e-6)
     np.testing.assert_array_equal(hidden5["timestamp"], trace.index)
-    with pytest.raises(UserError, match="traces none of"):
-        trajectories(trace, [0], layer=0, quantities=("forget",) if cell == "gru" else ("update",))
+    with pytest.raises(UserError, match="has no"):
+        summary.bins.binned(layer=0, quantities=["forget"] if cell == "gru" else ["update"])
 
 
 def test_saturation_fractions_are_exact():
@@ -230,8 +234,10 @@ def test_saturation_fractions_are_exact():
     values[0, :, 0, 1] = 0.99  # input gate, unit 1: always right-saturated
     values[3, :5, 0, 1] = 0.1  # output gate, unit 1: exactly 0.1 is not below 0.1
     trace = Trace("lstm", QUANTITIES["lstm"], values, pd.RangeIndex(10), 2, False)
-    table = saturation(trace).set_index(["layer", "unit", "gate"])
-    assert list(saturation(trace).columns) == SATURATION_COLUMNS
+    saturation = R.summary_of(trace, np.zeros(10, int), np.arange(10), chunk=4).units.saturation()
+    assert_frames_close(saturation, R.saturation(trace))
+    table = saturation.set_index(["layer", "unit", "gate"])
+    assert list(saturation.columns) == SATURATION_COLUMNS
     assert len(table) == 2 * 3  # units x sigmoid gates; candidate, cell and hidden are not gates
     assert tuple(table.loc[(0, 0, "forget")]) == (0.3, 0.1)
     assert tuple(table.loc[(0, 1, "input")]) == (0.0, 1.0)
@@ -240,69 +246,20 @@ def test_saturation_fractions_are_exact():
 
 
 def test_saturation_gru_gates_and_one_layer():
-    table = saturation(make_trace("gru"), layer=1)
+    trace, summary, _, _ = hourly("gru")
+    table = summary.units.saturation(layer=1)
     assert set(table["gate"]) == {"reset", "update"} and (table["layer"] == 1).all()
-
-
-def tidy_lines(n_steps: int, n_groups: int) -> pd.DataFrame:
-    steps = np.arange(n_steps)
-    return pd.DataFrame(
-        {
-            "timestamp": np.tile(pd.date_range("2024-01-01", periods=n_steps, freq="h"), n_groups),
-            "step": np.tile(steps, n_groups),
-            "layer": 0,
-            "unit": np.repeat(np.arange(n_groups), n_steps),
-            "quantity": "cell",
-            "value": np.tile(steps.astype(float), n_groups),
-        }
-    )
-
-
-@pytest.mark.parametrize("n_groups", [1, 3, 70])
-def test_downsample_respects_max_rows(n_groups):
-    frame = tidy_lines(100_000 // n_groups if n_groups > 3 else 100_000, n_groups)
-    out, note = downsample(frame, max_rows=5000)
-    assert len(out) <= 5000
-    assert list(out.columns) == list(frame.columns)
-    assert set(out["unit"]) == set(range(n_groups))
-    assert note.startswith("mean over ") and "bins" in note and "→" in note
-    one = out[out["unit"] == 0]
-    assert one["step"].is_monotonic_increasing
-    np.testing.assert_allclose(one["value"], one["step"])  # value == step, so bin means agree
-    assert frame["value"].mean() == pytest.approx(out["value"].mean(), rel=0.01)
-
-
-def test_downsample_note_for_one_line():
-    out, note = downsample(tidy_lines(100_000, 1), max_rows=5000)
-    assert len(out) == 5000
-    assert note == "mean over 20-step bins: 100,000 steps → 5,000 points"
-
-
-def test_downsample_leaves_small_frames_alone():
-    frame = tidy_lines(100, 3)
-    out, note = downsample(frame, max_rows=5000)
-    assert out is frame and note == ""
-
-
-def test_downsample_with_range_and_custom_columns():
-    frame = pd.DataFrame({"cycle": np.repeat(np.arange(1000), 24), "phase": np.tile(np.arange(24), 1000)})
-    frame["value"] = frame["cycle"] * 1.0
-    out, note = downsample(frame, max_rows=2400, time_col="cycle", group_cols=["phase"], with_range=True)
-    assert len(out) <= 2400 and set(out.columns) == {"phase", "cycle", "value", "value_min", "value_max"}
-    assert (out["value_min"] <= out["value"]).all() and (out["value"] <= out["value_max"]).all()
-    assert "10-cycle bins" in note
-
-
-def test_downsample_more_groups_than_rows_keeps_the_first():
-    out, note = downsample(tidy_lines(3, 50), max_rows=20)
-    assert len(out) == 20 and "only the first 20 of 50 lines" in note
+    assert_frames_close(table, R.saturation(trace, layer=1))
 
 
 def test_fold_by_phase_quantiles_match_pandas_on_ragged_phases():
     trace = make_trace(n_cycles=3)
     phase = np.random.default_rng(1).integers(0, 5, trace.n_steps)  # uneven counts per phase
-    folded = fold_by_phase(trace, phase, layer=0, quantity="cell").query("unit == 2").set_index("phase")
-    grouped = pd.Series(trace.get("cell", 0)[:, 2].astype(np.float64)).groupby(phase)
+    cycle = np.arange(trace.n_steps)  # every step its own cycle: the quantiles are over steps
+    folded = R.summary_of(trace, phase, cycle).season.fold_by_phase(layer=0)
+    assert_frames_close(folded, R.fold_by_phase(trace, phase, cycle, layer=0))
+    folded = folded.query("unit == 2").set_index("phase")
+    grouped = pd.Series(trace.get("forget", 0)[:, 2].astype(np.float64)).groupby(phase)
     np.testing.assert_allclose(folded["q25"], grouped.quantile(0.25), rtol=1e-6)
     np.testing.assert_allclose(folded["q75"], grouped.quantile(0.75), rtol=1e-6)
     np.testing.assert_allclose(folded["mean"], grouped.mean(), rtol=1e-6)
@@ -313,7 +270,9 @@ def test_seasonality_score_is_eta_squared():
     values = np.zeros((6, 8, 1, 1), dtype=np.float32)
     values[1, :, 0, 0] = [0, 2, 0, 2, 1, 3, 1, 3]  # forget gate; phase means 0.5 and 2.5
     trace = Trace("lstm", QUANTITIES["lstm"], values, pd.RangeIndex(8), 1, False)
-    scores = seasonality_scores(trace, np.arange(8) % 2, layer=0)
+    phase = np.arange(8) % 2
+    scores = R.summary_of(trace, phase, np.arange(8) // 2, chunk=3).units.seasonality_scores(layer=0)
     # between = 8 * 1^2 = 8, total = sum((x - 1.5)^2) = 10
     assert scores["score"].iloc[0] == pytest.approx(0.8)
     assert scores["amplitude"].iloc[0] == pytest.approx(2.0)
+    assert R.seasonality_scores(trace, phase, layer=0)["score"].iloc[0] == pytest.approx(0.8)  # the reference too

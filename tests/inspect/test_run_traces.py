@@ -12,9 +12,9 @@ from lstm_forecast.config import Config
 from lstm_forecast.data.samples import make_synthetic
 from lstm_forecast.data.series import LoadedSeries
 from lstm_forecast.errors import UserError
-from lstm_forecast.inspect.fold import seasonality_scores
 from lstm_forecast.inspect.reference import reference_trace
 from lstm_forecast.inspect.run_traces import phases, trace_series, trace_window
+from lstm_forecast.inspect.summary import look_inside
 from lstm_forecast.pipeline import prepared_for
 from lstm_forecast.inspect.traces import QUANTITIES, compute_trace
 from lstm_forecast.pipeline import Run, train_run
@@ -139,14 +139,13 @@ def test_the_forget_gate_learns_the_season_of_the_series(calendar):
     run = train_run(loaded, config)
     assert ("phase_sin" in run.feature_names) is calendar
 
-    real = trace_series(run, loaded)
-    real_scores = seasonality_scores(real, phases(run, real)[0], layer=0)  # the forget gate, best first
+    real_scores = look_inside(run, loaded).units.seasonality_scores(layer=0)  # the forget gate, best first
     unit, real_eta2, real_amplitude = real_scores.loc[0, ["unit", "score", "amplitude"]]
 
-    control = trace_series(run, shuffled_in_time(loaded))
-    control_phase = phases(run, control)[0]
-    np.testing.assert_array_equal(control_phase, phases(run, real)[0])
-    control_scores = seasonality_scores(control, control_phase, layer=0).set_index("unit")
+    shuffled = shuffled_in_time(loaded)
+    same_phase = phases(run, trace_series(run, shuffled))[0], phases(run, trace_series(run, loaded))[0]
+    np.testing.assert_array_equal(*same_phase)  # shuffling keeps the timestamps, so the phase labels
+    control_scores = look_inside(run, shuffled).units.seasonality_scores(layer=0).set_index("unit")
     control_eta2, control_amplitude = control_scores.loc[int(unit), ["score", "amplitude"]]
 
     assert real_eta2 > 0.8, real_scores.head()

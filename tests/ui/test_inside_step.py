@@ -64,11 +64,11 @@ def test_gates_over_time_moves_a_stretch_of_whole_fine_bins_without_retracing(mo
     at.session_state["inside_view"] = "Gates over time"
     at.run()
     (held,) = at.session_state["_look_inside"].values()
-    assert held.bin_width == -(-held.n_steps // 1000) > 24 // 10
+    assert held.bins.bin_width == -(-held.n_steps // 1000) > 24 // 10
     stretch = at.slider(key="gates_from")
-    assert stretch.value % held.bin_width == 0 and stretch.step % held.bin_width == 0
+    assert stretch.value % held.bins.bin_width == 0 and stretch.step % held.bins.bin_width == 0
     assert 0 < stretch.value == stretch.max
-    said = f"in bins of {held.bin_width} steps: the finest kept for a series of {held.n_steps:,} steps"
+    said = f"in bins of {held.bins.bin_width} steps: the finest kept for a series of {held.n_steps:,} steps"
     assert any(said in c.value for c in at.caption), [c.value for c in at.caption]
     for start in (0, stretch.step, stretch.max):
         at.slider(key="gates_from").set_value(start).run()
