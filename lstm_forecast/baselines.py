@@ -121,7 +121,7 @@ class Ets:
     fit_seconds_: float = field(default=0.0, init=False)
 
     def fit(self, history: np.ndarray, period: int = 1) -> "Ets":
-        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing  # deferred: statsmodels
 
         start = time.perf_counter()
         y = np.asarray(history, dtype=float)
@@ -238,7 +238,7 @@ class Ets:
     def _states(self, y: np.ndarray):
         """Level, trend and season filtered through `y` with the fitted parameters and initial
         states (statsmodels' own filter); `season` indexed from -period."""
-        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing  # deferred: statsmodels
 
         params = self.result_.params
         spec = {k: v for k, v in self.spec_.items() if k != "initialization_method"}

@@ -165,7 +165,7 @@ def weights(module: nn.Module, layer: int, direction: int, dtype: dtype | None =
 
 def _affine(w: Weights, at: Steps) -> Tensor:
     """x W_ih^T + b_ih + h_prev W_hh^T + b_hh: (n, G*H)."""
-    import torch
+    import torch  # deferred: torch
 
     pre = torch.addmm(w.b_ih + w.b_hh, at.x, w.w_ih.T)
     return pre.addmm_(at.h_prev, w.w_hh.T)
@@ -173,13 +173,13 @@ def _affine(w: Weights, at: Steps) -> Tensor:
 
 def _tanh_into(v: Tensor, out: Tensor) -> None:
     """out = tanh(v) as 2*sigmoid(2v) - 1; v is scratch and is overwritten."""
-    import torch
+    import torch  # deferred: torch
 
     torch.sigmoid(v.mul_(2), out=out).mul_(2).sub_(1)
 
 
 def _lstm_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
-    import torch
+    import torch  # deferred: torch
 
     i, f, g, o = _affine(w, at).chunk(4, dim=1)
     torch.sigmoid(i, out=out["input"])
@@ -189,7 +189,7 @@ def _lstm_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
 
 
 def _gru_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
-    import torch
+    import torch  # deferred: torch
 
     gi = torch.addmm(w.b_ih, at.x, w.w_ih.T)  # (n, 3H): W_i* x + b_i*
     gh = torch.addmm(w.b_hh, at.h_prev, w.w_hh.T)  # (n, 3H): W_h* h_prev + b_h*
@@ -200,7 +200,7 @@ def _gru_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
 
 
 def _peephole_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
-    import torch
+    import torch  # deferred: torch
 
     i, f, g, o = _affine(w, at).chunk(4, dim=1)
     p_i, p_f, p_o = w.peephole.unbind(0)
@@ -211,7 +211,7 @@ def _peephole_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
 
 
 def _coupled_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
-    import torch
+    import torch  # deferred: torch
 
     f, g, o = _affine(w, at).chunk(3, dim=1)
     torch.sigmoid(f, out=out["forget"])
@@ -221,7 +221,7 @@ def _coupled_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
 
 
 def _mgu_gates(w: Weights, at: Steps, out: Mapping[str, Tensor]) -> None:
-    import torch
+    import torch  # deferred: torch
 
     size = w.w_hh.shape[1]
     rows_f, rows_n = slice(0, size), slice(size, 2 * size)
@@ -257,7 +257,7 @@ def _pre(block: tuple[Tensor, Tensor, Tensor, Tensor], x: Tensor, h: Tensor) -> 
 
 
 def _lstm_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]:
-    import torch
+    import torch  # deferred: torch
 
     rows_i, rows_f, rows_g, rows_o = _blocks(w, 4)
     i = torch.sigmoid(_pre(rows_i, x, h))
@@ -270,7 +270,7 @@ def _lstm_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]
 
 
 def _gru_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]:
-    import torch
+    import torch  # deferred: torch
 
     (w_ir, w_hr, b_ir, b_hr), (w_iz, w_hz, b_iz, b_hz), (w_in, w_hn, b_in, b_hn) = _blocks(w, 3)
     r = torch.sigmoid(w_ir @ x + b_ir + w_hr @ h + b_hr)
@@ -280,14 +280,14 @@ def _gru_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]:
 
 
 def _rnn_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]:
-    import torch
+    import torch  # deferred: torch
 
     pre = w.w_ih @ x + w.b_ih + w.w_hh @ h + w.b_hh
     return {"pre-activation": pre, "h": torch.tanh(pre) if w.nonlinearity == "tanh" else torch.relu(pre)}
 
 
 def _peephole_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]:
-    import torch
+    import torch  # deferred: torch
 
     rows_i, rows_f, rows_g, rows_o = _blocks(w, 4)
     p_i, p_f, p_o = w.peephole
@@ -301,7 +301,7 @@ def _peephole_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Ten
 
 
 def _coupled_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]:
-    import torch
+    import torch  # deferred: torch
 
     rows_f, rows_g, rows_o = _blocks(w, 3)
     f = torch.sigmoid(_pre(rows_f, x, h))
@@ -314,7 +314,7 @@ def _coupled_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tens
 
 
 def _mgu_step(w: Weights, x: Tensor, h: Tensor, c: Tensor) -> dict[str, Tensor]:
-    import torch
+    import torch  # deferred: torch
 
     (w_if, w_hf, b_if, b_hf), (w_in, w_hn, b_in, b_hn) = _blocks(w, 2)
     f = torch.sigmoid(w_if @ x + b_if + w_hf @ h + b_hf)

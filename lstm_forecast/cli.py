@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from .cells import CELLS as REGISTRY
 from .config import CELLS, Config
 from .errors import UserError
 from .evaluation.kept import base_name, not_kept_note, weight_words
+from .evaluation.leaderboard import entries_of, leaderboard
+from .export import neutralise
+from .inspect.memory import run_connectivity
+from .runs import current_run_id, load_run, save_run
 
 YAHOO_PERIODS = ("1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max")
 
@@ -33,6 +38,7 @@ def _source_args(p: argparse.ArgumentParser, required: bool = True, panel: bool 
     src.add_argument("--ticker", help="a Yahoo Finance symbol, fetched with yfinance (e.g. AAPL)")
     src.add_argument("--sample", help="a bundled sample by name (see README), e.g. airline")
     if panel:
+        # deferred: cli_scale.py loads the scale/ package (0.14 s), for panel and sweep commands only
         from .cli_scale import panel_args
 
         panel_args(p, src)
@@ -59,6 +65,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _model_args(train)
     train.add_argument("--out", required=True, help="the run folder to write")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    # deferred: cli_scale.py loads the scale/ package (0.14 s), for panel and sweep commands only
     from .cli_scale import panel_train_args, sweep_parser
 
     panel_train_args(train)
@@ -175,6 +182,7 @@ def _split_period(args) -> tuple[int | None, str | None]:
 
 
 def _load(args, history: str | None = None):
+    # deferred: the loaders (0.07 s) load only for commands that read data
     from .data.loading import load_csv
     from .data.samples import load_sample
     from .data.yahoo import fetch_yahoo
@@ -216,8 +224,6 @@ def _print_progress(p) -> None:
 
 def metrics_table(metrics: dict, model_name: str) -> pd.DataFrame:
     """The model and every baseline as rows (the dashboard's leaderboard function), best first."""
-    from .evaluation.leaderboard import entries_of, leaderboard
-
     table = leaderboard(entries_of(metrics, model_name)).set_index("name")
     return table.drop(columns=["kind", "best", "kept"])
 
@@ -230,15 +236,13 @@ def timing_line(timings: dict) -> str:
 
 
 def cmd_train(args) -> int:
-    import time
-
-    from .pipeline import train_run
+    from .pipeline import train_run  # deferred: pipeline.py imports statsmodels
 
     if getattr(args, "panel", None):
+        # deferred: cli_scale.py loads the scale/ package (0.14 s), for panel and sweep commands only
         from .cli_scale import cmd_train_panel
 
         return cmd_train_panel(args, _config(args, _split_period(args)[0]))
-    from .runs import current_run_id, save_run
 
     expect = current_run_id(args.out)  # what --out holds now: another writer replacing it is not silent
     season, history = _split_period(args)
@@ -283,15 +287,14 @@ def _print_run(run) -> None:
 
 
 def cmd_backtest(args) -> int:
-    from .backtest import backtest
+    from .backtest import backtest  # deferred: backtest.py imports statsmodels
 
     if args.origins < 1 or args.step < 1 or (args.refit_every is not None and args.refit_every < 1):
         raise UserError(f"--origins ({args.origins}), --step ({args.step}) and --refit-every ({args.refit_every}) "
                         "must be >= 1")
     season, history = _split_period(args)
     if args.run:
-        from .pipeline import training_data
-        from .runs import load_run
+        from .pipeline import training_data  # deferred: pipeline.py imports statsmodels
 
         run = load_run(args.run)
         config = run.config
@@ -311,21 +314,18 @@ def cmd_backtest(args) -> int:
     print("\nMAE by horizon step")
     print(by_step.round(4).to_string())
     if args.out:
-        from .export import neutralise
-
         neutralise(result.errors).to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     return 0
 
 
 def cmd_forecast(args) -> int:
-    from .pipeline import apply_run
-    from .runs import load_run
+    from .pipeline import apply_run  # deferred: pipeline.py imports statsmodels
 
     run = load_run(args.run)
     _, history = _split_period(args) if hasattr(args, "period") else (None, args.history)
     if not (args.csv or args.ticker or args.sample):
-        from .pipeline import training_data
+        from .pipeline import training_data  # deferred: pipeline.py imports statsmodels
 
         loaded = training_data(run)  # the run's own data, reopened (a CSV only while its SHA-256 matches)
     else:
@@ -351,12 +351,11 @@ def cmd_inspect(args) -> int:
     """Tidy traces, or with --season the fold of the keep gate by phase and cycle (streamed, so any length
     fits; see inspect/summary.py for how that table is stored), with --drivers what moves a gate, with --memory
     each unit's half-life, with --connectivity how far back the forecasts look (inspect/memory.py)."""
-    from .inspect.ablation import run_ablation
-    from .inspect.memory import run_connectivity
+    from .inspect.ablation import run_ablation  # deferred: inspect/ablation.py imports torch
+    # deferred: inspect/run_traces.py imports statsmodels, torch
     from .inspect.run_traces import run_drivers, run_memory, trace_series
-    from .inspect.summary import look_inside
-    from .pipeline import training_data
-    from .runs import load_run
+    from .inspect.summary import look_inside  # deferred: inspect/summary.py imports torch
+    from .pipeline import training_data  # deferred: pipeline.py imports statsmodels
 
     run = load_run(args.run)
     if args.layer is not None and not 0 <= args.layer < run.config.layers:
@@ -401,6 +400,7 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    # deferred: cli_scale.py loads the scale/ package (0.14 s), for panel and sweep commands only
     from .cli_scale import cmd_sweep as sweep
 
     season, history = _split_period(args)
@@ -408,10 +408,8 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from dataclasses import replace as with_fields
-
-    from .learn.memory import parse_lags
-    from .learn.race import RaceSettings, race_summary, run_race, write_race
+    from .learn.memory import parse_lags  # deferred: learn/memory.py imports torch
+    from .learn.race import RaceSettings, race_summary, run_race, write_race  # deferred: learn/race.py imports torch
 
     names = tuple(c.strip() for c in args.cells.split(",") if c.strip())
     unknown = [c for c in names if c not in CELLS]
@@ -419,7 +417,7 @@ def cmd_demo(args) -> int:
         raise UserError(f"--cells {args.cells!r} names no cell or unknown ones {unknown}; choose from {','.join(CELLS)}")
     base = RaceSettings()
     settings = RaceSettings(lags=parse_lags(args.lags), cells=names, budget=args.budget, lane_lag=args.lane_lag,
-                            training=with_fields(base.training, steps=args.steps, seed=args.seed))
+                            training=replace(base.training, steps=args.steps, seed=args.seed))
 
     def bar(p) -> None:
         filled = int(30 * p.fraction)

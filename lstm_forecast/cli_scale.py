@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 from .config import Config
+from .runs import file_sha256
+from .scale.panel import load_panel
+from .scale.sweep import DEFAULT_CELLS, run_sweep
 
 
 def panel_args(p: argparse.ArgumentParser, src) -> None:
@@ -30,8 +33,6 @@ def panel_train_args(p: argparse.ArgumentParser) -> None:
 
 
 def sweep_parser(sub, source_args, model_args) -> None:
-    from .scale.sweep import DEFAULT_CELLS
-
     sw = sub.add_parser("sweep", help="search cell, lookback, hidden, layers, dropout and learning rate, scored on "
                                       "validation origins; resumable")
     source_args(sw, panel=True)
@@ -51,8 +52,6 @@ def sweep_parser(sub, source_args, model_args) -> None:
 
 
 def _load_panel(args):
-    from .scale.panel import load_panel
-
     return load_panel(args.panel, id_col=args.id_col, date_col=args.date_col, value_col=args.value_col,
                       keep_markers=args.keep_markers)
 
@@ -68,8 +67,8 @@ def _print_panel_report(panel) -> None:
 
 
 def cmd_train_panel(args, config: Config) -> int:
-    from .scale.panels import train_panel
-    from .scale.store import save_panel
+    from .scale.panels import train_panel  # deferred: scale/panels.py imports statsmodels
+    from .scale.store import save_panel  # deferred: scale/store.py imports statsmodels
 
     panel = _load_panel(args)
     _print_panel_report(panel)
@@ -116,11 +115,7 @@ def scoreboard_text(board: dict, info: dict) -> str:
 def cmd_sweep(args, config: Config, load, origin_of) -> int:
     """load(args) -> the series, origin_of(series) -> its record: the CLI's own, handed in (this module sits
     below cli.py)."""
-    from .scale.sweep import run_sweep
-
     if args.panel:
-        from .runs import file_sha256
-
         data = _load_panel(args)
         _print_panel_report(data)
         origin = {"panel": str(Path(args.panel).resolve()), "sha256": file_sha256(args.panel), "id_col": args.id_col,

@@ -6,6 +6,7 @@ inside its root, and one test of the run-ID format. Runs, panels and sweeps all 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -74,8 +75,6 @@ def loads(data: bytes | str, name: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 def file_sha256(path) -> str:
     """The SHA-256 of a file's bytes, read in 1 MB blocks (hex)."""
-    import hashlib
-
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

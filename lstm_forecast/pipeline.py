@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .baselines import fitted_baselines
 from .config import Config
 from .data.reopen import open_source
 from .data.series import LoadedSeries
@@ -25,7 +26,6 @@ from .evaluation import intervals as I
 from .evaluation import kept
 from .evaluation.forecasts import Forecast, Forecaster as MethodForecaster, forecasts
 from .evaluation.scoring import Origins, evaluate, holdout_scores
-from .baselines import fitted_baselines
 from .network import NetworkForecaster
 from .prepare import Prepared, Windows, calibration_origins, future_index, prepare, resolve, train_val_windows
 from .runs import Run, data_key, describe, new_run_id  # noqa: F401  (Run: re-exported)
@@ -76,8 +76,8 @@ def train_run(loaded: LoadedSeries, config: Config, callback: ProgressCallback |
     model, result = network.model_, network.result_
     weight = None
     if part.config.shrink and part.config.target == "residual":  # the correction weighted by what validation trusts
-        from .model import scale_correction
-        from .train import correction_weight
+        from .model import scale_correction  # deferred: model.py imports torch
+        from .train import correction_weight  # deferred: train.py imports torch
 
         weight = correction_weight(model, part.val_w, torch.device("cpu"))
         scale_correction(model, weight)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .baselines import Ets, fitted_baselines
 from .config import Config
 from .data.series import LoadedSeries
 from .errors import UserError
@@ -194,6 +195,7 @@ class Windows:
 
     def __init__(self, prep: "Prepared", origins: np.ndarray, config: Config, limit: int | None = None,
                  start: int = 0) -> None:
+        # deferred: torch
         import torch  # here, not at the top: the dashboard's first page needs no torch (1 s to import)
 
         self.origins = np.asarray(origins, dtype=np.int64)  # (N,) position of the last observed step
@@ -216,7 +218,7 @@ class Windows:
 
     def inputs(self, idx) -> "torch.Tensor":
         """(B, L, F) float32 inputs of windows `idx` (ints or a bool mask over the N windows)."""
-        import torch
+        import torch  # deferred: torch
 
         o = self.origins[np.asarray(idx)]
         starts = torch.as_tensor(o - self.lookback + 1, device=self._view.device)
@@ -245,7 +247,7 @@ class Windows:
 
     def targets(self, idx=slice(None)) -> "torch.Tensor":
         """(B, H) float32 scaled targets, NaN where the step is unknown or outside [start, limit)."""
-        import torch
+        import torch  # deferred: torch
 
         o = self.origins[idx]
         at = o[:, None] + self._steps[None, :]  # (B, H) target positions
@@ -509,8 +511,6 @@ def _ets_base(y: np.ndarray, train_end: int, period: int, params: dict | None, i
     baseline's fit), or rebuilt from a run's stored parameters. Applied to data that holds the step the
     fit started at (a backtest, the same file), the states are the fitted ones from there; on other data
     they are filtered from its first step (a burn-in of a few seasons)."""
-    from .baselines import Ets, fitted_baselines
-
     fitted = Ets.from_dict(params) if params is not None else fitted_baselines(y[:train_end], period)["ets"]
     if params is None:
         start = fitted.offset_

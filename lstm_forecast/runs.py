@@ -11,6 +11,7 @@ intact. Special files (FIFOs, devices), links and oversized JSON are refused bef
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import hashlib
 import json
@@ -29,8 +30,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 import pandas as pd
 
+from .cells import get
 from .config import Config
 from .errors import UserError
+from .export import neutralise
 from .files import check_run_id, dumps, file_sha256, inside, json_safe, loads  # noqa: F401  (file_sha256: re-exported)
 
 if TYPE_CHECKING:
@@ -75,7 +78,6 @@ class Run:
         rnn = self.model.rnn
         if self.inside_state is None:
             return rnn
-        import copy
 
         trained = copy.deepcopy(rnn)
         trained.load_state_dict(self.inside_state)
@@ -106,8 +108,6 @@ def run_folder(root: Path | str, run_id: str) -> Path:
 
 def describe(config: Config) -> str:
     """A run's default label: what it is, in a few words ('LSTM 64x1 · lookback 48 · seed 0')."""
-    from .cells import get
-
     return f"{get(config.cell).label} {config.hidden}×{config.layers} · lookback {config.lookback} · seed {config.seed}"
 
 
@@ -166,7 +166,7 @@ def save_run(run: Run, folder: Path | str, *, expect: str | None = "any", settin
     setting: what a user changes to write elsewhere, named in the messages (the CLI's --out; the
     dashboard's runs folder).
     """
-    import torch
+    import torch  # deferred: torch
 
     start = time.perf_counter()
     folder = Path(folder)
@@ -364,8 +364,6 @@ def _write_json(path: Path, obj: Any) -> list[str]:
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    from .export import neutralise
-
     _write_file(path, lambda fh: neutralise(frame).to_csv(fh, index=False))
 
 
@@ -393,10 +391,10 @@ def load_run(folder: Path | str, *, root: Path | str | None = None) -> Run:
 
     root: when given, the folder must lie inside it (a link out of the runs folder is refused).
     """
-    import torch
+    import torch  # deferred: torch
 
-    from .model import build_model
-    from .prepare import Transform
+    from .model import build_model  # deferred: model.py imports torch
+    from .prepare import Transform  # deferred: prepare.py imports statsmodels
 
     folder = Path(folder)
     label = repr(str(folder))
@@ -449,7 +447,7 @@ def read_forecasts(folder: Path | str, *, root: Path | str | None = None) -> tup
 
 def _check_state(state: Any, model, name: str = "model.pt") -> None:
     """model.pt (or trained.pt, of the recurrent layers) must be a dict of finite tensors with exactly the model's keys and shapes."""
-    import torch
+    import torch  # deferred: torch
 
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserError(f"{name} is not a state_dict of tensors; retrain the run")
@@ -552,7 +550,7 @@ def _shape_problem(meta: Any, metrics: Any) -> str:
     if not isinstance(metrics, dict) or not isinstance(metrics.get("model"), dict) \
             or not isinstance(metrics.get("baselines"), dict):
         return "metrics.json lacks the model's or the baselines' scores"
-    from .prepare import Transform
+    from .prepare import Transform  # deferred: prepare.py imports statsmodels
 
     try:
         Config.from_dict(meta["config"])

@@ -257,7 +257,7 @@ def _near_peak(curve: np.ndarray, lag: int) -> bool:
 
 def _acf_peaks(x: np.ndarray, max_lag: int) -> dict[int, float]:
     """Clear ACF peaks in lags 2..max_lag: of the detrended values, else of the differences."""
-    from scipy.signal import find_peaks  # 0.6 s to import: only the no-frequency fallback needs it
+    from scipy.signal import find_peaks  # 0.6 s to import: only the no-frequency fallback needs it  # deferred: scipy
 
     if max_lag < 2:
         return {}

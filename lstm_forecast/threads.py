@@ -14,6 +14,7 @@ import os
 import time
 from contextlib import contextmanager
 from typing import Iterator
+from .errors import UserError
 
 # batch x lookback x hidden x gates x layers from which a quiet machine's second core pays. Measured
 # (bench/contention.py, 2 cores): the default fit (64 x 48 x 32 x 4 = 393,216) took 1.19 s on 2 threads and
@@ -27,8 +28,6 @@ def thread_plan(model, config, device, override: int | None = None) -> int:
     """Intra-op threads for fitting `model` with `config` on `device`."""
     if override is not None:
         if override < 1:
-            from .errors import UserError
-
             raise UserError(f"threads ({override}) must be >= 1")
         return int(override)
     if getattr(device, "type", str(device)) != "cpu":
@@ -142,6 +141,6 @@ def using_threads(n: int) -> Iterator[None]:
 
 
 def _torch():
-    import torch
+    import torch  # deferred: torch
 
     return torch

@@ -11,13 +11,14 @@ only some of these keys, read back the same way.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from ..files import file_sha256
+from ..files import file_sha256, inside
 
 KINDS = ("sample", "csv", "upload", "ticker")
 _TEXT = ("sample", "csv", "name", "sha256", "ticker", "start", "end", "period", "interval", "field",
@@ -97,8 +98,6 @@ def of_file(path: Path | str, *, value_col: str | None = None, date_col: str | N
 
 def of_upload(data: bytes, name: str, *, date_col: str | None = None, freq: str | None = None,
               keep_markers: bool = False) -> Source:
-    import hashlib
-
     return Source("upload", name=Path(str(name)).name or None, sha256=hashlib.sha256(data).hexdigest(),
                   date_col=date_col, freq=freq, keep_markers=keep_markers)
 
@@ -106,10 +105,6 @@ def of_upload(data: bytes, name: str, *, date_col: str | None = None, freq: str 
 def store_upload(source: Source, data: bytes, folder: Path | str) -> Source:
     """Write an upload's bytes to `folder`/<sha256>.csv (once: the name is the content) and return the
     source as that CSV file. The folder is the runs folder's hidden `.data`, so runs outlive the session."""
-    import hashlib
-
-    from ..files import inside
-
     if source.kind != "upload":
         return source
     if hashlib.sha256(data).hexdigest() != source.sha256:

@@ -262,7 +262,7 @@ def _shape_error(ticker: str, what: str) -> UserError:
 def _download(ticker: str, *, start: str | None, end: str | None, period: str | None, interval: str,
               probe: Callable[[], str | None], report: list[str]) -> pd.DataFrame:
     """Call yf.download for one ticker; the validate_prices frame, or UserError with the real reason."""
-    import yfinance as yf  # imported here: it is slow to import and only this path needs it
+    import yfinance as yf  # imported here: it is slow to import and only this path needs it  # deferred: yfinance
 
     kwargs = dict(start=start, end=end, interval=interval, auto_adjust=True, progress=False,
                   threads=False, multi_level_index=True, timeout=DOWNLOAD_TIMEOUT_S)
@@ -284,7 +284,7 @@ def _download(ticker: str, *, start: str | None, end: str | None, period: str | 
 
 def _describe_exception(err: Exception) -> str:
     """'YFRateLimitError(...)' as yfinance logs it, or 'KeyError: 'chart''."""
-    from yfinance.exceptions import YFRateLimitError
+    from yfinance.exceptions import YFRateLimitError  # deferred: yfinance
 
     return repr(err) if isinstance(err, YFRateLimitError) else f"{type(err).__name__}: {err}"
 

@@ -104,8 +104,8 @@ def run_ablation(run: Run, loaded: LoadedSeries, *, layer: int = 0) -> pd.DataFr
     """ABLATION_COLUMNS for every unit of `layer`, largest forecast change first: the mean absolute change of
     the holdout forecast (original units), its MASE on the holdout's observed points, and the change from the
     run's own holdout MASE."""
-    from ..pipeline import prepared_for
-    from ..prepare import windows
+    from ..pipeline import prepared_for  # deferred: pipeline.py imports statsmodels
+    from ..prepare import windows  # deferred: prepare.py imports statsmodels
 
     config = run.config
     if not 0 <= layer < config.layers:

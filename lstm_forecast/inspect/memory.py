@@ -95,7 +95,7 @@ def memory_table(trace: Trace, *, layer: int | None = None, phase: np.ndarray | 
 def connectivity(model, windows_x) -> pd.DataFrame:
     """CONNECTIVITY_COLUMNS: for each horizon step h and lag (0 = the window's last step), the mean over the
     windows of the norm of d forecast[h] / d inputs[lag]. windows_x: (N, L, F) float tensor."""
-    import torch
+    import torch  # deferred: torch
 
     x = windows_x.detach().clone().requires_grad_(True)
     model.eval()
@@ -112,10 +112,10 @@ def connectivity(model, windows_x) -> pd.DataFrame:
 def run_connectivity(run: Run, loaded: LoadedSeries) -> pd.DataFrame:
     """connectivity of the run's forecasting network over its holdout origins (every origin whose targets reach
     into the holdout, the last one included), on its own inputs."""
-    import torch
+    import torch  # deferred: torch
 
-    from ..pipeline import prepared_for
-    from ..prepare import windows
+    from ..pipeline import prepared_for  # deferred: pipeline.py imports statsmodels
+    from ..prepare import windows  # deferred: prepare.py imports statsmodels
 
     prep = prepared_for(run, loaded)
     config = run.config

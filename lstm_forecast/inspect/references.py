@@ -17,6 +17,8 @@ import pandas as pd
 import torch
 
 from .. import cells
+from ..model import build_model
+from .summary import look_inside
 from .views import empty_frame
 
 if TYPE_CHECKING:
@@ -32,8 +34,6 @@ COLUMNS = ["unit", "trained", "untrained", "shuffled", "learned"]
 
 def initial_rnn(run: Run) -> nn.Module:
     """The run's recurrent layers (the first member's, for an ensemble) at their initial weights."""
-    from ..model import build_model
-
     with torch.random.fork_rng(devices=[]):  # leaves the caller's random state as it was
         torch.manual_seed(run.config.seed)
         model = build_model(len(run.feature_names), run.config)
@@ -45,8 +45,6 @@ def seasonality_against_references(run: Run, loaded: LoadedSeries, *, layer: int
     """Per unit of `layer`: the keep gate's seasonality score (share of its variance the phase explains)
     for the trained network, the untrained reference and the shuffled control, and learned = trained -
     untrained; sorted by learned, largest first. `trained`: the run's summary, when already traced."""
-    from .summary import look_inside
-
     quantity = quantity or cells.get(run.config.cell).keep_gate
     if quantity is None:
         return empty_frame(COLUMNS)

@@ -16,6 +16,8 @@ from ..data.series import LoadedSeries
 from ..errors import UserError
 from ..pipeline import Run, prepared_for
 from ..seasonality import phase_and_cycle
+from .drivers import gate_drivers
+from .memory import kept_share, memory_table
 from .traces import Trace, compute_trace
 
 
@@ -53,16 +55,12 @@ def whole_trace(run: Run, loaded: LoadedSeries, what: str) -> tuple[torch.Tensor
 
 def run_drivers(run: Run, loaded: LoadedSeries, *, layer: int = 0):
     """drivers.gate_drivers of the run's network (Run.inside_rnn) over the whole series."""
-    from .drivers import gate_drivers
-
     x, trace = whole_trace(run, loaded, "the drivers of a gate are")
     return gate_drivers(run.inside_rnn(), x, trace, layer=layer, feature_names=run.feature_names)
 
 
 def run_memory(run: Run, loaded: LoadedSeries, *, layer: int | None = None, by_phase: bool = False):
     """memory.memory_table of the run's network over the whole series (per phase too when `by_phase`)."""
-    from .memory import kept_share, memory_table
-
     _, trace = whole_trace(run, loaded, "half-lives are")
     kept_share(trace, 0)  # a cell without a keep gate: say so before anything else
     if by_phase and run.config.period <= 1:

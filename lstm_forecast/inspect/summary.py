@@ -35,6 +35,7 @@ import pandas as pd
 import torch
 
 from .. import cells
+from ..threads import choose_threads, using_threads
 from .running import RunningStats
 from .season import SeasonFold
 from .stream import CHUNK, StepReplay, plan, steps_per_chunk, sweep
@@ -97,8 +98,8 @@ def look_inside(run: Run, loaded: LoadedSeries, *, chunk: int = CHUNK, threads: 
     rnn: other recurrent layers to trace on the run's inputs (a reference: references.initial_rnn);
     shuffle_seed: trace the input steps in a random order (the control), each step keeping its phase label.
     """
-    from ..pipeline import prepared_for
-    from ..seasonality import phase_and_cycle
+    from ..pipeline import prepared_for  # deferred: pipeline.py imports statsmodels
+    from ..seasonality import phase_and_cycle  # deferred: seasonality.py imports statsmodels
 
     prep = prepared_for(run, loaded)
     phase, cycle = phase_and_cycle(prep.index, run.config.period, anchor=run.transform.anchor)
@@ -119,8 +120,6 @@ def trace_threads(rnn: nn.Module, override: int | None = None) -> int:
     a second thread buys nothing and, with a busy core, costs several times over (measured at 1M
     steps on 2 busy cores: the fused LSTM passes took 33 s on 2 threads against 4.3 s on 1).
     """
-    from ..threads import choose_threads
-
     if override is not None:
         return int(override)
     gates = len(cells.of_module(rnn).gate_rows)
@@ -139,8 +138,6 @@ def summarise(rnn: nn.Module, x: torch.Tensor, index: pd.Index, phase: np.ndarra
     series (T,): the values shown above the states (default: zeros). chunk: most steps traced at once.
     threads: intra-op threads for tracing, now and in `one_step` (None: trace_threads chooses).
     """
-    from ..threads import using_threads
-
     bin_width = fine_bin_width(len(x))
     steps = steps_per_chunk(rnn, chunk)
     seq = plan(rnn, x, steps // bin_width * bin_width if bin_width <= steps else steps)  # chunks of whole bins
@@ -188,6 +185,6 @@ def summarise_chunks(chunks: Iterable[tuple[int, np.ndarray]], cell: cells.Cell,
 
 
 def _series_profile(series: np.ndarray, phase: np.ndarray) -> pd.DataFrame:
-    from ..seasonality import seasonal_profile
+    from ..seasonality import seasonal_profile  # deferred: seasonality.py imports statsmodels
 
     return seasonal_profile(series, phase)

@@ -16,6 +16,7 @@ from torch import nn
 
 from .. import cells
 from ..errors import UserError
+from ..train import LOSSES
 from .memory import MemoryNet, MemoryTask, hidden_for_budget, test_set
 
 GRADIENT_COLUMNS = ("k", "mean_norm", "median_norm")
@@ -67,8 +68,6 @@ def forecaster_gradients(model: nn.Module, windows, loss: str = "huber", *, max_
                          seed: int = 0) -> pd.DataFrame:
     """The measure for a trained Forecaster on its windows (prepare.Windows): the run's own loss on the
     forecast made at the window's last step, k = 1..lookback-1, over at most max_windows windows."""
-    from ..train import LOSSES
-
     if len(windows) == 0:
         raise UserError("no windows to measure; the series is too short for this run's lookback and horizon")
     rng = np.random.default_rng(seed)
@@ -92,7 +91,7 @@ def forecaster_gradients(model: nn.Module, windows, loss: str = "huber", *, max_
 
 def run_gradients(run, prepared) -> pd.DataFrame:
     """forecaster_gradients of a Run on its own training windows (prepared: pipeline.prepared_for)."""
-    from ..prepare import train_val_windows
+    from ..prepare import train_val_windows  # deferred: prepare.py imports statsmodels
 
     train, _ = train_val_windows(prepared, run.config)
     return forecaster_gradients(run.model, train, run.config.loss, seed=run.config.seed)

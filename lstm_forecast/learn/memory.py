@@ -28,6 +28,7 @@ from torch import nn
 
 from .. import cells
 from ..errors import UserError
+from ..inspect.traces import compute_trace
 
 FEATURES = ("value", "marker")  # the input channels, in order
 TRACE_COLUMNS = ("cell", "event", "step", "since_event", "layer", "unit", "quantity", "value")  # probe_traces
@@ -184,8 +185,6 @@ def probe_traces(models: dict[str, MemoryNet], task: MemoryTask, seed: int = 0) 
     """Every quantity of every unit of each network on one noise sequence run twice, with a +1 and a
     -1 event exactly `lag` steps back (task.probe_pair): cell, event ("+1"/"-1"), step, since_event,
     layer, unit, quantity, value. Whatever differs between the two runs is the network's memory of the event."""
-    from ..inspect.traces import compute_trace
-
     plus, minus, event = task.probe_pair(seed)
     frames = []
     for name, net in models.items():

@@ -13,8 +13,10 @@ Every network's result is the same, run alone or in a pool.
 """
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
+import os
 import queue
 import sys
 import time
@@ -23,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib.machinery import ModuleSpec
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -333,10 +336,6 @@ RACE_FILES = ("results.csv", "networks.csv", "lane.csv", "traces.csv", "settings
 def write_race(result: RaceResult, out) -> list:
     """Write a race's tables into folder `out` (created): results.csv (cell,lag,accuracy), networks.csv,
     lane.csv and traces.csv (the traced lag's probes) and settings.json. Each file is written whole, then renamed."""
-    import json
-    import os
-    from pathlib import Path
-
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     settings = {**result.info.get("settings", asdict(result.settings)), "traced_lag": result.settings.traced_lag,

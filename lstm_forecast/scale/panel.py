@@ -18,6 +18,7 @@ import pandas as pd
 from ..data.loading import load_csv
 from ..data.series import LoadedSeries
 from ..errors import UserError
+from ..runs import data_key
 
 MAX_SERIES = 5000  # beyond this a panel is a job for a cluster and a database, not a CSV in memory
 
@@ -57,8 +58,6 @@ class Panel:
 
     def key(self) -> str:
         """A short fingerprint of every kept series' data and its id."""
-        from ..runs import data_key
-
         h = hashlib.sha1()
         for sid, loaded in self.series.items():
             h.update(f"{sid}\0{data_key(loaded)}\0".encode())

@@ -21,9 +21,12 @@ import pandas as pd
 from ..config import Config
 from ..errors import UserError
 from ..evaluation.leaderboard import verdict
+from ..pipeline import train_run
 from ..prepare import resolve
 from ..runs import Run, new_run_id
 from .panel import Panel
+from .parts import finish_run, panel_validation, series_part
+from .ray_backend import train_series_on_ray
 
 MODES = ("global", "per-series")
 GLOBAL_EPOCH_WINDOWS = 8192  # windows per epoch of a global model: more series, more to learn from per epoch
@@ -101,8 +104,6 @@ def train_panel(panel: Panel, config: Config, *, mode: str = "global", embedding
                                                             epoch_callback, finish)
     else:
         if backend == "ray":
-            from .ray_backend import train_series_on_ray
-
             runs, problems = train_series_on_ray(panel, shared, on_series=on_series)
         else:
             runs, problems = _train_each(panel, shared, threads, on_series)
@@ -138,8 +139,6 @@ def train_panel(panel: Panel, config: Config, *, mode: str = "global", embedding
 
 def _train_each(panel: Panel, config: Config, threads: int | None,
                 on_series: SeriesCallback | None) -> tuple[dict[str, Run], dict[str, str]]:
-    from ..pipeline import train_run
-
     runs, problems = {}, {}
     for i, (sid, loaded) in enumerate(panel.series.items()):
         try:
@@ -153,8 +152,6 @@ def _train_each(panel: Panel, config: Config, threads: int | None,
 
 def prepare_parts(panel: Panel, config: Config) -> tuple[dict, dict[str, str]]:
     """Each series' `SeriesPart` with the shared config; those that cannot be trained, with the reason."""
-    from .parts import series_part
-
     parts, problems = {}, {}
     for sid, loaded in panel.series.items():
         try:
@@ -180,11 +177,11 @@ def global_fit_config(config: Config, n_series: int) -> Config:
 
 def _train_global(panel: Panel, config: Config, embedding: int, threads: int | None, callback, epoch_callback,
                   finish: bool = True):
-    import torch
+    import torch  # deferred: torch
 
-    from ..train import fit
+    from ..train import fit  # deferred: train.py imports torch
+    # deferred: scale/global_model.py imports torch
     from .global_model import GlobalForecaster, PanelWindows, feature_names, fold
-    from .parts import finish_run, panel_validation
 
     t0 = time.perf_counter()
     parts, problems = prepare_parts(panel, config)

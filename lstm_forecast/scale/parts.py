@@ -52,9 +52,9 @@ def validation_mase(truth: ValidationTruth, forecast: np.ndarray) -> float:
 
 def panel_validation(parts: list[SeriesPart]):
     """A scorer for a global model: (model, val PanelWindows) -> geometric mean of the series' validation MASE."""
-    import torch
+    import torch  # deferred: torch
 
-    from ..train import predict
+    from ..train import predict  # deferred: train.py imports torch
 
     truths = [validation_truth(p) for p in parts]
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import UserError
+from ..threads import available_cores
 from .panel import Panel
+from lstm_forecast.config import Config as C
+from lstm_forecast.errors import UserError as U
 
 INSTALL = "pip install -r requirements-scale.txt"
 
@@ -37,8 +40,6 @@ def connect(num_cpus: int | None = None) -> dict:
             if address:
                 ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
             else:
-                from ..threads import available_cores
-
                 ray.init(num_cpus=num_cpus or available_cores(), include_dashboard=False, log_to_driver=False,
                          runtime_env=runtime_env, configure_logging=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -60,11 +61,9 @@ def shutdown() -> None:
 
 def _fit_series(sid: str, loaded, config_dict: dict):
     """One series' ordinary run, on a worker, with one torch thread."""
-    import torch
+    import torch  # deferred: torch
 
-    from lstm_forecast.config import Config as C
-    from lstm_forecast.errors import UserError as U
-    from lstm_forecast.pipeline import train_run
+    from lstm_forecast.pipeline import train_run  # deferred: pipeline.py imports statsmodels
 
     torch.set_num_threads(1)
     try:

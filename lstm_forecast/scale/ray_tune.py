@@ -14,6 +14,8 @@ from pathlib import Path
 from .ray_backend import connect, ray_module
 from .search_space import distributions
 from .study import PRUNE_AFTER_TRIALS, PRUNE_WARMUP_EPOCHS, STARTUP_TRIALS, finished, sampler_seed, trial_line
+from lstm_forecast.config import Config as C
+from lstm_forecast.scale.search_space import trial_config
 
 
 # --- a sweep as Ray Tune trials --------------------------------------------------------------
@@ -21,12 +23,10 @@ from .study import PRUNE_AFTER_TRIALS, PRUNE_WARMUP_EPOCHS, STARTUP_TRIALS, fini
 
 def _trainable(params: dict, data=None, spec: dict | None = None):
     """One Ray Tune trial: the sweep's own trial, reporting its validation score after every epoch."""
-    import torch
-    from ray import tune
+    import torch  # deferred: torch
+    from ray import tune  # deferred: ray
 
-    from lstm_forecast.config import Config as C
-    from lstm_forecast.scale.search_space import trial_config
-    from lstm_forecast.scale.trial import train_trial
+    from lstm_forecast.scale.trial import train_trial  # deferred: scale/trial.py imports statsmodels
 
     torch.set_num_threads(1)
     config = trial_config(C.from_dict(spec["base"]), {**params, "horizon": spec["defaults"]["horizon"]})
@@ -46,11 +46,11 @@ def run_tune(out: Path, study, data, spec, trials: int, pruning: bool = True, fi
 
     first: settings to run before the sampler's own (the defaults of a new sweep, interrupted trials)."""
     ray_module()
-    from optuna.samplers import TPESampler
-    from optuna.trial import TrialState
-    from ray import tune
-    from ray.tune.schedulers import FIFOScheduler, MedianStoppingRule
-    from ray.tune.search.optuna import OptunaSearch
+    from optuna.samplers import TPESampler  # deferred: optuna
+    from optuna.trial import TrialState  # deferred: optuna
+    from ray import tune  # deferred: ray
+    from ray.tune.schedulers import FIFOScheduler, MedianStoppingRule  # deferred: ray
+    from ray.tune.search.optuna import OptunaSearch  # deferred: ray
 
     remaining = trials - finished(study)
     if remaining <= 0:
@@ -88,8 +88,8 @@ def _storage(out: Path) -> str:
 
 def _recorder(study, space, spec, verbose: bool = False):
     """A Ray Tune callback (on the driver) that writes each finished trial into the Optuna study."""
-    from optuna.trial import TrialState, create_trial
-    from ray.tune import Callback
+    from optuna.trial import TrialState, create_trial  # deferred: optuna
+    from ray.tune import Callback  # deferred: ray
 
     default_params = {k: spec.defaults[k] for k in spec.space}
 

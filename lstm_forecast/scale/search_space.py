@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import Config
+from ..config import CELLS, Config
 from ..errors import UserError
 from .panel import Panel
+from .study import optuna_module
 
 DEFAULT_CELLS = ("lstm", "gru", "rnn")
 HIDDEN = (16, 32, 64, 128)
@@ -20,8 +21,6 @@ def search_space(data, base: Config, cells: tuple[str, ...] = DEFAULT_CELLS) -> 
     Lookback runs from the horizon to four seasons (at most MAX_LOOKBACK and what the shortest
     series leaves room for), and always includes the default lookback.
     """
-    from ..config import CELLS
-
     unknown = [c for c in cells if c not in CELLS]
     if unknown or not cells:
         raise UserError(f"cells {list(cells)} must be some of {', '.join(CELLS)}")
@@ -51,8 +50,6 @@ def search_space(data, base: Config, cells: tuple[str, ...] = DEFAULT_CELLS) -> 
 
 def distributions(space: dict[str, dict]) -> dict:
     """The space as Optuna distributions (the Ray backend's OptunaSearch takes these too)."""
-    from .study import optuna_module
-
     d = optuna_module().distributions
     out = {}
     for name, spec in space.items():
@@ -99,8 +96,8 @@ def _series_of(data) -> list:
 
 
 def _shared(data, base: Config) -> Config:
-    from ..prepare import resolve
-    from .panels import shared_config
+    from ..prepare import resolve  # deferred: prepare.py imports statsmodels
+    from .panels import shared_config  # deferred: scale/panels.py imports statsmodels
 
     if isinstance(data, Panel):
         return shared_config(data, base)
@@ -108,6 +105,6 @@ def _shared(data, base: Config) -> Config:
 
 
 def _resolve(loaded, base: Config, default: dict) -> Config:
-    from ..prepare import resolve
+    from ..prepare import resolve  # deferred: prepare.py imports statsmodels
 
     return resolve(Config.from_dict({**base.to_dict(), "horizon": default["horizon"]}), loaded)[0]

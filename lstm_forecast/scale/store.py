@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..data.loading import load_csv
+from ..data.source import write_series_csv
 from ..errors import UserError
 from ..export import neutralise
 from ..files import check_run_id, dumps, inside, loads
-from ..data.source import write_series_csv
 from ..runs import file_sha256, load_run, save_run
 from .panels import PanelRun
 
@@ -37,7 +38,7 @@ MAX_JSON_BYTES = 16 * 2**20
 
 def save_panel(panel_run: PanelRun, folder: Path | str, panel=None) -> Path:
     """Write the panel run to `folder` (replacing an older panel run there, never anything else)."""
-    import torch
+    import torch  # deferred: torch
 
     folder = Path(folder)
     _check_replaceable(folder)
@@ -169,8 +170,6 @@ def panel_scores_of(folder: Path | str) -> tuple[dict, pd.DataFrame]:
 
 def series_data(folder: Path | str, sid: str):
     """The series `sid` of a saved panel, as it was trained (data/<name>.csv read with its freq)."""
-    from ..data.loading import load_csv
-
     folder = Path(folder)
     info = read_panel_info(folder)
     entry = info.get("series", {}).get(sid)

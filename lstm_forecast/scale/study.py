@@ -27,7 +27,7 @@ def sampler_seed(spec, study, worker: int = 0) -> int:
 
 def finished(study) -> int:
     """Trials that count towards --trials: complete or pruned."""
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState  # deferred: optuna
 
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
 

@@ -30,12 +30,16 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 
 from .. import files
-from ..config import Config
+from ..config import CELLS, Config, MAX
+from ..data.source import write_series_csv
 from ..errors import UserError
-from .panel import Panel
+from ..runs import data_key, file_sha256, read_entry, save_run
+from .panel import Panel, to_long_csv
+from .ray_backend import ray_module
+from .ray_tune import run_tune
+from .search_space import DEFAULT_CELLS, SEARCHED, default_params, distributions, search_space, suggest, trial_config
 from .study import (PRUNE_AFTER_TRIALS, PRUNE_WARMUP_EPOCHS, STARTUP_TRIALS, finished, optuna_module,  # noqa: F401
                     sampler_seed, trial_line)
-from .search_space import DEFAULT_CELLS, SEARCHED, default_params, search_space, suggest, trial_config
 
 STUDY = "sweep"
 DEFAULT_SWEEPS_DIR = Path(os.environ.get("LSTM_FORECAST_SWEEPS", "sweeps"))
@@ -100,8 +104,6 @@ def read_spec(out: Path) -> SweepSpec:
 
 def _check_space(space, defaults, where: str, fix: str) -> None:
     """Every searched setting is one of ours, with a well-formed range; the defaults lie inside it."""
-    from ..config import CELLS, MAX
-
     if not isinstance(space, dict) or not space or not set(space) <= set(SEARCHED):
         raise UserError(f"{where} searches {sorted(space) if isinstance(space, dict) else space!r:.80}, "
                         f"not some of {', '.join(SEARCHED)}; {fix}")
@@ -140,8 +142,6 @@ def _check_space(space, defaults, where: str, fix: str) -> None:
 
 
 def data_fingerprint(data) -> str:
-    from ..runs import data_key
-
     return data.key() if isinstance(data, Panel) else data_key(data)
 
 
@@ -168,15 +168,10 @@ def open_spec(out: Path, data, base: Config, cells: tuple[str, ...], seed: int, 
 def _write_data(out: Path, data) -> dict:
     """Data given in memory (no file, sample or ticker to find it by): written into the sweep folder, so the
     best run can be reopened from it (`pipeline.training_data` reads it back, checking its SHA-256)."""
-    from ..runs import file_sha256
-
     path = (out / "data.csv").resolve()
     if isinstance(data, Panel):
-        from .panel import to_long_csv
-
         path.write_bytes(to_long_csv(data))
         return {"panel": str(path), "sha256": file_sha256(path), "id_col": "id"}
-    from ..data.source import write_series_csv
 
     return write_series_csv(data, path).to_dict()
 
@@ -210,7 +205,7 @@ def open_study(out: Path, spec: SweepSpec, pruning: bool = True, worker: int = 0
     number): a resumed sweep, or a second worker, draws new settings rather than the first ones again,
     and the same resume point draws the same ones."""
     optuna = optuna_module()
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError  # deferred: sqlalchemy
 
     path = out / "study.db"
     if path.is_symlink() or (path.exists() and not path.is_file()):
@@ -239,9 +234,7 @@ def open_study(out: Path, spec: SweepSpec, pruning: bool = True, worker: int = 0
 def check_study(trials, spec: SweepSpec, out: Path) -> None:
     """The study's trials were drawn from sweep.json's search space: a space edited since (or a study.db
     from another sweep) is refused before Optuna mixes two spaces in one model."""
-    from optuna.trial import TrialState
-
-    from .search_space import distributions
+    from optuna.trial import TrialState  # deferred: optuna
 
     expected = distributions(spec.space)
     for t in trials:
@@ -271,7 +264,7 @@ def recover(study, spec: SweepSpec, queue: bool = True) -> tuple[list[int], list
     the caller to run (Ray's points to evaluate). Returns the recovered trial numbers and the settings.
     The caller holds the folder's lock, so no live process owns a RUNNING trial here.
     """
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState  # deferred: optuna
 
     recovered, pending = [], []
     alive = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.WAITING)
@@ -298,7 +291,7 @@ def _default_attr(params: dict, spec: SweepSpec) -> dict:
 def objective(data, spec: SweepSpec, pruning: bool = True, on_epoch: Callable | None = None):
     """The Optuna objective: one trial's validation score, reported per epoch, pruned by the median rule."""
     optuna = optuna_module()
-    from .trial import train_trial
+    from .trial import train_trial  # deferred: scale/trial.py imports statsmodels
 
     base = Config.from_dict(spec.base)
 
@@ -333,7 +326,7 @@ def _print_trial(study, trial) -> None:
 
 def _optimize(study, data, spec: SweepSpec, trials: int, pruning: bool, on_epoch=None, verbose: bool = False) -> None:
     optuna = optuna_module()
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState  # deferred: optuna
 
     done = optuna.study.MaxTrialsCallback(trials, states=(TrialState.COMPLETE, TrialState.PRUNED))
     remaining = trials - finished(study)
@@ -344,7 +337,7 @@ def _optimize(study, data, spec: SweepSpec, trials: int, pruning: bool, on_epoch
 
 def _worker(out: str, data, spec_dict: dict, trials: int, pruning: bool, worker: int, verbose: bool) -> None:
     """A worker process: the same study, the same objective, until the study has `trials` finished."""
-    import torch
+    import torch  # deferred: torch
 
     torch.set_num_threads(1)
     spec = SweepSpec(**spec_dict)
@@ -392,8 +385,6 @@ def run_sweep(data, base: Config, out: Path | str, trials: int, *, backend: str 
     if not isinstance(jobs, int) or jobs < 1:
         raise UserError(f"--jobs ({jobs!r}) must be a whole number >= 1")
     if backend == "ray":
-        from .ray_backend import ray_module
-
         ray_module()  # says how to install it, before anything is written
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -407,8 +398,6 @@ def run_sweep(data, base: Config, out: Path | str, trials: int, *, backend: str 
         study = open_study(out, spec, pruning)
         recovered, pending = recover(study, spec, queue=backend != "ray")
         if backend == "ray":
-            from .ray_tune import run_tune
-
             run_tune(out, study, data, spec, trials, pruning, pending, verbose)
         else:
             run_local(out, study, data, spec, trials, jobs, pruning, on_epoch, verbose)
@@ -461,7 +450,7 @@ def _duration(t) -> float | None:
 
 def _summarise(out: Path, study, table: pd.DataFrame, data, spec: SweepSpec, backend: str, jobs: int,
                seconds: float, recovered: list[int], retrain: bool) -> dict:
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState  # deferred: optuna
 
     complete = table[table["state"] == "complete"]
     summary: dict[str, Any] = {
@@ -501,9 +490,8 @@ def _entry(trial) -> dict:
 
 def _retrain(folder: Path, data, spec: SweepSpec, params: dict) -> dict:
     """Train `params` again as the trial did (same seed) and save it as an ordinary run (or panel) folder."""
-    from ..runs import save_run
-    from .store import save_panel
-    from .trial import train_trial
+    from .store import save_panel  # deferred: scale/store.py imports statsmodels
+    from .trial import train_trial  # deferred: scale/trial.py imports statsmodels
 
     config = trial_config(Config.from_dict(spec.base), {**params, "horizon": spec.defaults["horizon"]})
     result = train_trial(data, config, finish=True, threads=1)
@@ -528,13 +516,11 @@ def _retrained(folder: Path, data, params: dict) -> dict | None:
     """The figures of a trial retrained by an earlier command, read from its own run (or panel) folder,
     checked against its manifest and against the trial's settings; None when it must be retrained.
     summary.json is never the source: a hand-edited holdout_mase there is not carried forward."""
-    from ..runs import read_entry
-
     if not folder.is_dir() or folder.is_symlink():
         return None
     try:
         if isinstance(data, Panel):
-            from .store import load_panel_run
+            from .store import load_panel_run  # deferred: scale/store.py imports statsmodels
 
             panel_run = load_panel_run(folder)
             sweep = panel_run.info.get("sweep") or {}

@@ -18,7 +18,8 @@ from ..config import Config
 from ..errors import UserError
 from ..network import NetworkForecaster
 from .panel import Panel
-from .parts import SeriesPart, series_part, validation_mase, validation_truth
+from .panels import train_panel
+from .parts import SeriesPart, finish_run, series_part, validation_mase, validation_truth
 
 Report = Callable[[float, int], None]
 
@@ -51,11 +52,10 @@ def train_trial(data, config: Config, report: Report | None = None, *, finish: b
 
 
 def _series_trial(loaded, config: Config, report: Report | None, finish: bool, threads) -> TrialResult:
-    import torch
+    import torch  # deferred: torch
 
-    from ..model import Forecaster
-    from ..train import fit
-    from .parts import finish_run
+    from ..model import Forecaster  # deferred: model.py imports torch
+    from ..train import fit  # deferred: train.py imports torch
 
     start = time.perf_counter()
     part = series_part(loaded, config)
@@ -78,8 +78,6 @@ def _series_trial(loaded, config: Config, report: Report | None, finish: bool, t
 
 
 def _panel_trial(panel: Panel, config: Config, report: Report | None, finish: bool, threads) -> TrialResult:
-    from .panels import train_panel
-
     start = time.perf_counter()
     each_epoch = None if report is None else (lambda score, p: report(score, p.epoch))
     panel_run = train_panel(panel, config, mode="global", threads=threads, epoch_callback=each_epoch,

@@ -24,7 +24,7 @@ SEASONAL = "among the 5 most seasonal"
 
 
 def show_unit_effects(loaded: LoadedSeries, run: Run, layer: int, key: tuple, seasonal: list[int]) -> None:
-    from ..inspect.ablation import run_ablation
+    from ..inspect.ablation import run_ablation  # deferred: inspect/ablation.py imports torch
 
     st.subheader("What each unit does to the forecast")
     if run.metrics.get("network_kept") is False:

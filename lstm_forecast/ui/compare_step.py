@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ..baselines import BASELINES
 from ..data.series import LoadedSeries
 from ..errors import UserError
-from ..baselines import BASELINES
 from ..evaluation.kept import base_name, is_kept, weight_words
 from ..evaluation.leaderboard import leaderboard
 from ..export import neutralise
@@ -198,7 +198,7 @@ def _backtest(loaded: LoadedSeries, view: RunView, colours: dict[str, str]) -> N
                    "then forecasts from every origin in one batched pass beside every baseline (nothing is refitted, "
                    "and no forecast reads data after its origin).")
         if st.button(f"Run a backtest over {BACKTEST_ORIGINS} origins", key=f"bt::{view.run_id}"):
-            from ..backtest import backtest
+            from ..backtest import backtest  # deferred: backtest.py imports statsmodels
 
             try:
                 with st.spinner("Training once and forecasting from every origin…"):

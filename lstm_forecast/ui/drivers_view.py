@@ -11,7 +11,8 @@ import streamlit as st
 
 from .. import cells
 from ..errors import UserError
-from ..inspect.drivers import dominant_sentence
+from ..inspect.drivers import cell_quantity, dominant_sentence
+from ..inspect.run_traces import run_drivers
 from ..seasonality import phase_and_cycle, phase_label
 from .charts import TABLEAU10, aligned_y_axis, chart_title, top_legend
 from .render import show_chart
@@ -27,9 +28,6 @@ TOTAL = "pre-activation (sum)"
 
 
 def view_drivers(loaded: LoadedSeries, run: Run, layer: int, key: tuple) -> None:
-    from ..inspect.drivers import cell_quantity
-    from ..inspect.run_traces import run_drivers
-
     cell = cells.get(run.config.cell)
     gates = [cell_quantity(cell, s) for s in cell.gate_rows]
     try:

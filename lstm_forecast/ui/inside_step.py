@@ -17,6 +17,7 @@ from ..errors import UserError
 from ..evaluation.kept import not_kept_note
 from ..inspect.references import seasonality_against_references
 from ..inspect.season import LAYER_MEAN
+from ..inspect.summary import look_inside
 from ..runs import Run, data_key
 from ..seasonality import phase_label
 from . import charts, inside_charts, season_charts
@@ -24,8 +25,8 @@ from .ablation_view import show_unit_effects
 from .drivers_view import view_drivers
 from .memory_view import view_memory
 from .render import show_chart
-from .text import cell_label, escape_markdown
 from .state import RunView, linked_unit, memo, open_run
+from .text import cell_label, escape_markdown
 
 if TYPE_CHECKING:  # torch and the trace engine load when a run is first inspected
     from ..inspect.summary import LookInside
@@ -154,8 +155,6 @@ def _seed_run_choice(ids: list[str]) -> None:
 
 def _summary(run: Run, loaded: LoadedSeries) -> LookInside:
     """The run's look-inside summary over `loaded`: traced once, kept for the last SUMMARIES_KEPT runs and data."""
-    from ..inspect.summary import look_inside
-
     store: OrderedDict = st.session_state.setdefault("_look_inside", OrderedDict())
     key = (run.run_id, data_key(loaded))
     if key not in store:

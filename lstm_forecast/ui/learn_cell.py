@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from .. import cells
 from ..errors import UserError
+from ..pipeline import prepared_for
+from ..prepare import windows
 from ..runs import Run, data_key
 from . import learn_charts as charts
 from .learn_runs import has_cell_state, pick_run, run_series
@@ -22,7 +25,6 @@ from .state import RunView, memo, open_run
 from .text import escape_markdown
 
 if TYPE_CHECKING:
-    import pandas as pd
     import torch
 
 VIEW_LINKS = (  # (what it shows, the look-inside view on the forecasting page)
@@ -90,8 +92,6 @@ def show_cell(views: list[RunView]) -> None:
 
 def _when(stamp) -> str:
     """A time stamp as people write it: the date alone at midnight."""
-    import pandas as pd
-
     if isinstance(stamp, pd.Timestamp):
         return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
     return f"position {stamp}"
@@ -104,7 +104,7 @@ def _equations(cell: cells.Cell) -> None:
 
 def _view_links(view: RunView) -> None:
     """Buttons that open the forecasting page on the look-inside view showing a part over the whole series."""
-    from .inside_step import VIEWS
+    from .inside_step import VIEWS  # deferred: ui/inside_step.py imports torch
 
     st.markdown("**See it on the whole series** (opens the forecasting page, *5. Look inside*; load this run's "
                 "data there if it is not open):")
@@ -120,9 +120,6 @@ def _view_links(view: RunView) -> None:
 def _last_window(run: Run, loaded) -> tuple[torch.Tensor, pd.Index]:
     """The inputs (L, F) of the window the run's forecast past the end read, exactly as the network saw them,
     and their time stamps."""
-    from ..pipeline import prepared_for
-    from ..prepare import windows
-
     prep = prepared_for(run, loaded)
     origin = prep.n - 1
     window = windows(prep, np.array([origin]), run.config)
@@ -131,14 +128,14 @@ def _last_window(run: Run, loaded) -> tuple[torch.Tensor, pd.Index]:
 
 
 def _trace(run: Run, x, index):
-    from ..inspect.traces import compute_trace
+    from ..inspect.traces import compute_trace  # deferred: inspect/traces.py imports torch
 
     return compute_trace(run.inside_rnn(), x, index)
 
 
 def _walk(run: Run, x, trace, step: int, layer: int, unit: int) -> dict[str, float]:
     """One unit's walkthrough rows at one step (float64), plus the layer's whole input vector."""
-    from ..inspect.traces import walkthrough
+    from ..inspect.traces import walkthrough  # deferred: inspect/traces.py imports torch
 
     parts = walkthrough(run.inside_rnn(), x, step, layer=layer, trace=trace)
     values = {row: float(np.asarray(v)[unit]) for row, v in parts.items() if row != "x_t"}

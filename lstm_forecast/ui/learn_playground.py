@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
 from .. import cells
 from ..errors import UserError
+from ..inspect.traces import compute_trace
 from ..learn import playground as P
 from . import learn_charts as charts
 from .learn_runs import pick_run
@@ -137,10 +139,6 @@ def _real_gates(views: list[RunView], kind: str, x: np.ndarray) -> None:
 
 def _real_frame(run, x: np.ndarray) -> tuple[pd.DataFrame, int, str]:
     """The run's layer-0 unit that reacts most to x: its quantities by step (step, quantity symbol, value)."""
-    import torch
-
-    from ..inspect.traces import compute_trace
-
     trace = compute_trace(run.inside_rnn(), torch.from_numpy(P.forecaster_inputs(run.feature_names, x)))
     cell = cells.get(run.config.cell)
     memory = "cell" if "cell" in cell.quantities else "hidden"

@@ -7,12 +7,14 @@ second and are computed on first view.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from .. import cells
 from ..errors import UserError
+from ..pipeline import prepared_for
 from ..runs import data_key
 from . import learn_charts as charts
 from .learn_runs import pick_run, run_series
@@ -25,8 +27,8 @@ RACE = "learn_race"  # session key: the last RaceResult
 
 @st.fragment
 def show_race() -> None:
-    from ..learn.memory import MemoryTask
-    from ..learn.race import LAGS
+    from ..learn.memory import MemoryTask  # deferred: learn/memory.py imports torch
+    from ..learn.race import LAGS  # deferred: learn/race.py imports torch
 
     task = MemoryTask(50)
     st.header("3. The long-memory race")
@@ -57,10 +59,8 @@ def show_race() -> None:
 
 
 def _run(lags_text: str, steps: int, seed: int) -> None:
-    from dataclasses import replace
-
-    from ..learn.memory import parse_lags
-    from ..learn.race import RaceSettings, run_race
+    from ..learn.memory import parse_lags  # deferred: learn/memory.py imports torch
+    from ..learn.race import RaceSettings, run_race  # deferred: learn/race.py imports torch
 
     try:
         base = RaceSettings()
@@ -119,7 +119,7 @@ def _show_result(result) -> None:
 
 
 def _lane(result, name: str, where) -> None:
-    from ..learn.memory import carrier_unit, lane, memory_quantity
+    from ..learn.memory import carrier_unit, lane, memory_quantity  # deferred: learn/memory.py imports torch
 
     cell = cells.get(name)
     unit = carrier_unit(result.traces, name)
@@ -134,7 +134,7 @@ def _lane(result, name: str, where) -> None:
 
 
 def _event_gap(result, labels: dict[str, str]) -> pd.DataFrame:
-    from ..learn.memory import event_gap
+    from ..learn.memory import event_gap  # deferred: learn/memory.py imports torch
 
     gap = event_gap(result.traces)
     return gap.assign(label=gap["cell"].map(labels))
@@ -142,7 +142,7 @@ def _event_gap(result, labels: dict[str, str]) -> pd.DataFrame:
 
 @st.fragment
 def show_gradients(views: list[RunView]) -> None:
-    from ..learn.gradients import FLOOR, fresh_gradients
+    from ..learn.gradients import FLOOR, fresh_gradients  # deferred: learn/gradients.py imports torch
 
     st.header("4. Vanishing gradients, measured")
     st.markdown(
@@ -168,7 +168,7 @@ def show_gradients(views: list[RunView]) -> None:
 
 
 def _race_gradients(result) -> pd.DataFrame:
-    from ..learn.gradients import memory_net_gradients
+    from ..learn.gradients import memory_net_gradients  # deferred: learn/gradients.py imports torch
 
     task = result.settings.task(result.settings.traced_lag)
     frames = [memory_net_gradients(net, task, seed=result.settings.training.seed).assign(
@@ -177,7 +177,7 @@ def _race_gradients(result) -> pd.DataFrame:
 
 
 def _run_gradients(views: list[RunView]) -> None:
-    from ..learn.gradients import FLOOR
+    from ..learn.gradients import FLOOR  # deferred: learn/gradients.py imports torch
 
     view = pick_run(views, key="learn_grad_run", label="Your run",
                     help="The same measure for a trained forecaster: its own loss on its training windows.")
@@ -197,7 +197,6 @@ def _run_gradients(views: list[RunView]) -> None:
 
 
 def _forecaster_frame(run, loaded) -> pd.DataFrame:
-    from ..pipeline import prepared_for
-    from ..learn.gradients import run_gradients
+    from ..learn.gradients import run_gradients  # deferred: learn/gradients.py imports torch
 
     return run_gradients(run, prepared_for(run, loaded)).assign(label=cells.get(run.config.cell).label)

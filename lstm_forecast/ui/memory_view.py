@@ -11,6 +11,7 @@ import streamlit as st
 
 from .. import cells
 from ..errors import UserError
+from ..inspect.memory import run_connectivity
 from ..seasonality import phase_label
 from .charts import NEUTRAL, aligned_y_axis, chart_title, phase_label_expr, phase_text
 from .render import show_chart
@@ -25,8 +26,7 @@ REACH_SHARE = 0.5  # the sentence names the lags that hold this share of the for
 
 
 def view_memory(loaded: LoadedSeries, run: Run, layer: int, key: tuple) -> None:
-    from ..inspect.memory import run_connectivity
-    from ..inspect.run_traces import run_memory
+    from ..inspect.run_traces import run_memory  # deferred: inspect/run_traces.py imports torch
 
     cell = cells.get(run.config.cell)
     period = run.config.period

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import altair as alt
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from .state import memo
 
@@ -51,8 +52,6 @@ PAGES = (("app.py", "One series", ":material/show_chart:"),  # Streamlit's own i
 def show_pages() -> None:
     """The dashboard's pages as one row of links under the title. The sidebar's own page list is off
     (.streamlit/config.toml): it pushed the Train button below the fold of a 900-px window."""
-    from streamlit.errors import StreamlitPageNotFoundError
-
     row = st.container(horizontal=True, gap="medium")
     for path, label, icon in PAGES:
         try:

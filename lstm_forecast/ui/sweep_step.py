@@ -13,6 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from ..errors import UserError
+from ..evaluation.leaderboard import TIE_TOLERANCE
+from ..pipeline import training_data
 from ..runs import load_run, read_entry, run_folder, save_run
 from ..scale.sweep import DEFAULT_SWEEPS_DIR, list_sweeps, read_sweep
 from . import scale_charts
@@ -108,7 +110,6 @@ def show_best(folder: Path, summary: dict) -> None:
         return
     try:
         best = load_run(best_dir)
-        from ..pipeline import training_data
 
         loaded = training_data(best)
     except UserError as exc:
@@ -138,8 +139,6 @@ def show_best(folder: Path, summary: dict) -> None:
 def _gain_words(gain: float) -> tuple[str, str]:
     """(delta text, delta colour) of the best trial against the defaults: within the leaderboard's tie
     tolerance it is a tie, drawn without an arrow colour, not a green "0.0% better"."""
-    from ..evaluation.leaderboard import TIE_TOLERANCE
-
     if not math.isfinite(gain):
         return "not comparable", "off"
     if abs(gain) <= TIE_TOLERANCE:

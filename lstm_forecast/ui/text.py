@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from ..cells import get
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark may be backslash-escaped
 
@@ -15,6 +16,4 @@ def escape_markdown(text: object) -> str:
 
 def cell_label(cell: str) -> str:
     """What people call a cell: 'LSTM', 'Peephole LSTM' (from the cell registry)."""
-    from ..cells import get
-
     return get(cell).label

@@ -17,6 +17,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from ..cells import CELLS as REGISTRY
 from ..config import CELLS, Config
 from ..data.series import LoadedSeries
+from ..data.source import Source, store_upload
 from ..errors import UserError
 from ..evaluation.kept import not_kept_note
 from ..evaluation.leaderboard import TIE_TOLERANCE, verdict
@@ -151,8 +152,6 @@ def save_or_reason(run: Run) -> str:
 
 
 def _store_upload(run: Run) -> None:
-    from ..data.source import Source, store_upload
-
     origin = run.info.get("origin") or {}
     if origin.get("kind") != "upload":
         return
