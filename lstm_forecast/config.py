@@ -14,6 +14,7 @@ LOSSES = ("huber", "mse", "mae")
 # Upper bounds, checked before anything is built (a config.json or a flag may hold any number):
 # each lies far beyond any useful setting here, and well below what would exhaust memory or time
 # before a message could say why.
+CALIBRATIONS = ("cross", "part", "selection")  # see Config.calibration
 MAX = {
     "hidden": 4096,  # 4 x 4096^2 weights = 67M per LSTM layer (256 MB): the bench corpus needs 32
     "layers": 16,  # deep stacks of recurrent layers stop training well long before 16
@@ -38,10 +39,12 @@ class Config:
     horizon: int | None = None  # steps forecast at once; None = one season (at most 96)
     lookback: int | None = None  # input window; None = two seasons (at most 120), >= 2*horizon
     val_size: int | None = None  # validation steps before the holdout; None = max(horizon, 10%)
-    # The last steps of the validation part calibrate the intervals, and no choice reads them (the epoch, keeping
-    # the network, the base): residuals of the chosen model on what chose it are optimistic (issue 17).
-    # None = half the validation part; 0 = calibrate on the whole validation part, as runs before it did.
-    calibration_size: int | None = None
+    # Which residuals calibrate the intervals: those of the chosen model on the targets that chose it are
+    # optimistic (issue 17). "cross": the whole validation part selects; the network best on its first half
+    # forecasts the second half's residuals and the one best on the second half the first's. "part": the last
+    # calibration_size steps (None = half) calibrate and no choice reads them. "selection": as runs before.
+    calibration: str = "cross"
+    calibration_size: int | None = None  # for calibration "part" only
     log: str = "auto"  # "auto" = log when every value > 0: multiplicative seasons become additive
     difference: bool = False  # first-difference before windowing (off: the residual target de-trends)
     target: str = "residual"  # "residual" over a base forecast (DESIGN 11) or "level" (window-relative)
@@ -79,6 +82,7 @@ class Config:
         _one_of("base", self.base, ("auto", "seasonal_naive", "naive", "ets"))
         _one_of("loss", self.loss, LOSSES)
         _one_of("log", self.log, ("auto", "on", "off"))
+        _one_of("calibration", self.calibration, CALIBRATIONS)
         for name in ("period", "horizon", "lookback", "val_size", "epoch_windows", "threads"):
             value = getattr(self, name)
             if value is not None and not _whole(value, 1, MAX[name]):
@@ -99,6 +103,9 @@ class Config:
         for name in ("difference", "calendar", "bidirectional", "window_scale", "shrink"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"`{name}` ({getattr(self, name)!r}) must be true or false")
+        if self.calibration_size is not None and self.calibration != "part":
+            raise UserError(f"`calibration_size` ({_show(self.calibration_size)}) sets the calibration part: use it with "
+                            "calibration 'part', or leave it empty")
         if self.calibration_size is not None and not _whole(self.calibration_size, 0, MAX["calibration_size"]):
             raise UserError(f"`calibration_size` ({_show(self.calibration_size)}) must be a whole number from 0 to "
                             f"{MAX['calibration_size']:,}, or left empty for half the validation part")

@@ -8,6 +8,7 @@ the data up to `origins[k]` only, exactly as a baseline's, so `evaluation/` scor
 """
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,11 @@ if TYPE_CHECKING:  # torch loads on first use: the dashboard's first page needs 
 
     from .model import Forecaster
     from .train import FitResult, ProgressCallback
+
+
+def cross_split(prep: Prepared, config: Config) -> int | None:
+    """Where `fit` splits the validation part for calibration "cross" (None for the other calibrations)."""
+    return prep.cross_split if config.calibration == "cross" else None
 
 
 class NetworkForecaster:
@@ -49,9 +55,23 @@ class NetworkForecaster:
         train_w, val_w = split or train_val_windows(self.prep, self.config)
         torch.manual_seed(self.config.seed)
         self.model_ = build_model(len(self.prep.feature_names), self.config)
-        self.result_ = fit_model(self.model_, train_w, val_w, self.config, device, callback, threads=threads)
+        self.result_ = fit_model(self.model_, train_w, val_w, self.config, device, callback, threads=threads,
+                                 cross_split=cross_split(self.prep, self.config))
         self.model_.cpu()
         return self
+
+    def cross_calibration(self, y: np.ndarray, origins: np.ndarray, states: tuple[dict, dict]) -> np.ndarray:
+        """(N, H) forecasts from `origins` for calibrating: at a target before `prep.cross_split` the network
+        best on the targets from it on, at a target from it on the network best before it. Neither chose
+        its weights on the targets it forecasts here (Config.calibration "cross")."""
+        before, after = [], []
+        for state, out in ((states[1], before), (states[0], after)):
+            model = copy.deepcopy(self.model_)
+            model.load_state_dict(state)
+            out.append(NetworkForecaster.trained(self.prep, self.config, model).forecast_from(y, origins, self.config.horizon))
+        skip = 1 if self.prep.transform.difference else 0
+        at = np.asarray(origins)[:, None] - skip + np.arange(1, self.config.horizon + 1)[None, :]  # (N, H) in u
+        return np.where(at < self.prep.cross_split, before[0], after[0])
 
     def forecast_from(self, y: np.ndarray, origins, horizon: int) -> np.ndarray:
         """(N, H) forecasts from positions `origins` of `y`, the original series `prep` was built from."""

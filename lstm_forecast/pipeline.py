@@ -126,7 +126,10 @@ def finish_run(part: SeriesPart, model: Forecaster, result: FitResult, device: s
     y = loaded.frame[config.value_col].to_numpy(dtype=float)
     network = NetworkForecaster.trained(prep, config, model)
     values = {"model": network.forecast_from(y, part.origins.all + part.skip, config.horizon), **part.base_values}
-    forecast, baselines, metrics = evaluate(loaded, prep, config, part.origins, values)
+    cross = None
+    if result.cross_states is not None and config.calibration == "cross" and not config.shrink:
+        cross = {"model": network.cross_calibration(y, part.origins.calibration + part.skip, result.cross_states)}
+    forecast, baselines, metrics = evaluate(loaded, prep, config, part.origins, values, calibration_rows=cross)
     metrics.update(kept.record(result.best_epochs or [result.best_epoch], result.base_val_loss,
                                result.best_val_loss, config.target, prep.transform.base))
     timings = {**part.timings, "train": round(result.seconds, 3), "forecast": _lap(start)}

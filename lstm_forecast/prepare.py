@@ -155,6 +155,12 @@ class Prepared:
         return self.val_end - self.calibration_size
 
     @property
+    def cross_split(self) -> int:
+        """Where the selecting part's second half starts: calibration "cross" calibrates each half's
+        residuals with the network that was best on the other half."""
+        return self.train_end + (self.select_end - self.train_end) // 2
+
+    @property
     def calibration_start(self) -> int:
         """Where the residuals that calibrate the intervals start: after the selecting part, or (runs
         without a calibration part) the validation part's start."""
@@ -314,8 +320,10 @@ def resolve(config: Config, loaded: LoadedSeries) -> tuple[Config, str]:
     horizon = config.horizon or min(_default_horizon(period, n), unseen)
     lookback = config.lookback or max(min(2 * period, MAX_DEFAULT_LOOKBACK), 2 * horizon, 8)
     val_size = config.val_size or max(horizon, n // 10)
-    calibration = val_size // 2 if config.calibration_size is None else config.calibration_size
-    if calibration >= val_size:
+    calibration = None
+    if config.calibration == "part":
+        calibration = val_size // 2 if config.calibration_size is None else config.calibration_size
+    if calibration is not None and calibration >= val_size:
         raise UserError(f"`calibration_size` ({calibration}) must be smaller than the validation part ({val_size} "
                         "steps): the steps before it choose the epoch and the base; lower it or raise val_size")
     if config.lookback is None:  # a short series gets a shorter default window rather than an error

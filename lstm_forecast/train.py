@@ -74,21 +74,26 @@ class FitResult:
     # epoch after it, for Look inside to show what training learned (the forecast does not use them).
     trained_rnn: dict | None = None
     trained_epoch: int | None = None
+    # With a cross split: the weights best on the validation targets before it and on those from it on (epoch 0
+    # included), for intervals calibrated on residuals that did not choose their network (Config.calibration).
+    cross_states: tuple[dict, dict] | None = None
+    trained_state: dict | None = None  # the whole module's state at trained_epoch (a global model folds it per series)
 
 
 def fit_model(model: nn.Module, train, val, config: Config, device: torch.device,
-              callback: ProgressCallback | None = None, threads: int | None = None) -> FitResult:
+              callback: ProgressCallback | None = None, threads: int | None = None,
+              cross_split: int | None = None) -> FitResult:
     """`fit` for a Forecaster, or each member of an Ensemble in turn (each with its own seed and early
     stopping). A stop request ends the ensemble with the members trained so far (the one stopped
     keeps its best weights)."""
     members = getattr(model, "members", None)
     if members is None:
-        return fit(model, train, val, config, device, callback, threads)
+        return fit(model, train, val, config, device, callback, threads, cross_split=cross_split)
     results, start = [], time.perf_counter()
     for k, member in enumerate(members):
         report = None if callback is None else (
             lambda p, k=k: callback(replace(p, member=k + 1, members=len(members), eta_s=p.eta_s + _rest(results, k, len(members)))))
-        results.append(fit(member, train, val, member.config, device, report, threads))
+        results.append(fit(member, train, val, member.config, device, report, threads, cross_split=cross_split))
         if results[-1].stopped == "stopped by user":
             del members[k + 1:]
             break
@@ -96,9 +101,14 @@ def fit_model(model: nn.Module, train, val, config: Config, device: torch.device
     last = results[-1]
     stopped = last.stopped if len(results) == len(members) and last.stopped == "stopped by user" else \
         "; ".join(sorted({r.stopped for r in results}))
+    cross = None
+    if all(r.cross_states is not None for r in results) and len(results) == len(members):
+        cross = tuple({f"members.{k}.{key}": v for k, r in enumerate(results) for key, v in r.cross_states[half].items()}
+                      for half in (0, 1))
     return FitResult(history, last.best_epoch, stopped, time.perf_counter() - start, last.threads,
                      [r.best_epoch for r in results], last.base_val_loss, last.best_val_loss,
-                     results[0].trained_rnn, results[0].trained_epoch)  # Look inside shows the first member
+                     results[0].trained_rnn, results[0].trained_epoch,  # Look inside shows the first member
+                     cross_states=cross)
 
 
 def _rest(done: list[FitResult], k: int, total: int) -> float:
@@ -116,18 +126,27 @@ def seed_everything(seed: int) -> None:
 
 def masked_loss(loss_fn: nn.Module, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean elementwise loss over the known targets (NaN = masked) and how many there were."""
-    known = ~torch.isnan(target)
+    elementwise, known = _elementwise(loss_fn, pred, target)
     n = known.sum()
-    elementwise = loss_fn(pred, torch.where(known, target, pred.detach()))  # masked steps add exactly 0
     return elementwise.sum() / n.clamp(min=1), n
 
 
+def _elementwise(loss_fn: nn.Module, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, H) loss per target, exactly 0 where the target is masked (NaN), and the mask of known ones."""
+    known = ~torch.isnan(target)
+    return loss_fn(pred, torch.where(known, target, pred.detach())), known
+
+
 def fit(model: nn.Module, train, val, config: Config, device: torch.device,
-        callback: ProgressCallback | None = None, threads: int | None = None) -> FitResult:
+        callback: ProgressCallback | None = None, threads: int | None = None,
+        cross_split: int | None = None) -> FitResult:
     """Train in place; on return the model holds the weights of the best validation epoch.
 
     train, val: `prepare.Windows` (or `TensorWindows`): anything with len() and batch(idx) -> (X, Y).
     threads: intra-op threads; None chooses them for the work (see threads.thread_plan).
+    cross_split: a position in model space inside the validation part (val must be `prepare.Windows`, whose
+    origins say where each target lies): also keep the weights best on the targets before it and on those
+    from it on (`FitResult.cross_states`). The choice of the weights the model ends with is unchanged.
     """
     seed_everything(config.seed)
     model.to(device)
@@ -139,7 +158,7 @@ def fit(model: nn.Module, train, val, config: Config, device: torch.device,
     plan = thread_plan(model, config, device, override=override)
     governor = Governor(plan, auto=override is None and device.type == "cpu", cores=most_threads(fit_work(config)))
     with using_threads(plan):
-        return _fit(_Job(model, train, val, config, device, governor, callback))
+        return _fit(_Job(model, train, val, config, device, governor, callback, cross_split))
 
 
 @dataclass
@@ -153,6 +172,7 @@ class _Job:
     device: torch.device
     governor: Governor
     callback: ProgressCallback | None = None
+    cross_split: int | None = None  # see fit
 
     def report(self, progress: Progress) -> bool:
         """Tell the callback; False when it asks to stop."""
@@ -175,11 +195,15 @@ class _Best:
         if val_loss < self.val - 1e-9:
             self.val, self.epoch, self.state = val_loss, epoch, _snapshot(model)
 
-    def trained_rnn(self) -> dict | None:
-        """The recurrent weights of the best trained epoch, when the untrained network is kept."""
-        if self.epoch != 0 or self.trained_state is None:
-            return None
-        return {k[len("rnn."):]: v for k, v in self.trained_state.items() if k.startswith("rnn.")}
+    def trained(self) -> dict | None:
+        """The whole state of the best trained epoch, when the untrained network is kept."""
+        return self.trained_state if self.epoch == 0 else None
+
+
+def rnn_part(state: dict | None) -> dict | None:
+    """A Forecaster's recurrent layers' weights out of its whole state (None when it has none: another module)."""
+    rnn = {k[len("rnn."):]: v for k, v in (state or {}).items() if k.startswith("rnn.")}
+    return rnn or None
 
 
 def _fit(job: _Job) -> FitResult:
@@ -194,7 +218,8 @@ def _fit(job: _Job) -> FitResult:
     val_idx = _val_sample(len(val), config.seed)
     # Epoch 0: the untrained model (its head starts near zero, so it is about its base forecast). A fit
     # that never beats it on validation keeps it: the network never does worse than its own base there.
-    best = _Best(model, evaluate_loss(model, val, loss_fn, val_idx) if len(val) else math.inf)
+    halves = _Halves(job, val_idx) if job.cross_split is not None and len(val) else None
+    best = _Best(model, evaluate_loss(model, val, loss_fn, val_idx, halves=halves) if len(val) else math.inf)
     rows: list[tuple] = []
     stopped, start = "completed", time.perf_counter()
     last_tick, epoch_times = start, []
@@ -230,7 +255,7 @@ def _fit(job: _Job) -> FitResult:
                                                now - start, eta, fraction, governor.threads)):
                         raise _Stopped()
             train_loss = float(total) / max(float(count), 1.0)  # one sync per epoch
-            val_loss = evaluate_loss(model, val, loss_fn, val_idx)
+            val_loss = evaluate_loss(model, val, loss_fn, val_idx, halves=halves)
         except _Stopped:
             stopped = "stopped by user"
             break
@@ -262,10 +287,42 @@ def _fit(job: _Job) -> FitResult:
     model.eval()
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "lr", "seconds"])
     finite = (lambda v: v if math.isfinite(v) else math.nan)
-    trained_rnn = best.trained_rnn()
+    trained_state = best.trained()
+    trained_rnn = rnn_part(trained_state)
     return FitResult(history, best.epoch, stopped, time.perf_counter() - start, governor.threads,
                      base_val_loss=finite(best.base_val), best_val_loss=finite(best.val), trained_rnn=trained_rnn,
-                     trained_epoch=best.trained_epoch if trained_rnn is not None else None)
+                     trained_epoch=best.trained_epoch if trained_state is not None else None,
+                     cross_states=halves.states() if halves else None, trained_state=trained_state)
+
+
+class _Halves:
+    """Beside the validation loss, the loss on the targets before and from `cross_split`, with the weights
+    best on each (epoch 0 included); `evaluate_loss` feeds it from its own forward passes."""
+
+    def __init__(self, job: _Job, idx: np.ndarray) -> None:
+        self.windows, self.idx, self.split = job.val, idx, job.cross_split
+        self.best = [math.inf, math.inf]
+        self.state: list[dict | None] = [None, None]
+        self._sum, self._count = [0.0, 0.0], [0, 0]
+
+    def add(self, rows: np.ndarray, elementwise: torch.Tensor, known: torch.Tensor) -> None:
+        """One batch: `rows` of the validation windows, their (B, H) losses and known targets."""
+        at = torch.as_tensor(self.windows.origins[rows][:, None] + np.arange(1, known.shape[1] + 1)[None, :],
+                             device=known.device)  # (B, H) target positions
+        for k, side in enumerate((at < self.split, at >= self.split)):
+            self._sum[k] += float(elementwise[known & side].sum())
+            self._count[k] += int((known & side).sum())
+
+    def close(self, model: nn.Module) -> None:
+        """The epoch's losses are in: keep the weights that are best on a half so far."""
+        for k in (0, 1):
+            value = self._sum[k] / self._count[k] if self._count[k] else math.nan
+            if math.isfinite(value) and value < self.best[k] - 1e-9:
+                self.best[k], self.state[k] = value, _snapshot(model)
+        self._sum, self._count = [0.0, 0.0], [0, 0]
+
+    def states(self) -> tuple[dict, dict] | None:
+        return None if self.state[0] is None or self.state[1] is None else (self.state[0], self.state[1])
 
 
 class _Stopped(Exception):
@@ -317,16 +374,24 @@ def _val_sample(n: int, seed: int) -> np.ndarray:
 
 
 @torch.inference_mode()
-def evaluate_loss(model: nn.Module, windows, loss_fn, idx: np.ndarray | None = None, batch: int = 1024) -> float:
-    """Mean masked loss over windows `idx` (default: all), in chunks."""
+def evaluate_loss(model: nn.Module, windows, loss_fn, idx: np.ndarray | None = None, batch: int = 1024,
+                  halves: _Halves | None = None) -> float:
+    """Mean masked loss over windows `idx` (default: all), in chunks; `halves` also gets each chunk's losses."""
     model.eval()
     idx = np.arange(len(windows)) if idx is None else idx
     total, count = 0.0, 0
     for i in range(0, len(idx), batch):
         X, Y = windows.batch(idx[i:i + batch])
-        loss, known = masked_loss(loss_fn, model(X), Y.to(X.device))
+        Y = Y.to(X.device)
+        elementwise, mask = _elementwise(loss_fn, model(X), Y)
+        known = mask.sum()
+        loss = elementwise.sum() / known.clamp(min=1)  # masked_loss's number
         total += float(loss) * int(known)
         count += int(known)
+        if halves is not None:
+            halves.add(idx[i:i + batch], elementwise, mask)
+    if halves is not None:
+        halves.close(model)
     return total / count if count else math.nan
 
 

@@ -1,8 +1,7 @@
-"""The intervals are calibrated on a part of the validation data that no choice reads (issue 17, item 3).
-
-The epoch, keeping the network and its base are chosen on the selecting part [train_end, select_end);
-the conformal residuals come from [select_end, val_end) only, so they are residuals of a model that
-was not chosen on them.
+"""Calibration "part" (issue 17, item 3): the intervals are calibrated on a part of the validation data that
+no choice reads. The epoch, keeping the network and its base are chosen on the selecting part
+[train_end, select_end); the conformal residuals come from [select_end, val_end) only, so they are
+residuals of a model that was not chosen on them. (The default, "cross", is tested in test_cross_calibration.)
 """
 from dataclasses import replace
 
@@ -15,7 +14,7 @@ from lstm_forecast.errors import UserError
 from lstm_forecast.pipeline import series_part, train_run
 from tests.factories import sine_series
 
-SMALL = dict(hidden=8, epochs=6, patience=6, horizon=12, seed=1)
+SMALL = dict(hidden=8, epochs=6, patience=6, horizon=12, seed=1, calibration="part")
 
 
 def _with_spike(loaded, at: int, size: float):
@@ -65,25 +64,31 @@ def test_a_spike_in_the_selecting_part_does_change_the_choices():
     assert not np.array_equal(spiked.history["val_loss"], clean.history["val_loss"])
 
 
-def test_calibration_size_zero_calibrates_on_the_whole_validation_part_as_before():
-    part = series_part(sine_series(n=400, period=12), Config(**SMALL, calibration_size=0))
+def test_calibration_selection_calibrates_on_the_whole_validation_part_as_before():
+    part = series_part(sine_series(n=400, period=12), Config(**{**SMALL, "calibration": "selection"}))
     prep = part.prep
     assert prep.select_end == prep.val_end and prep.calibration_start == prep.train_end
     np.testing.assert_array_equal(part.origins.calibration, part.val_w.origins[-len(part.origins.calibration):])
 
 
-@pytest.mark.parametrize("size, words", [(40, "must be smaller than the validation part"),
-                                         (-1, "must be a whole number from 0")])
-def test_a_calibration_part_that_leaves_nothing_to_select_on_is_refused(size, words):
+@pytest.mark.parametrize("calibration, size, words", [
+    ("part", 40, "must be smaller than the validation part"),
+    ("part", -1, "must be a whole number from 0"),
+    ("cross", 5, "sets the calibration part: use it with calibration 'part'"),
+    ("anything", None, "must be one of cross, part, selection"),
+])
+def test_a_calibration_part_that_leaves_nothing_to_select_on_is_refused(calibration, size, words):
     with pytest.raises(UserError, match=words):
-        series_part(sine_series(n=400, period=12), Config(**SMALL, val_size=40, calibration_size=size))
+        series_part(sine_series(n=400, period=12), Config(**{**SMALL, "calibration": calibration}, val_size=40,
+                                                          calibration_size=size))
 
 
 def test_coverage_lands_near_nominal_at_every_horizon_step_on_known_noise():
     """Seasonal pattern plus Gaussian noise: across 80 origins, the 80% and 95% bands of the network
     and of seasonal naive cover near their levels at each of the 6 steps, not only pooled."""
     loaded = sine_series(n=2400, period=12, noise=0.5, seed=3)
-    result = backtest(loaded, Config(hidden=8, epochs=4, patience=4, horizon=6, seed=0), origins=80, step=5)
+    result = backtest(loaded, Config(hidden=8, epochs=4, patience=4, horizon=6, seed=0, calibration="part"),
+                      origins=80, step=5)
     steps = result.by_step.set_index(["method", "step"])
     for method in ("lstm", "seasonal_naive"):
         for step in range(1, 7):

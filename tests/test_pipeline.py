@@ -34,10 +34,9 @@ def test_forecast_frame_holds_holdout_then_future():
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_same_seed_same_forecast(cell):
-    # calibration_size=0: the whole validation part selects, so these fits keep their networks and the seed shows
-    a = train_run(sine_series(n=300), Config(cell=cell, seed=3, calibration_size=0, **SMALL))
-    b = train_run(sine_series(n=300), Config(cell=cell, seed=3, calibration_size=0, **SMALL))
-    c = train_run(sine_series(n=300), Config(cell=cell, seed=4, calibration_size=0, **SMALL))
+    a = train_run(sine_series(n=300), Config(cell=cell, seed=3, **SMALL))
+    b = train_run(sine_series(n=300), Config(cell=cell, seed=3, **SMALL))
+    c = train_run(sine_series(n=300), Config(cell=cell, seed=4, **SMALL))
     assert np.array_equal(a.forecast["forecast"].to_numpy(), b.forecast["forecast"].to_numpy())
     assert not np.array_equal(a.forecast["forecast"].to_numpy(), c.forecast["forecast"].to_numpy())
 

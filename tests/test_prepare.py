@@ -34,7 +34,7 @@ def test_split_is_by_time_and_windows_stay_on_their_side():
     assert val_targets.min() >= prep.train_end  # early stopping judges only targets never trained on
     assert val_targets.max() < prep.select_end  # choices never read the calibration part, nor the holdout
     # every selecting step is judged at every horizon step
-    assert prep.select_end == prep.val_end - config.calibration_size < prep.val_end
+    assert prep.select_end == prep.val_end - (config.calibration_size or 0)
     assert len(val_targets) == (prep.select_end - prep.train_end) * config.horizon
     assert set(val_targets) == set(range(prep.train_end, prep.select_end))
 

@@ -23,8 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def run():
-    # calibration_size=0: the whole validation part selects, so this small fit keeps its network (no trained.pt)
-    return train_run(sine_series(n=300), Config(hidden=8, epochs=3, bidirectional=True, layers=2, calibration_size=0))
+    return train_run(sine_series(n=300), Config(hidden=8, epochs=3, bidirectional=True, layers=2))
 
 
 @pytest.fixture(scope="module")

@@ -53,9 +53,7 @@ def test_a_run_records_its_weight_zero_is_its_base_and_one_is_the_whole_network(
     import lstm_forecast.train as train_module
 
     data = sine_series(n=400, period=12, noise=0.3)
-    # calibration_size=0: the whole validation part selects, so this small fit keeps its network (the premise)
-    config = Config(horizon=12, hidden=8, epochs=4, patience=4, base="seasonal_naive", shrink=True, threads=1,
-                    calibration_size=0)
+    config = Config(horizon=12, hidden=8, epochs=4, patience=4, base="seasonal_naive", shrink=True, threads=1)
     whole = train_run(data, Config(**{**config.to_dict(), "shrink": False}))
     assert "network_weight" not in whole.metrics and whole.metrics["network_kept"] is True
     chosen = train_run(data, config)

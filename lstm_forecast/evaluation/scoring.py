@@ -33,12 +33,14 @@ class Origins:
 
 
 def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Origins,
-             values: dict[str, np.ndarray], model: str = "model") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+             values: dict[str, np.ndarray], model: str = "model",
+             calibration_rows: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Forecast frames and metrics from each method's forecasts at every origin (original units).
 
     values[name]: (N_cal + 2, H), rows in `origins.all` order; `values[model]` is the run's own
     forecaster, the others its baselines. Intervals come from the calibration rows; the holdout row
-    is scored on the observed points of the last H.
+    is scored on the observed points of the last H. calibration_rows[name]: (N_cal, H) forecasts that
+    calibrate `name`'s band instead of its own calibration rows (the network's cross-fitted ones).
     """
     H, P = config.horizon, config.period
     skip = len(loaded.frame) - prep.n
@@ -52,7 +54,7 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
     actual = np.concatenate([np.where(observed, y[-H:], np.nan), np.full(H, np.nan)])
     frames, scores, calibrations = {}, {}, {}
     for name, points in values.items():
-        cal = points[:n_cal]  # (N_cal, H); the last two rows: holdout, future
+        cal = (calibration_rows or {}).get(name, points[:n_cal])  # (N_cal, H); the last two rows: holdout, future
         log = I.use_log(prep.transform.log, y, cal)
         residuals = I.residual_matrix(y, cal, origins.calibration + skip, prep.calibration_start + skip,
                                         prep.val_end + skip, log)
@@ -73,18 +75,22 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
         "holdout": {"points": H, "scored": int(observed.sum()), "excluded": int(H - observed.sum()),
                     "note": holdout_note(observed)},
         "mase_scale": scale.to_dict(),
-        "intervals": {**calibrations[model].summary(), "residuals": calibration_note(prep),
+        "intervals": {**calibrations[model].summary(),
+                      "residuals": calibration_note(prep, model in (calibration_rows or {})),
                       "baselines": {name: calibrations[name].summary() for name in bases}},
     }
     return forecast, baselines, metrics
 
 
-def calibration_note(prep: Prepared) -> str:
-    """Which residuals calibrated the intervals, in words for metrics.json."""
+def calibration_note(prep: Prepared, cross: bool = False) -> str:
+    """Which residuals calibrated the network's intervals, in words for metrics.json."""
+    if cross:
+        return ("the validation part's, each half forecast by the network that was best on the other half, so no "
+                "residual chose the weights that made it (the base was chosen on the whole part)")
     if prep.calibration_size:
         return (f"the last {prep.calibration_size} steps of the validation part, which chose neither the epoch, "
                 "nor whether to keep the network, nor its base")
-    return "the whole validation part, which also chose the epoch and the base (runs before the calibration part)"
+    return "the whole validation part, which also chose the epoch and the base"
 
 
 def holdout_scores(y: np.ndarray, seen: np.ndarray, forecast: Forecast, period: int,

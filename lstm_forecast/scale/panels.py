@@ -7,10 +7,11 @@ series ends as an ordinary `Run`: in global mode its model is the global network
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -204,11 +205,19 @@ def _train_global(panel: Panel, config: Config, embedding: int, threads: int | N
     result = fit(model, train_w, val_w, fit_config, torch.device("cpu"), each, threads=threads)
     model.cpu().eval()
     runs = {}
+    trained = None
+    if result.trained_state is not None:  # no epoch beat the untrained network: Look inside shows the best trained one
+        trained = copy.deepcopy(model)
+        trained.load_state_dict(result.trained_state)
     for s, sid in enumerate(ids if finish else []):
         part = parts[sid]
         net = fold(model, s, names, part.prep.feature_names, part.config)
+        own = result
+        if trained is not None:  # that epoch's weights as this series sees them (folded like the model's)
+            folded = fold(trained, s, names, part.prep.feature_names, part.config)
+            own = replace(result, trained_rnn=folded.rnn.state_dict())
         try:
-            runs[sid] = finish_run(part, net, result, "cpu", {"n_train_windows_panel": len(train_w)})
+            runs[sid] = finish_run(part, net, own, "cpu", {"n_train_windows_panel": len(train_w)})
         except UserError as exc:
             problems[sid] = str(exc)
     extra = {"global": {"inputs": names, "n_train_windows": len(train_w), "n_val_windows": len(val_w),

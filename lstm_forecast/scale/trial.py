@@ -16,7 +16,7 @@ from typing import Callable
 
 from ..config import Config
 from ..errors import UserError
-from ..network import NetworkForecaster
+from ..network import NetworkForecaster, cross_split
 from .panel import Panel
 from .panels import train_panel
 from .parts import SeriesPart, finish_run, series_part, validation_mase, validation_truth
@@ -67,7 +67,8 @@ def _series_trial(loaded, config: Config, report: Report | None, finish: bool, t
         if p.end_of_epoch and report is not None:
             report(series_score(part, model, truth), p.epoch)
 
-    result = fit(model, part.train_w, part.val_w, part.config, torch.device("cpu"), each_epoch, threads=threads)
+    result = fit(model, part.train_w, part.val_w, part.config, torch.device("cpu"), each_epoch, threads=threads,
+                 cross_split=cross_split(part.prep, part.config))  # calibrated as train_run calibrates
     model.cpu()
     score = series_score(part, model, truth)
     run = finish_run(part, model, result, "cpu") if finish else None

@@ -15,7 +15,7 @@ from ..evaluation.kept import base_name, is_kept, weight_words
 from ..evaluation.leaderboard import leaderboard
 from ..export import neutralise
 from ..inspect.time_bins import downsample
-from ..runs import RunEntry, data_key, distinct_labels, relabel
+from ..runs import Run, RunEntry, data_key, distinct_labels, relabel
 from . import forecast_charts
 from .render import show_chart
 from .state import RunView, all_runs, forecast_frames, memo, open_run, session_runs
@@ -91,7 +91,8 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
     st.caption(f"Scored on the last {horizon} points, which no model saw while training "
                f"({escape_markdown(holdout.get('note', 'all scored'))}). MASE divides the error by the in-sample error of "
                f"'same as last season' ({escape_markdown(scale.get('note', 'the seasonal difference'))}): below 1 is better than "
-               "that on the history. Coverage: the share of holdout points inside the 80% and 95% intervals.")
+               "that on the history. Coverage: the share of holdout points inside the 80% and 95% intervals"
+               + _calibration_words(newest) + ".")
     shown = table.drop(columns=["run_id", "kept"], errors="ignore").assign(best=table["best"].map({True: "★ best", False: ""}))
     shown = shown[["best", *[c for c in shown.columns if c != "best"]]]  # first: a wide table hides its last columns
     config = {m: st.column_config.NumberColumn(m.upper(), format="%.4f") for m in METRICS}
@@ -126,6 +127,12 @@ def _comparison_views(loaded: LoadedSeries, runs: dict[str, RunView], setting: t
     show_chart(("residuals", *key), lambda: forecast_charts.plot_residuals(residuals, colours=colours))
     _backtest(loaded, chosen[-1], colours)
     _label_and_downloads(chosen[-1])
+
+
+def _calibration_words(run: Run) -> str:
+    """How the newest run's band was calibrated, for the leaderboard's caption ("" for runs that do not say)."""
+    residuals = (run.metrics.get("intervals") or {}).get("residuals")
+    return f"; the network's are calibrated on {escape_markdown(residuals)}" if residuals else ""
 
 
 def _seed_overlay(key: str, runs: dict[str, RunView], table: pd.DataFrame) -> None:

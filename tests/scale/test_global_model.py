@@ -125,6 +125,7 @@ def test_a_global_panel_run_is_ordinary_runs_saved_whole(tmp_path):
 
 def test_series_part_halves_give_train_run_exactly():
     from lstm_forecast.model import Forecaster
+    from lstm_forecast.network import cross_split
     from lstm_forecast.scale.parts import finish_run, series_part
     from lstm_forecast.train import fit
 
@@ -134,9 +135,33 @@ def test_series_part_halves_give_train_run_exactly():
     part = series_part(loaded, config)
     torch.manual_seed(part.config.seed)
     model = Forecaster(len(part.prep.feature_names), part.config)
-    halves = finish_run(part, model, fit(model, part.train_w, part.val_w, part.config, torch.device("cpu"), threads=1),
-                        "cpu")
+    halves = finish_run(part, model, fit(model, part.train_w, part.val_w, part.config, torch.device("cpu"), threads=1,
+                                         cross_split=cross_split(part.prep, part.config)), "cpu")
     pd.testing.assert_frame_equal(halves.forecast, whole.forecast)
     pd.testing.assert_frame_equal(halves.baselines, whole.baselines)
     assert halves.metrics == whole.metrics
     assert set(halves.info) == set(whole.info)
+
+
+def test_a_global_run_that_kept_its_untrained_network_saves_and_reopens_its_trained_epoch(tmp_path, monkeypatch):
+    """Epoch 0 best, epoch 1 the best trained one: each series' run keeps that epoch's recurrent weights folded
+    as its own network is (trained.pt), saves, reopens, and Look inside draws them. (A global model's
+    weights are named net.rnn.*: they were once dropped to an empty trained.pt that no longer reopened.)"""
+    import itertools
+
+    import lstm_forecast.train as train_module
+
+    losses = itertools.chain([1.0, 1.5, 2.0], itertools.repeat(9.0))
+    monkeypatch.setattr(train_module, "evaluate_loss", lambda *a, **k: next(losses))
+    panel = small_panel(k=2)
+    run = train_panel(panel, Config(**{**TINY, "epochs": 2}), mode="global", embedding=2)
+    monkeypatch.undo()
+    assert run.info["global"]["best_epoch"] == 0 and not run.problems
+    for r in run.runs.values():
+        assert r.info["inside_epoch"] == 1 and set(r.inside_state) == set(r.model.rnn.state_dict())
+        assert max(float((r.inside_state[k] - v).abs().max()) for k, v in r.model.rnn.state_dict().items()) > 0
+    again = load_panel_run(save_panel(run, tmp_path / "p", panel=panel))
+    for sid, r in run.runs.items():
+        reopened = again.runs[sid].inside_rnn().state_dict()
+        for k, v in r.inside_rnn().state_dict().items():
+            torch.testing.assert_close(reopened[k], v)
