@@ -85,8 +85,8 @@ def evaluate(loaded: LoadedSeries, prep: Prepared, config: Config, origins: Orig
 def calibration_note(prep: Prepared, cross: bool = False) -> str:
     """Which residuals calibrated the network's intervals, in words for metrics.json."""
     if cross:
-        return ("the validation part's, each half forecast by the network that was best on the other half, so no "
-                "residual chose the weights that made it (the base was chosen on the whole part)")
+        return ("validation residuals, each half of the validation part forecast by the network that was best on "
+                "the other half (no residual chose the weights that made it; the base was chosen on the whole part)")
     if prep.calibration_size:
         return (f"the last {prep.calibration_size} steps of the validation part, which chose neither the epoch, "
                 "nor whether to keep the network, nor its base")
