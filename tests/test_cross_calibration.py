@@ -3,6 +3,7 @@ always did, and the intervals are calibrated on residuals that did not choose th
 the validation targets before `prep.cross_split` are forecast by the network best on those from it on,
 and the others by the network best before it."""
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -93,12 +94,13 @@ def test_an_ensemble_is_cross_calibrated_member_by_member():
     assert "best on the other half" in run.metrics["intervals"]["residuals"]
 
 
-def test_coverage_lands_near_nominal_at_every_horizon_step_on_known_noise():
-    """Seasonal pattern plus Gaussian noise: across 80 origins, the default bands of the network and of
-    seasonal naive cover near their levels at each of the 6 steps, not only pooled."""
+@pytest.mark.parametrize("calibration", ["cross", "part"])
+def test_coverage_lands_near_nominal_at_every_horizon_step_on_known_noise(calibration):
+    """Seasonal pattern plus Gaussian noise: across 80 origins, the bands of the network and of seasonal naive
+    cover near their levels at each of the 6 steps, not only pooled."""
     loaded = sine_series(n=2400, period=12, noise=0.5, seed=3)
-    result = backtest(loaded, Config(hidden=8, epochs=4, patience=4, horizon=6, seed=0), origins=80, step=5)
-    steps = result.by_step.set_index(["method", "step"])
+    config = Config(hidden=8, epochs=4, patience=4, horizon=6, seed=0, calibration=calibration)
+    steps = backtest(loaded, config, origins=80, step=5).by_step.set_index(["method", "step"])
     for method in ("lstm", "seasonal_naive"):
         for step in range(1, 7):
             c80, c95 = steps.loc[(method, step), ["coverage_80", "coverage_95"]]
