@@ -218,7 +218,7 @@ def _fit(job: _Job) -> FitResult:
     val_idx = _val_sample(len(val), config.seed)
     # Epoch 0: the untrained model (its head starts near zero, so it is about its base forecast). A fit
     # that never beats it on validation keeps it: the network never does worse than its own base there.
-    halves = _Halves(job, val_idx) if job.cross_split is not None and len(val) else None
+    halves = _Halves(job) if job.cross_split is not None and len(val) else None
     best = _Best(model, evaluate_loss(model, val, loss_fn, val_idx, halves=halves) if len(val) else math.inf)
     rows: list[tuple] = []
     stopped, start = "completed", time.perf_counter()
@@ -299,8 +299,8 @@ class _Halves:
     """Beside the validation loss, the loss on the targets before and from `cross_split`, with the weights
     best on each (epoch 0 included); `evaluate_loss` feeds it from its own forward passes."""
 
-    def __init__(self, job: _Job, idx: np.ndarray) -> None:
-        self.windows, self.idx, self.split = job.val, idx, job.cross_split
+    def __init__(self, job: _Job) -> None:
+        self.windows, self.split = job.val, job.cross_split
         self.best = [math.inf, math.inf]
         self.state: list[dict | None] = [None, None]
         self._sum, self._count = [0.0, 0.0], [0, 0]

@@ -57,7 +57,7 @@ def test_each_half_keeps_the_weights_best_on_it():
     job = Job()
     job.val, job.cross_split = val, split
     idx = np.arange(len(val))
-    halves = _Halves(job, idx)
+    halves = _Halves(job)
     loss_fn = LOSSES["mse"](reduction="none")
     model = _Table(right_after)
     evaluate_loss(model, val, loss_fn, idx, halves=halves)

@@ -18,7 +18,7 @@ import torch
 
 from .. import cells
 from ..model import build_model
-from .summary import look_inside
+from . import summary as streamed  # called through the module, so a patched look_inside is the one used
 from .views import empty_frame
 
 if TYPE_CHECKING:
@@ -48,9 +48,9 @@ def seasonality_against_references(run: Run, loaded: LoadedSeries, *, layer: int
     quantity = quantity or cells.get(run.config.cell).keep_gate
     if quantity is None:
         return empty_frame(COLUMNS)
-    trained = trained if trained is not None else look_inside(run, loaded)
-    untrained = look_inside(run, loaded, rnn=initial_rnn(run))
-    shuffled = look_inside(run, loaded, shuffle_seed=CONTROL_SEED)
+    trained = trained if trained is not None else streamed.look_inside(run, loaded)
+    untrained = streamed.look_inside(run, loaded, rnn=initial_rnn(run))
+    shuffled = streamed.look_inside(run, loaded, shuffle_seed=CONTROL_SEED)
     scores = [s.units.seasonality_scores(layer=layer, quantity=quantity).set_index("unit")["score"]
               for s in (trained, untrained, shuffled)]
     frame = pd.concat(scores, axis=1, keys=COLUMNS[1:4]).rename_axis("unit").reset_index()
